@@ -1,0 +1,1 @@
+"""wasmlab: a benchmarking and conformance lab for WebAssembly runtimes."""

@@ -1,0 +1,1 @@
+"""Our own WebAssembly engine, in pure Python."""

@@ -1,0 +1,1 @@
+"""Runtime adapters: one module per runtime, all behind lab.runners.base.Runner."""

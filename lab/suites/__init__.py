@@ -1,0 +1,1 @@
+"""Suite loaders: startup, workloads, spec (.wast), wasi (wasi-testsuite)."""
