@@ -1,0 +1,46 @@
+"""The engine's error types. Callers of lab.interp only ever see these, never a raw Python
+exception: every internal failure is mapped to one of them at the API boundary."""
+
+from __future__ import annotations
+
+
+class WasmError(Exception):
+    """Base of every error the engine raises."""
+
+
+class MalformedError(WasmError):
+    """The binary is not a well-formed module; the message names what is wrong and where."""
+
+
+class InvalidError(WasmError):
+    """The module decoded but does not validate (type or index error)."""
+
+
+class LinkError(WasmError):
+    """Instantiation failed because an import is missing or has the wrong type."""
+
+
+class LimitError(WasmError):
+    """A store limit (memory pages, table elements) refused an allocation."""
+
+
+class Trap(WasmError):
+    """A WebAssembly trap. `kind` is one of the TRAP_* constants; str() reads like the spec's
+    messages (e.g. "integer divide by zero")."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+
+
+TRAP_UNREACHABLE = "unreachable"
+TRAP_INT_OVERFLOW = "integer overflow"
+TRAP_DIV_ZERO = "integer divide by zero"
+TRAP_INVALID_CONVERSION = "invalid conversion to integer"
+TRAP_OOB_MEMORY = "out of bounds memory access"
+TRAP_OOB_TABLE = "out of bounds table access"
+TRAP_INDIRECT_MISMATCH = "indirect call type mismatch"
+TRAP_UNINITIALIZED_ELEMENT = "uninitialized element"
+TRAP_UNDEFINED_ELEMENT = "undefined element"
+TRAP_STACK_EXHAUSTED = "call stack exhausted"
+TRAP_OUT_OF_FUEL = "all fuel consumed"
