@@ -1,0 +1,107 @@
+"""The lab's vocabulary: hosts, runtimes, cases, jobs, and the rows a run stores.
+
+Results are long-format rows (one measured value per row) so pandas can pivot them any way a
+report needs; see MEASUREMENT_COLUMNS and CONFORMANCE_COLUMNS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RUNTIME_IDS = (
+    "interp", "wasmtime", "wasmtime-cli", "wasmer", "node", "spidermonkey", "wasm3", "pywasm",
+    "native", "docker", "wasmedge", "spin",
+)
+SUITE_IDS = ("startup", "workloads", "spec-2.0", "spec-3.0", "wasi-p1")
+SIZES = ("small", "medium", "large")
+
+# Sample status values (one per process sample, repeated on each of its rows).
+STATUS_OK = "ok"
+STATUS_ERROR = "error"  # the runtime failed: non-zero exit, crash, could not start
+STATUS_TIMEOUT = "timeout"
+STATUS_WRONG_OUTPUT = "wrong-output"
+STATUS_UNAVAILABLE = "unavailable"  # the runtime is not installed here; reason says why
+STATUS_SKIPPED = "skipped"  # the case does not apply to this runtime; reason says why
+
+MEASUREMENT_COLUMNS = (
+    "run_id", "host", "arch", "emulated", "runtime", "version", "mode", "suite", "case", "size",
+    "phase", "metric", "value", "unit", "process", "iteration", "warmup", "status", "reason",
+)
+CONFORMANCE_COLUMNS = (
+    "run_id", "host", "arch", "emulated", "runtime", "version", "mode", "suite", "file", "group",
+    "line", "index", "kind", "outcome", "reason",
+)
+
+
+@dataclass(frozen=True)
+class Host:
+    """Where jobs run. `id` is what users name (`local`, `arm64-emulated`)."""
+
+    id: str
+    arch: str
+    emulated: bool = False
+
+
+@dataclass
+class Detection:
+    """Whether a runtime (or toolchain) is usable here, and if not, why and how to fix it."""
+
+    name: str
+    available: bool
+    version: str = ""
+    path: str = ""
+    modes: list[str] = field(default_factory=list)
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "available": self.available, "version": self.version,
+                "path": self.path, "modes": list(self.modes), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One program start: what every process runner needs to launch a guest.
+
+    `wasm` is the WebAssembly module, `native` its natively built twin (either may be absent when
+    the case has only one form). `dirs` are (host folder, guest path) preopens; the native runner
+    rewrites guest paths in `args` to host paths instead.
+    """
+
+    wasm: Path | None
+    native: Path | None = None
+    args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    dirs: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark case of a measured suite (startup, workloads) at one size."""
+
+    suite: str
+    name: str
+    size: str
+    invocation: Invocation
+    expected_stdout: bytes | None  # None: output is not checked (only the exit code)
+    inputs_dir: Path | None = None  # copied fresh for every sample when the case writes files
+
+
+@dataclass(frozen=True)
+class Job:
+    """The unit of scheduling, sharding and resume: one runtime on one case (measured suites) or
+    one runtime on one conformance file."""
+
+    host: str
+    runtime: str
+    mode: str
+    suite: str
+    case: str
+    size: str
+
+    @property
+    def key(self) -> str:
+        """A stable file-name-safe identity used for the job's data file and for resume."""
+        raw = "__".join((self.host, self.runtime, self.mode or "default", self.suite, self.case,
+                         self.size or "-"))
+        return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in raw)
