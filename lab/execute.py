@@ -1,0 +1,179 @@
+"""Runs a plan's jobs into a run folder: fresh process per sample, warm-ups recorded but marked,
+outputs checked before a time counts, every sample journaled as it finishes so a killed run
+resumes without losing or repeating samples.
+
+A runtime that crashes, hangs or is missing costs its own cells only: every failure becomes a
+status and a reason on that cell's rows, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from lab.measure import ProcessResult
+from lab.model import (STATUS_ERROR, STATUS_OK, STATUS_SKIPPED, STATUS_TIMEOUT, STATUS_WRONG_OUTPUT,
+                       Case, Detection, Host, Job)
+from lab.plan import Plan, PlannedCell
+from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
+from lab.store import Run
+
+ProgressFn = Callable[[int, int, Job, str], None]
+
+
+@dataclass
+class RunContext:
+    """What every row of a run shares, and the limits every sample runs under."""
+
+    run: Run
+    hosts: dict[str, Host]
+    detections: dict[str, Detection]
+    runners: dict[str, Runner]
+    limits: Limits
+    repeat: int
+    warmup: int
+
+    def base_row(self, job: Job) -> dict:
+        host = self.hosts[job.host]
+        return {"run_id": self.run.run_id, "host": host.id, "arch": host.arch, "emulated": host.emulated,
+                "runtime": job.runtime, "version": self.detections[job.runtime].version, "mode": job.mode,
+                "suite": job.suite}
+
+
+def execute_plan(plan: Plan, context: RunContext, progress: ProgressFn | None = None) -> dict[str, int]:
+    """Run every unfinished job of the plan; returns a count of jobs by final status."""
+    from lab.suites import conformance
+
+    finished = context.run.all_finished_jobs()
+    counts: dict[str, int] = {}
+    total = len(plan.cells)
+    for position, cell in enumerate(plan.cells, 1):
+        if cell.job.key in finished:
+            counts["resumed"] = counts.get("resumed", 0) + 1
+            continue
+        if progress:
+            progress(position, total, cell.job, "running")
+        if cell.skip_status:
+            status = record_skipped(cell, context)
+        elif isinstance(cell.payload, Case):
+            status = run_measured_job(cell, context)
+        else:
+            status = conformance.run_conformance_job(cell, context)
+        counts[status] = counts.get(status, 0) + 1
+        if progress:
+            progress(position, total, cell.job, status)
+    return counts
+
+
+def record_skipped(cell: PlannedCell, context: RunContext) -> str:
+    """One row that says why this cell did not run (runtime unavailable, suite not supported)."""
+    from lab.suites import conformance
+
+    job = cell.job
+    if isinstance(cell.payload, Case):
+        row = {**context.base_row(job), "case": job.case, "size": job.size, "phase": "process",
+               "metric": "wall_time", "value": float("nan"), "unit": "s", "process": 0, "iteration": 0,
+               "warmup": False, "status": cell.skip_status, "reason": cell.skip_reason}
+        context.run.finish_job(job.key, [row])
+    else:
+        conformance.record_skipped(cell, context)
+    return cell.skip_status
+
+
+def run_measured_job(cell: PlannedCell, context: RunContext) -> str:
+    """warmup + repeat samples of one case on one runtime; returns the job's worst status."""
+    job, case = cell.job, cell.payload
+    runner = context.runners[job.runtime]
+    samples = context.run.journaled_samples(job.key)  # survivors of a killed run
+    for index in range(len(samples), context.warmup + context.repeat):
+        rows = measure_sample(case, runner, job, index, index < context.warmup, context)
+        context.run.journal_sample(job.key, rows)
+        samples.append(rows)
+        if rows[0]["status"] == STATUS_SKIPPED:
+            break  # the case does not apply: one row says so, no point repeating
+    all_rows = [row for sample in samples for row in sample]
+    context.run.finish_job(job.key, all_rows)
+    return worst_status(row["status"] for row in all_rows if not row["warmup"])
+
+
+def measure_sample(case: Case, runner: Runner, job: Job, index: int, warmup: bool,
+                   context: RunContext) -> list[dict]:
+    """One fresh process: its rows (times, peak memory, phases), all with the sample's status."""
+    base = {**context.base_row(job), "case": case.name, "size": case.size, "process": index,
+            "iteration": 0, "warmup": warmup}
+    artifact = case.invocation.native if runner.artifact == "native" else case.invocation.wasm
+    if artifact is None:
+        return [{**base, "phase": "process", "metric": "wall_time", "value": float("nan"), "unit": "s",
+                 "status": STATUS_SKIPPED, "reason": f"case has no {runner.artifact} build"}]
+    with _fresh_inputs(case) as invocation:
+        try:
+            sample = runner.run(invocation, job.mode, context.limits)
+        except (RunnerUnavailable, OSError, RuntimeError, ValueError) as error:
+            return [{**base, "phase": "process", "metric": "wall_time", "value": float("nan"), "unit": "s",
+                     "status": STATUS_ERROR, "reason": f"could not start {runner.id}: {error}"}]
+    status, reason = judge(sample.process, case.expected_stdout)
+    return sample_rows(base, sample, status, reason)
+
+
+def judge(result: ProcessResult, expected_stdout: bytes | None) -> tuple[str, str]:
+    """A sample's status: a wrong answer is a failure, never a fast result."""
+    if result.timed_out:
+        return STATUS_TIMEOUT, result.describe()
+    if result.status != "ok":
+        tail = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        return STATUS_ERROR, f"{result.describe()}: {tail[0][:300]}".rstrip(": ")
+    if expected_stdout is not None and (result.stdout_truncated or result.stdout != expected_stdout):
+        got = result.stdout.decode(errors="replace")[:120]
+        return STATUS_WRONG_OUTPUT, f"stdout differs from the native build's ({result.stdout_bytes} bytes, starts {got!r})"
+    return STATUS_OK, ""
+
+
+def sample_rows(base: dict, sample: Sample, status: str, reason: str) -> list[dict]:
+    process = sample.process
+    common = {**base, "status": status, "reason": reason}
+    rows = [
+        {**common, "phase": "process", "metric": "wall_time", "value": process.wall_s, "unit": "s"},
+        {**common, "phase": "process", "metric": "user_time", "value": process.user_s, "unit": "s"},
+        {**common, "phase": "process", "metric": "sys_time", "value": process.sys_s, "unit": "s"},
+        {**common, "phase": "process", "metric": "peak_rss", "value": float(process.max_rss_kib * 1024), "unit": "bytes"},
+    ]
+    for phase, seconds in sample.phases.items():
+        rows.append({**common, "phase": phase, "metric": "time", "value": seconds, "unit": "s"})
+    return rows
+
+
+_STATUS_ORDER = (STATUS_OK, STATUS_SKIPPED, STATUS_WRONG_OUTPUT, STATUS_TIMEOUT, STATUS_ERROR)
+
+
+def worst_status(statuses) -> str:
+    """The cell's status: any failure outranks ok (so one wrong output marks the whole cell)."""
+    return max(statuses, key=_status_rank, default=STATUS_OK)
+
+
+def _status_rank(status: str) -> int:
+    return _STATUS_ORDER.index(status) if status in _STATUS_ORDER else len(_STATUS_ORDER)
+
+
+class _fresh_inputs:
+    """A private copy of the case's input folder for one sample (the guest may write into it),
+    removed afterwards whatever happens."""
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self.tmp: str | None = None
+
+    def __enter__(self):
+        invocation = self.case.invocation
+        if self.case.inputs_dir is None:
+            return invocation
+        self.tmp = tempfile.mkdtemp(prefix="wasmlab-inputs-")
+        data = Path(self.tmp) / "data"
+        shutil.copytree(self.case.inputs_dir, data)
+        return replace(invocation, dirs=((str(data), "/data"),))
+
+    def __exit__(self, *exc) -> None:
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)

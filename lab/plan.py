@@ -1,0 +1,152 @@
+"""From a run configuration to the list of jobs: suites x runtimes x hosts x cases x sizes.
+
+The plan is a pure function of the configuration (plus the suite files on disk), so a resumed
+run and every CI shard re-derive the same jobs in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from lab.model import SIZES, SUITE_IDS, Job
+
+DEFAULT_SUITES = ("startup", "workloads")
+DEFAULT_SIZES = ("small",)
+
+
+class PlanError(ValueError):
+    """The configuration asks for something that does not exist; the message says what does."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    suites: tuple[str, ...] = DEFAULT_SUITES
+    runtimes: tuple[str, ...] = ()  # "id" or "id:mode"; empty = every available runtime
+    sizes: tuple[str, ...] = DEFAULT_SIZES
+    hosts: tuple[str, ...] = ("local",)
+    repeat: int = 5
+    warmup: int = 1
+    timeout_s: float = 120.0
+    memory_limit_mb: int = 8192
+    workloads: tuple[str, ...] = ()  # restrict the workloads suite to these names
+    files: tuple[str, ...] = ()  # restrict conformance suites to these files (names or globs)
+    shard: tuple[int, int] = (1, 1)  # (index, count), 1-based
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunConfig":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for key, value in known.items():
+            if isinstance(value, list):
+                known[key] = tuple(value)
+        return cls(**known)
+
+    def validate(self) -> None:
+        for suite in self.suites:
+            if suite not in SUITE_IDS:
+                raise PlanError(f"unknown suite {suite!r}; known: {', '.join(SUITE_IDS)}")
+        for size in self.sizes:
+            if size not in SIZES:
+                raise PlanError(f"unknown size {size!r}; choose from {', '.join(SIZES)}")
+        if self.repeat < 1 or self.warmup < 0:
+            raise PlanError("--repeat must be at least 1 and --warmup at least 0")
+        index, count = self.shard
+        if not 1 <= index <= count:
+            raise PlanError(f"shard {index}/{count} is out of range: use i/n with 1 <= i <= n")
+
+
+def parse_runtime_spec(spec: str) -> tuple[str, str]:
+    """'wasmtime-cli:pulley' -> ('wasmtime-cli', 'pulley'); a bare id -> (id, '')."""
+    runtime, _, mode = spec.partition(":")
+    return runtime, mode
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise PlanError(f"--shard takes i/n (for example 1/4), not {text!r}") from None
+    return index, count
+
+
+@dataclass
+class PlannedCell:
+    """A job plus what the executor needs to run it: the case (measured) or file (conformance)."""
+
+    job: Job
+    payload: object = None  # lab.model.Case for measured suites, a spec/wasi file for conformance
+    skip_status: str = ""  # "unavailable" or "skipped" when the job is recorded, not run
+    skip_reason: str = ""
+
+
+@dataclass
+class Plan:
+    config: RunConfig
+    cells: list[PlannedCell] = field(default_factory=list)
+
+    @property
+    def jobs(self) -> list[Job]:
+        return [cell.job for cell in self.cells]
+
+
+def shard(cells: list[PlannedCell], index: int, count: int) -> list[PlannedCell]:
+    """Every count-th cell in plan order: deterministic, disjoint, and balanced across suites."""
+    return [cell for position, cell in enumerate(cells) if position % count == index - 1]
+
+
+def resolve_runtimes(config: RunConfig, detections: dict) -> list[tuple[str, str]]:
+    """(runtime, mode) pairs to plan. With no --runtime: every available runtime in its default
+    mode. Named runtimes are kept even when unavailable, so the run records why they did not run."""
+    from lab.model import RUNTIME_IDS
+
+    if not config.runtimes:
+        return [(rid, det.modes[0] if det.modes else "") for rid, det in detections.items() if det.available]
+    pairs = []
+    for spec in config.runtimes:
+        runtime, mode = parse_runtime_spec(spec)
+        if runtime not in RUNTIME_IDS:
+            raise PlanError(f"unknown runtime {runtime!r}; known: {', '.join(RUNTIME_IDS)}")
+        det = detections[runtime]
+        if mode and det.available and mode not in det.modes:
+            raise PlanError(f"{runtime} has no mode {mode!r}; its modes: {', '.join(det.modes)}")
+        pairs.append((runtime, mode or (det.modes[0] if det.modes else "")))
+    return pairs
+
+
+def build_plan(config: RunConfig, detections: dict, runners: dict) -> Plan:
+    """All cells of the configuration, then this shard's share of them."""
+    from lab.suites import conformance, measured
+
+    config.validate()
+    pairs = resolve_runtimes(config, detections)
+    cells: list[PlannedCell] = []
+    for host in config.hosts:
+        for suite in config.suites:
+            if suite in measured.MEASURED_SUITES:
+                items = [(case.name, case.size, case) for case in
+                         measured.cases_for(suite, config.sizes, config.workloads)]
+            else:
+                items = [(item.name, "-", item) for item in conformance.items_for(suite, config.files)]
+            for runtime, mode in pairs:
+                status, reason = _skip(suite, runners[runtime], detections[runtime])
+                for case_name, size, payload in items:
+                    job = Job(host=host, runtime=runtime, mode=mode, suite=suite, case=case_name, size=size)
+                    cells.append(PlannedCell(job=job, payload=payload, skip_status=status, skip_reason=reason))
+    index, count = config.shard
+    return Plan(config=config, cells=shard(cells, index, count))
+
+
+def _skip(suite: str, runner, detection) -> tuple[str, str]:
+    """Why a runtime's cells of a suite are recorded without running, if they are."""
+    from lab.model import STATUS_SKIPPED, STATUS_UNAVAILABLE
+    from lab.suites import conformance, measured
+
+    if not detection.available:
+        return STATUS_UNAVAILABLE, detection.reason
+    if suite not in measured.MEASURED_SUITES:
+        reason = conformance.unsupported_reason(suite, runner)
+        if reason:
+            return STATUS_SKIPPED, reason
+    return "", ""
