@@ -1,0 +1,105 @@
+"""The runner interface: how the lab detects, launches and measures one runtime.
+
+Every runner launches a fresh process per sample (cold figures). Runners that embed an engine in
+Python run a small child entry point that also reports its own phases (compile, instantiate,
+execute) through the file named by PHASES_ENV; the harness reads it after the child exits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lab.measure import ProcessResult, run_process
+from lab.model import Detection, Invocation
+
+PHASES_ENV = "WASMLAB_PHASES_FILE"
+
+
+class RunnerUnavailable(Exception):
+    """The runtime cannot run here; the message says why and how to install it."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout_s: float | None = 60.0
+    memory_limit_bytes: int | None = 8 << 30
+    output_cap: int = 1 << 20
+
+
+@dataclass
+class Sample:
+    """One measured process: how it ended, and the phases it reported about itself."""
+
+    process: ProcessResult
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+class Runner(ABC):
+    """One runtime. Subclasses set `id`, `artifact` and implement detect() and command()."""
+
+    id: str = ""
+    description: str = ""
+    artifact: str = "wasm"  # which build of a case it runs: "wasm" or "native"
+    install_hint: str = ""
+
+    @abstractmethod
+    def detect(self) -> Detection:
+        """Whether the runtime is usable here (version, path, modes) or why not."""
+
+    def default_mode(self) -> str:
+        modes = self.detect().modes
+        return modes[0] if modes else "default"
+
+    @abstractmethod
+    def command(self, invocation: Invocation, mode: str) -> list[str]:
+        """The argv that runs the invocation's guest as one process."""
+
+    def environment(self, invocation: Invocation) -> dict[str, str]:
+        """The child's environment (the host's, minus nothing by default)."""
+        return dict(os.environ)
+
+    def run(self, invocation: Invocation, mode: str, limits: Limits, cwd: Path | None = None) -> Sample:
+        """Run one sample in a fresh process and collect the phases it reports, if any."""
+        detection = self.detect()
+        if not detection.available:
+            raise RunnerUnavailable(detection.reason)
+        argv = self.command(invocation, mode)
+        env = self.environment(invocation)
+        with tempfile.TemporaryDirectory(prefix="wasmlab-phases-") as scratch:
+            phases_file = Path(scratch) / "phases.json"
+            env[PHASES_ENV] = str(phases_file)
+            result = run_process(argv, env=env, cwd=cwd, timeout_s=limits.timeout_s,
+                                 memory_limit_bytes=limits.memory_limit_bytes,
+                                 output_cap=limits.output_cap)
+            return Sample(process=result, phases=read_phases(phases_file))
+
+
+def read_phases(path: Path) -> dict[str, float]:
+    """Phases a child reported ({"compile": seconds, ...}); a missing or torn file means none."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))}
+
+
+def write_phases(phases: dict[str, float]) -> None:
+    """Called in a runner's child process: report phase timings to the harness, if it asked."""
+    target = os.environ.get(PHASES_ENV)
+    if target:
+        Path(target).write_text(json.dumps(phases))
+
+
+def wasi_flags(invocation: Invocation, dir_flag: str = "--dir", env_flag: str = "--env") -> list[str]:
+    """`--dir HOST::GUEST` and `--env K=V` flags, the convention shared by wasmtime and our CLIs."""
+    flags: list[str] = []
+    for host, guest in invocation.dirs:
+        flags += [dir_flag, f"{host}::{guest}"]
+    for key, value in invocation.env:
+        flags += [env_flag, f"{key}={value}"]
+    return flags

@@ -1,0 +1,28 @@
+"""interp: our own pure-Python engine, run as `python -m lab.interp run` so its cold start is
+measured like every other runtime's."""
+
+from __future__ import annotations
+
+import sys
+
+from lab.model import Detection, Invocation
+from lab.runners.base import Runner, wasi_flags
+
+
+class InterpRunner(Runner):
+    id = "interp"
+    description = "wasmlab's own WebAssembly engine in pure Python"
+
+    def detect(self) -> Detection:
+        try:
+            from lab.interp.cli import main  # noqa: F401  (the process entry point)
+            from lab.interp import api  # noqa: F401
+        except ImportError as error:
+            return Detection(self.id, False, reason=f"lab.interp is incomplete in this checkout ({error})")
+        from lab import __version__
+        return Detection(self.id, True, version=__version__, path=sys.executable, modes=["interpreter"])
+
+    def command(self, invocation: Invocation, mode: str) -> list[str]:
+        return [sys.executable, "-m", "lab.interp", "run", *wasi_flags(invocation), str(invocation.wasm),
+                *invocation.args]
+

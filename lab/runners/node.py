@@ -1,0 +1,47 @@
+"""node: V8 through Node.js's node:wasi (WASI preview 1), launched by runners/node/run-wasi.mjs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from functools import lru_cache
+
+from lab.config import REPO_ROOT
+from lab.model import Detection, Invocation
+from lab.runners.base import Runner
+
+LAUNCHER = REPO_ROOT / "runners" / "node" / "run-wasi.mjs"
+MIN_MAJOR = 20  # WASI getImportObject() and version: 'preview1' need a recent Node
+
+
+@lru_cache(maxsize=1)
+def _node_version(binary: str) -> str:
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
+    return out.stdout.strip().lstrip("v")
+
+
+class NodeRunner(Runner):
+    id = "node"
+    description = "V8 via Node.js node:wasi"
+    install_hint = "apt-get install nodejs (Node 20 or newer)"
+
+    def detect(self) -> Detection:
+        binary = shutil.which("node")
+        if not binary:
+            return Detection(self.id, False, reason=f"node not on PATH; {self.install_hint}")
+        try:
+            version = _node_version(binary)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return Detection(self.id, False, path=binary, reason=f"node --version failed: {error}")
+        major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
+        if major < MIN_MAJOR:
+            return Detection(self.id, False, version=version, path=binary,
+                             reason=f"node {version} is too old for node:wasi preview1; need {MIN_MAJOR}+")
+        return Detection(self.id, True, version=f"{version} (V8)", path=binary, modes=["v8"])
+
+    def command(self, invocation: Invocation, mode: str) -> list[str]:
+        preopens = {guest: host for host, guest in invocation.dirs}
+        env = dict(invocation.env)
+        return ["node", "--no-warnings", str(LAUNCHER), str(invocation.wasm), json.dumps(preopens),
+                json.dumps(env), *invocation.args]

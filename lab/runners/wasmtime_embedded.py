@@ -1,0 +1,103 @@
+"""wasmtime: the PyPI `wasmtime` embedding, run in a fresh child process per sample.
+
+The child (`python -m lab.runners.wasmtime_embedded ...`) times compile, instantiate and execute
+separately, like Sightglass, and reports them through the phases file. Modes: cranelift (native
+code) and pulley (wasmtime's portable interpreter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import sys
+import time
+
+from lab.model import Detection, Invocation
+from lab.runners.base import Runner, wasi_flags, write_phases
+
+MODES = ("cranelift", "pulley")
+
+
+class WasmtimeEmbeddedRunner(Runner):
+    id = "wasmtime"
+    description = "Wasmtime embedded in Python (PyPI wasmtime), phases timed separately"
+    install_hint = "pip install wasmtime"
+
+    def detect(self) -> Detection:
+        try:
+            version = importlib.metadata.version("wasmtime")
+            import wasmtime  # noqa: F401
+        except Exception as error:  # any import failure means unusable here
+            return Detection(self.id, False, reason=f"PyPI wasmtime not importable ({error}); {self.install_hint}")
+        return Detection(self.id, True, version=version, path=sys.executable, modes=list(MODES))
+
+    def command(self, invocation: Invocation, mode: str) -> list[str]:
+        return [sys.executable, "-m", "lab.runners.wasmtime_embedded", "--mode", mode,
+                *wasi_flags(invocation), str(invocation.wasm), *invocation.args]
+
+
+
+def make_engine(mode: str):
+    import wasmtime
+
+    config = wasmtime.Config()
+    # The embedding's compiled-code cache is off by default, so every sample compiles cold.
+    if mode == "pulley":
+        config.target = "pulley64" if sys.maxsize > 2**32 else "pulley32"
+    elif mode != "cranelift":
+        raise ValueError(f"unknown wasmtime mode {mode!r}; choose from {', '.join(MODES)}")
+    return wasmtime.Engine(config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import wasmtime
+
+    parser = argparse.ArgumentParser(prog="python -m lab.runners.wasmtime_embedded")
+    parser.add_argument("--mode", default="cranelift", choices=MODES)
+    parser.add_argument("--dir", action="append", default=[])
+    parser.add_argument("--env", action="append", default=[])
+    parser.add_argument("module")
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    options = parser.parse_args(argv)
+
+    phases: dict[str, float] = {}
+    engine = make_engine(options.mode)
+    wasm = open(options.module, "rb").read()
+    start = time.perf_counter()
+    module = wasmtime.Module(engine, wasm)
+    phases["compile"] = time.perf_counter() - start
+
+    wasi = wasmtime.WasiConfig()
+    wasi.argv = [options.module.rsplit("/", 1)[-1], *options.args]
+    wasi.env = [tuple(item.split("=", 1)) for item in options.env]
+    for spec in options.dir:
+        host, _, guest = spec.partition("::")
+        wasi.preopen_dir(host, guest or host)
+    wasi.inherit_stdout()
+    wasi.inherit_stderr()
+    wasi.inherit_stdin()
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasi)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+
+    start = time.perf_counter()
+    instance = linker.instantiate(store, module)
+    phases["instantiate"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    code = 0
+    try:
+        instance.exports(store)["_start"](store)
+    except wasmtime.ExitTrap as exit_trap:
+        code = exit_trap.code
+    except wasmtime.Trap as trap:
+        print(f"wasm trap: {trap}", file=sys.stderr)
+        code = 134
+    phases["execute"] = time.perf_counter() - start
+    write_phases(phases)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+// Runs a WASI preview 1 command module on V8 through node:wasi, for wasmlab's `node` runner.
+// usage: node run-wasi.mjs MODULE.wasm PREOPENS_JSON ENV_JSON [ARGS...]
+// Times compile, instantiate and execute and reports them through $WASMLAB_PHASES_FILE.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { WASI } from 'node:wasi';
+
+const [modulePath, preopensJson, envJson, ...guestArgs] = process.argv.slice(2);
+const programName = modulePath.split('/').pop();
+const wasi = new WASI({
+  version: 'preview1',
+  args: [programName, ...guestArgs],
+  env: JSON.parse(envJson),
+  preopens: JSON.parse(preopensJson),
+  returnOnExit: true,
+});
+const bytes = readFileSync(modulePath);
+
+let t = performance.now();
+const module = await WebAssembly.compile(bytes);
+const compile = performance.now() - t;
+t = performance.now();
+const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+const instantiate = performance.now() - t;
+t = performance.now();
+let code = 0;
+try {
+  code = wasi.start(instance);
+} catch (error) {
+  process.stderr.write(`wasm trap: ${error}\n`);
+  code = 134;
+}
+const execute = performance.now() - t;
+if (process.env.WASMLAB_PHASES_FILE) {
+  writeFileSync(process.env.WASMLAB_PHASES_FILE,
+    JSON.stringify({ compile: compile / 1000, instantiate: instantiate / 1000, execute: execute / 1000 }));
+}
+process.exitCode = code;
