@@ -1,1 +1,3 @@
 """wasmlab: a benchmarking and conformance lab for WebAssembly runtimes."""
+
+__version__ = "0.1.0"

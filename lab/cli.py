@@ -1,0 +1,213 @@
+"""The `wasmlab` command: argument parsing and printing only. Every command calls a plain
+function elsewhere in `lab`, which the tests call directly."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from lab.model import RUNTIME_IDS, SIZES, SUITE_IDS
+
+EPILOG = """\
+examples:
+  wasmlab doctor                                  what can run here, and how to install the rest
+  wasmlab run                                     startup + workloads (small) on every available runtime
+  wasmlab run --suite spec-2.0 --runtime interp wasmtime
+  wasmlab run --suite workloads --size small medium --repeat 10 --runtime wasmtime-cli:pulley native
+  wasmlab run --resume results/20261125-101500-ab12cd
+  wasmlab summary results/20261125-101500-ab12cd --json
+  wasmlab exec --runtime node --dir ./data::/data prog.wasm -- --input /data/in.txt
+
+test data (spec and WASI testsuites): --data DIR or WASMLAB_DATA=DIR, default ../shared/data
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wasmlab", description="Benchmarking and conformance lab for WebAssembly runtimes.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", metavar="DIR", help="folder holding the spec and WASI testsuites "
+                        "(default: $WASMLAB_DATA, else ../shared/data beside the checkout)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    doctor = commands.add_parser("doctor", help="list runtimes, hosts and toolchains and whether they work here")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+
+    run = commands.add_parser("run", help="run suites on runtimes into a run folder",
+                              description="Plan suites x runtimes x sizes, run every job in fresh processes, "
+                              "and write one run folder (manifest + Parquet). Prints the run folder last.")
+    run.add_argument("--suite", action="extend", nargs="+", choices=SUITE_IDS, metavar="SUITE",
+                     help=f"suites to run (default: startup workloads); any of: {', '.join(SUITE_IDS)}")
+    run.add_argument("--runtime", action="extend", nargs="+", metavar="RUNTIME[:MODE]",
+                     help="runtimes to run, optionally with a mode (default: every available runtime); "
+                     f"ids: {', '.join(RUNTIME_IDS)}")
+    run.add_argument("--size", action="extend", nargs="+", choices=SIZES, metavar="SIZE",
+                     help="workload sizes (default: small); small, medium or large")
+    run.add_argument("--workload", action="extend", nargs="+", metavar="NAME",
+                     help="only these workloads of the workloads suite")
+    run.add_argument("--file", action="extend", nargs="+", metavar="NAME",
+                     help="only these conformance files or tests (e.g. i32.wast)")
+    run.add_argument("--repeat", type=int, default=5, help="counted samples per cell (default 5)")
+    run.add_argument("--warmup", type=int, default=1, help="warm-up samples per cell, recorded but not counted (default 1)")
+    run.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                     help="wall-clock limit per process; the whole process group is killed (default 120)")
+    run.add_argument("--memory-limit", type=int, default=8192, metavar="MIB", help="data-segment limit per process (default 8192)")
+    run.add_argument("--shard", metavar="I/N", help="run only shard I of N of the plan (CI matrices)")
+    run.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results folder (default ./results)")
+    run.add_argument("--resume", metavar="RUN", help="finish an interrupted run (its own configuration is used)")
+    run.add_argument("--quiet", action="store_true", help="no progress output")
+
+    summary = commands.add_parser("summary", help="every cell of a run: n, median, 99%% interval, status")
+    summary.add_argument("run", help="run folder (or run id under ./results)")
+    summary.add_argument("--json", action="store_true", help="machine-readable output")
+
+    execute = commands.add_parser("exec", help="run one WASI command module on one runtime",
+                                  description="Run any WASI command module on any runtime with the guest's own "
+                                  "stdin/stdout/stderr; exits with the guest's exit code.")
+    execute.add_argument("--runtime", required=True, metavar="RUNTIME[:MODE]", help=f"one of: {', '.join(RUNTIME_IDS)}")
+    execute.add_argument("--env", action="append", default=[], metavar="K=V", help="environment variable for the guest")
+    execute.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]", help="preopen a host folder")
+    execute.add_argument("--timeout", type=float, metavar="SECONDS", help="kill the guest after this long")
+    execute.add_argument("module", type=Path, help="the .wasm module (a native executable for --runtime native)")
+    execute.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the guest (after --)")
+
+    build = commands.add_parser("build", help="build the workload and startup programs for every target")
+    build.add_argument("--target", action="extend", nargs="+", metavar="TARGET",
+                       help="wasm32-wasi, x86_64-linux-musl, aarch64-linux-musl (default: all)")
+    build.add_argument("--workload", action="extend", nargs="+", metavar="NAME", help="only these workloads")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    if options.data:
+        os.environ["WASMLAB_DATA"] = str(Path(options.data).resolve())
+    if not options.command:
+        parser.print_help()
+        return 2
+    handler = {"doctor": cmd_doctor, "run": cmd_run, "summary": cmd_summary, "exec": cmd_exec,
+               "build": cmd_build}[options.command]
+    try:
+        return handler(options)
+    except KeyboardInterrupt:
+        print("wasmlab: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # known errors become one line; unknown ones too, with their type
+        if not _is_user_error(error):
+            if os.environ.get("WASMLAB_DEBUG"):
+                raise
+            print(f"wasmlab: internal error: {type(error).__name__}: {error} (set WASMLAB_DEBUG=1 for a traceback)",
+                  file=sys.stderr)
+            return 70
+        print(f"wasmlab: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _is_user_error(error: Exception) -> bool:
+    from lab.config import DataNotFound
+    from lab.exec_guest import ExecError
+    from lab.plan import PlanError
+    from lab.runners.registry import UnknownRuntime
+    from lab.store import StoreError
+    from lab.toolchain import BuildError
+
+    return isinstance(error, (DataNotFound, ExecError, PlanError, UnknownRuntime, StoreError, BuildError))
+
+
+def cmd_doctor(options) -> int:
+    from lab.doctor import doctor_report, format_report
+
+    report = doctor_report()
+    print(json.dumps(report, indent=2) if options.json else format_report(report))
+    return 0
+
+
+def cmd_run(options) -> int:
+    from lab.orchestrate import resume_run, start_run
+    from lab.plan import RunConfig, parse_shard
+    from lab.summary import format_table, summarize
+
+    progress = None if options.quiet else Progress(sys.stderr)
+    if options.resume:
+        run = resume_run(options.resume, progress)
+    else:
+        config = RunConfig(
+            suites=tuple(options.suite or ("startup", "workloads")),
+            runtimes=tuple(options.runtime or ()),
+            sizes=tuple(options.size or ("small",)),
+            repeat=options.repeat, warmup=options.warmup, timeout_s=options.timeout,
+            memory_limit_mb=options.memory_limit, workloads=tuple(options.workload or ()),
+            files=tuple(options.file or ()),
+            shard=parse_shard(options.shard) if options.shard else (1, 1))
+        run = start_run(config, options.out, progress)
+    if progress:
+        progress.close()
+    if not options.quiet:
+        print(format_table(summarize(run)), file=sys.stderr)
+    print(run.path)
+    return 0
+
+
+def cmd_summary(options) -> int:
+    from lab.store import open_run
+    from lab.summary import format_table, summarize
+
+    summary = summarize(open_run(options.run))
+    print(json.dumps(summary, indent=2) if options.json else format_table(summary))
+    return 0
+
+
+def cmd_exec(options) -> int:
+    from lab.exec_guest import exec_guest
+    from lab.plan import parse_runtime_spec
+
+    runtime, mode = parse_runtime_spec(options.runtime)
+    args = options.args[1:] if options.args[:1] == ["--"] else options.args
+    return exec_guest(runtime, options.module, args, env=options.env, dirs=options.dir, mode=mode,
+                      timeout_s=options.timeout)
+
+
+def cmd_build(options) -> int:
+    from lab.build_all import build_programs
+
+    for line in build_programs(targets=tuple(options.target or ()), workloads=tuple(options.workload or ())):
+        print(line)
+    return 0
+
+
+class Progress:
+    """Progress on stderr: one redrawn line on a terminal, one line per finished job otherwise."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.started = time.monotonic()
+        self.width = 0
+
+    def __call__(self, position: int, total: int, job, state: str) -> None:
+        elapsed = time.monotonic() - self.started
+        label = f"[{position}/{total}] {job.runtime}{':' + job.mode if job.mode else ''} {job.suite}/{job.case}"
+        label += f" {job.size}" if job.size != "-" else ""
+        if self.tty:
+            eta = f" eta {elapsed / max(position - 1, 1) * (total - position + 1):.0f}s" if position > 1 else ""
+            line = f"{label} … {state}{eta}"[:150]
+            self.stream.write("\r" + line.ljust(self.width))
+            self.width = len(line)
+            self.stream.flush()
+        elif state != "running":
+            self.stream.write(f"{label}: {state} ({elapsed:.0f}s)\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.width:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""`wasmlab doctor`: what can run here, at which version, and what to install for the rest."""
+
+from __future__ import annotations
+
+from lab import toolchain
+from lab.hosts import detect_hosts
+from lab.model import Detection
+from lab.runners.registry import all_runners
+
+
+def detect_runtimes() -> dict[str, Detection]:
+    """Every known runtime's detection, keyed by runtime id. A runner whose detection itself
+    breaks is reported unavailable with the error, never allowed to stop the lab."""
+    detections = {}
+    for runtime_id, runner in all_runners().items():
+        try:
+            detections[runtime_id] = runner.detect()
+        except Exception as error:  # a broken install must not take the doctor down with it
+            detections[runtime_id] = Detection(runtime_id, False, reason=f"detection failed: {error}")
+    return detections
+
+
+def detect_toolchains() -> list[Detection]:
+    zig = toolchain.detect_zig()
+    found = [Detection("zig", zig.available, version=zig.version or "", path=str(zig.path or ""),
+                       modes=list(toolchain.TARGETS) if zig.available else [], reason=zig.reason or "")]
+    for target in toolchain.TARGETS:
+        if target == toolchain.WASM_TARGET:
+            continue
+        runs, why = toolchain.can_run_target(target)
+        found.append(Detection(f"run:{target}", runs, reason="" if runs else why, version=why if runs else ""))
+    return found
+
+
+def doctor_report() -> dict:
+    """The JSON shape of `wasmlab doctor --json`."""
+    return {
+        "runtimes": [d.as_dict() for d in detect_runtimes().values()],
+        "hosts": [d.as_dict() for d in detect_hosts()],
+        "toolchains": [d.as_dict() for d in detect_toolchains()],
+    }
+
+
+def format_report(report: dict) -> str:
+    lines = []
+    for section in ("runtimes", "hosts", "toolchains"):
+        lines.append(section.upper())
+        for item in report[section]:
+            mark = "ok " if item["available"] else "-- "
+            detail = item["version"] if item["available"] else item["reason"]
+            modes = f"  [{', '.join(item['modes'])}]" if item["available"] and item["modes"] else ""
+            lines.append(f"  {mark}{item['name']:<22} {detail}{modes}")
+        lines.append("")
+    return "\n".join(lines).rstrip()

@@ -1,0 +1,76 @@
+"""`wasmlab exec`: run any WASI command module on any runtime, with the guest's own stdio."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from lab.model import Invocation
+from lab.runners.registry import get_runner
+
+WASM_MAGIC = b"\0asm"
+
+
+class ExecError(Exception):
+    """The guest could not be started; the message is one line for the user."""
+
+
+def check_module(path: Path, artifact: str) -> None:
+    if not path.is_file():
+        raise ExecError(f"{path}: no such file")
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if artifact == "wasm" and head != WASM_MAGIC:
+        raise ExecError(f"{path}: not a WebAssembly module (no \\0asm header)")
+    if artifact == "native" and head != b"\x7fELF":
+        raise ExecError(f"{path}: not a native executable (no ELF header)")
+
+
+def parse_dir(spec: str) -> tuple[str, str]:
+    """HOST[::GUEST] -> (absolute host path, guest path); the guest path defaults to the host's."""
+    host, _, guest = spec.partition("::")
+    if not Path(host).is_dir():
+        raise ExecError(f"--dir {spec}: {host} is not a directory")
+    return str(Path(host).resolve()), guest or host
+
+
+def parse_env(spec: str) -> tuple[str, str]:
+    key, sep, value = spec.partition("=")
+    if not sep or not key:
+        raise ExecError(f"--env {spec}: expected KEY=VALUE")
+    return key, value
+
+
+def exec_guest(runtime: str, module: Path, args: list[str], *, env: list[str] = (), dirs: list[str] = (),
+               mode: str = "", timeout_s: float | None = None) -> int:
+    """Run the module; returns the guest's exit code (128+N when killed by signal N, 124 on timeout)."""
+    runner = get_runner(runtime)
+    detection = runner.detect()
+    if not detection.available:
+        raise ExecError(f"{runtime} is not available here: {detection.reason}")
+    check_module(module, runner.artifact)
+    if mode and mode not in detection.modes:
+        raise ExecError(f"{runtime} has no mode {mode!r}; its modes: {', '.join(detection.modes)}")
+    artifact = module.resolve()
+    invocation = Invocation(wasm=artifact if runner.artifact == "wasm" else None,
+                            native=artifact if runner.artifact == "native" else None,
+                            args=tuple(args), env=tuple(parse_env(e) for e in env),
+                            dirs=tuple(parse_dir(d) for d in dirs))
+    argv = runner.command(invocation, mode or runner.default_mode())
+    proc = subprocess.Popen(argv, env=runner.environment(invocation), start_new_session=True)
+    try:
+        return _exit_code(proc.wait(timeout=timeout_s))
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise ExecError(f"timed out after {timeout_s} s; the guest's process group was killed") from None
+    except KeyboardInterrupt:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+
+
+def _exit_code(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode

@@ -1,0 +1,102 @@
+"""The conformance suites (spec-2.0, spec-3.0, wasi-p1) inside a run: which items they have,
+which runtimes can take them, and how one job becomes outcome rows.
+
+Spec files run in a child process per file (lab.suites.spec_job); WASI tests run as guest
+processes through the runtime's ordinary runner, one fresh copy of the test's root each.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from lab.measure import run_process
+from lab.model import STATUS_ERROR, STATUS_OK, STATUS_TIMEOUT
+from lab.runners.base import Runner
+
+SPEC_SUITES = ("spec-2.0", "spec-3.0")
+WASI_SUITES = ("wasi-p1",)
+SPEC_FILE_MIN_TIMEOUT_S = 600.0  # a whole .wast file on a slow engine takes minutes
+
+
+def _selected(name: str, patterns: tuple[str, ...]) -> bool:
+    return not patterns or any(fnmatch.fnmatch(name, p) or Path(name).name == p for p in patterns)
+
+
+def items_for(suite: str, files: tuple[str, ...] = ()) -> list:
+    """The suite's files (spec) or tests (wasi), each with a `.name`, filtered by --file."""
+    if suite in SPEC_SUITES:
+        from lab.suites.spec import spec_files
+        items = spec_files(suite)
+    elif suite in WASI_SUITES:
+        from lab.suites.wasi import load_wasi_tests
+        items = load_wasi_tests()
+    else:
+        raise ValueError(f"{suite} is not a conformance suite")
+    return [item for item in items if _selected(item.name, files)]
+
+
+def unsupported_reason(suite: str, runner: Runner) -> str:
+    """Why a runtime cannot take a conformance suite ('' when it can)."""
+    if suite in SPEC_SUITES:
+        from lab.suites.spec import SESSION_CLASSES
+        if runner.id not in SESSION_CLASSES:
+            return f"{runner.id} cannot host .wast spec sessions (needs an embedded engine API)"
+    if suite in WASI_SUITES and runner.artifact != "wasm":
+        return f"{runner.id} runs native programs, not WASI modules"
+    return ""
+
+
+def base_row(job, context) -> dict:
+    row = context.base_row(job)
+    return {key: row[key] for key in ("run_id", "host", "arch", "emulated", "runtime", "version", "mode", "suite")}
+
+
+def record_skipped(cell, context) -> None:
+    job, item = cell.job, cell.payload
+    row = {**base_row(job, context), "file": item.name, "group": getattr(item, "group", ""), "line": 0,
+           "index": 0, "kind": "file", "outcome": "skip", "reason": f"{cell.skip_status}: {cell.skip_reason}"}
+    context.run.finish_job(cell.job.key, [row], kind="conformance")
+
+
+def run_conformance_job(cell, context) -> str:
+    if cell.job.suite in SPEC_SUITES:
+        rows = run_spec_job(cell, context)
+    else:
+        from lab.suites.wasi_runs import run_wasi_job
+        rows = run_wasi_job(cell, context)
+    context.run.finish_job(cell.job.key, rows, kind="conformance")
+    return STATUS_OK if all(r["outcome"] in ("pass", "xfail", "skip") for r in rows) else "failures"
+
+
+def run_spec_job(cell, context) -> list[dict]:
+    """One spec file in a child process; a crash or timeout marks each of its commands as error."""
+    job, spec_file = cell.job, cell.payload
+    timeout = max(context.limits.timeout_s or 0, SPEC_FILE_MIN_TIMEOUT_S)
+    with tempfile.TemporaryDirectory(prefix="wasmlab-spec-") as scratch:
+        out = Path(scratch) / "outcomes.json"
+        result = run_process(
+            [sys.executable, "-m", "lab.suites.spec_job", "--suite", job.suite, "--runtime", job.runtime,
+             "--file", spec_file.name, "--out", str(out)],
+            timeout_s=timeout, memory_limit_bytes=context.limits.memory_limit_bytes)
+        outcomes = json.loads(out.read_text()) if result.status == "ok" and out.exists() else None
+    base = base_row(job, context)
+    if outcomes is None:
+        reason = f"spec run {STATUS_TIMEOUT if result.timed_out else STATUS_ERROR}: {result.describe()}: " + \
+                 result.stderr.decode(errors="replace").strip()[-300:]
+        return [{**base, **row, "outcome": "error", "reason": reason} for row in _commands_of(spec_file)]
+    return [{**base, **o} for o in outcomes]
+
+
+def _commands_of(spec_file) -> list[dict]:
+    """Placeholder rows for each command of a file whose run died, so totals stay true."""
+    from lab.suites import wast
+    try:
+        commands = wast.parse_file(str(spec_file.path))
+    except Exception:
+        return [{"file": spec_file.name, "group": spec_file.group, "line": 0, "index": 0, "kind": "script"}]
+    return [{"file": spec_file.name, "group": spec_file.group, "line": c.line, "index": i, "kind": c.kind}
+            for i, c in enumerate(commands)]
