@@ -50,9 +50,9 @@ def exec_guest(runtime: str, module: Path, args: list[str], *, env: list[str] = 
     detection = runner.detect()
     if not detection.available:
         raise ExecError(f"{runtime} is not available here: {detection.reason}")
-    check_module(module, runner.artifact)
     if mode and mode not in detection.modes:
         raise ExecError(f"{runtime} has no mode {mode!r}; its modes: {', '.join(detection.modes)}")
+    check_module(module, runner.artifact)
     artifact = module.resolve()
     invocation = Invocation(wasm=artifact if runner.artifact == "wasm" else None,
                             native=artifact if runner.artifact == "native" else None,

@@ -1,0 +1,37 @@
+"""Shared fixtures: real programs built with the project's toolchain (cached across runs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lab import toolchain
+from lab.suites.measured import STARTUP_SOURCE, WASM_TARGET, native_target
+
+TESTS = Path(__file__).parent
+PROGRAMS = TESTS / "programs"
+
+# The lab finds the testsuites beside the checkout unless told otherwise; make that explicit.
+os.environ.setdefault("WASMLAB_DATA", str((TESTS.parent.parent / "shared" / "data").resolve()))
+
+
+@pytest.fixture(scope="session")
+def hello_wasm() -> Path:
+    return toolchain.build(STARTUP_SOURCE, WASM_TARGET, name="hello")
+
+
+@pytest.fixture(scope="session")
+def hello_native() -> Path:
+    return toolchain.build(STARTUP_SOURCE, native_target(), name="hello")
+
+
+@pytest.fixture(scope="session")
+def echo_env_wasm() -> Path:
+    return toolchain.build(PROGRAMS / "echo_env.c", WASM_TARGET, name="echo_env")
+
+
+@pytest.fixture(scope="session")
+def echo_env_native() -> Path:
+    return toolchain.build(PROGRAMS / "echo_env.c", native_target(), name="echo_env")

@@ -1,0 +1,91 @@
+"""Process measurement against real processes and real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+from lab.measure import run_process, spawner
+
+PY = sys.executable
+
+
+def test_spawner_is_built_here():
+    assert spawner() is not None, "wasmlab-spawn must build with the bundled zig toolchain"
+
+
+def test_exit_code_and_output_are_captured():
+    result = run_process([PY, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"])
+    assert result.exit_code == 3
+    assert result.status == "exit"
+    assert result.stdout == b"out\n"
+    assert result.stderr == b"err\n"
+    assert result.describe() == "exit code 3"
+
+
+def test_native_peak_rss_is_the_childs_own(hello_native):
+    # A forked Python harness is ~60 MiB; the static hello program uses well under 4 MiB.
+    result = run_process([str(hello_native)])
+    assert result.status == "ok"
+    assert result.max_rss_kib < 4096
+    assert result.stdout == b"hello from wasmlab\n"
+
+
+def test_peak_rss_sees_a_large_allocation():
+    result = run_process([PY, "-c", "b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096])"])
+    assert result.status == "ok"
+    assert result.max_rss_kib > 300 * 1024
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    script = (f"import subprocess, time; p = subprocess.Popen(['sleep', '60']); "
+              f"open({str(pid_file)!r}, 'w').write(str(p.pid)); time.sleep(60)")
+    started = time.monotonic()
+    result = run_process([PY, "-c", script], timeout_s=1.5)
+    assert time.monotonic() - started < 20
+    assert result.timed_out and result.status == "timeout"
+    grandchild = int(pid_file.read_text())
+    time.sleep(0.2)
+    assert not _alive(grandchild)
+
+
+def test_killed_by_signal_is_recorded():
+    result = run_process([PY, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"])
+    assert result.term_signal == signal.SIGSEGV
+    assert result.exit_code is None
+    assert result.status == "signal"
+    assert "SIGSEGV" in result.describe()
+
+
+def test_output_flood_is_capped_but_counted():
+    result = run_process([PY, "-c", "import sys; sys.stdout.buffer.write(b'x' * (20 * 2**20))"],
+                         output_cap=4096)
+    assert result.status == "ok"
+    assert len(result.stdout) == 4096
+    assert result.stdout_bytes == 20 * 2**20
+    assert result.stdout_truncated
+
+
+def test_memory_limit_stops_a_greedy_child():
+    result = run_process([PY, "-c", "b = bytearray(2 * 2**30)"], memory_limit_bytes=512 * 2**20)
+    assert result.status != "ok"
+    assert b"MemoryError" in result.stderr
+
+
+def test_missing_program_raises():
+    with pytest.raises(FileNotFoundError):
+        run_process(["/nonexistent/program"])
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie left for init to reap counts as gone: it was killed)."""
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

@@ -1,0 +1,131 @@
+"""`wasmlab run` end to end on the startup suite with real runtimes: rows, statuses, resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import pytest
+
+from lab.execute import RunContext, judge, run_measured_job
+from lab.hosts import LOCAL
+from lab.measure import run_process
+from lab.model import Case, Invocation, Job
+from lab.orchestrate import resume_run, start_run
+from lab.plan import PlannedCell, PlanError, RunConfig
+from lab.runners.base import Limits
+from lab.runners.registry import all_runners
+from lab.store import create_run, load
+from lab.summary import summarize
+from lab.doctor import detect_runtimes
+
+PROCESS_RUNTIMES = ("wasmtime", "wasmtime-cli", "node", "native")
+
+
+@pytest.fixture(scope="module")
+def startup_run(tmp_path_factory):
+    config = RunConfig(suites=("startup",), runtimes=PROCESS_RUNTIMES, repeat=3, warmup=1)
+    return start_run(config, tmp_path_factory.mktemp("results"))
+
+
+def test_every_runtime_measures_startup(startup_run):
+    frame = load(startup_run.path)
+    summary = summarize(startup_run)
+    walls = {c["runtime"]: c for c in summary["metrics"] if c["metric"] == "wall_time"}
+    assert set(walls) == set(PROCESS_RUNTIMES)
+    for runtime, cell in walls.items():
+        assert cell["status"] == "ok", (runtime, cell["reason"])
+        assert cell["n"] == 3  # the warm-up is recorded but not counted
+        assert 0 < cell["ci_low"] <= cell["median"] <= cell["ci_high"]
+    assert frame["warmup"].sum() > 0
+    # Embedded runtimes report their phases.
+    phases = {(c["runtime"], c["phase"]) for c in summary["metrics"] if c["metric"] == "time"}
+    assert {("wasmtime", "compile"), ("wasmtime", "instantiate"), ("wasmtime", "execute")} <= phases
+    assert ("node", "compile") in phases
+
+
+def test_manifest_records_hosts_and_versions(startup_run):
+    manifest = startup_run.manifest()
+    assert manifest["status"] == "complete"
+    host = manifest["hosts"]["local"]
+    assert {"arch", "cpu", "cores", "kernel", "python", "emulated"} <= set(host)
+    assert manifest["runtimes"]["wasmtime-cli"]["version"]
+    summary = summarize(startup_run)
+    modes = {(r["name"], r["mode"]) for r in summary["runtimes"]}
+    assert ("wasmtime-cli", "cranelift") in modes and ("native", "static") in modes
+
+
+def _context(tmp_path, timeout=30.0):
+    run = create_run(tmp_path, {"config": {}})
+    return RunContext(run=run, hosts={"local": LOCAL}, detections=detect_runtimes(), runners=all_runners(),
+                      limits=Limits(timeout_s=timeout), repeat=2, warmup=0)
+
+
+def test_wrong_output_is_a_failure_not_a_time(tmp_path, hello_wasm, hello_native):
+    context = _context(tmp_path)
+    case = Case("startup", "hello", "-", Invocation(wasm=hello_wasm, native=hello_native),
+                expected_stdout=b"something else\n")
+    job = Job("local", "wasmtime-cli", "cranelift", "startup", "hello", "-")
+    assert run_measured_job(PlannedCell(job, case), context) == "wrong-output"
+    cells = [c for c in summarize(context.run)["metrics"] if c["metric"] == "wall_time"]
+    assert cells[0]["status"] == "wrong-output" and cells[0]["median"] is None
+
+
+def test_a_hanging_guest_times_out_and_the_run_goes_on(tmp_path):
+    context = _context(tmp_path, timeout=1.0)
+    sleeper = tmp_path / "sleeper.sh"
+    sleeper.write_text("#!/bin/sh\nsleep 30\n")
+    sleeper.chmod(0o755)
+    case = Case("startup", "sleeper", "-", Invocation(wasm=None, native=sleeper), expected_stdout=b"")
+    job = Job("local", "native", "static", "startup", "sleeper", "-")
+    started = time.monotonic()
+    assert run_measured_job(PlannedCell(job, case), context) == "timeout"
+    assert time.monotonic() - started < 15
+
+
+def test_judge_reports_crashes_with_stderr():
+    result = run_process([sys.executable, "-c", "import sys; sys.exit('boom')"])
+    status, reason = judge(result, b"")
+    assert status == "error" and "boom" in reason
+
+
+def test_bad_configuration_is_refused_before_a_run_exists(tmp_path):
+    with pytest.raises(PlanError, match="unknown runtime"):
+        start_run(RunConfig(suites=("startup",), runtimes=("nosuch",)), tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_unavailable_runtime_is_recorded_with_its_reason(tmp_path):
+    run = start_run(RunConfig(suites=("startup",), runtimes=("wasmedge", "native"), repeat=1, warmup=0), tmp_path)
+    cells = {c["runtime"]: c for c in summarize(run)["metrics"] if c["metric"] == "wall_time"}
+    assert cells["wasmedge"]["status"] == "unavailable"
+    assert "wasmedge" in cells["wasmedge"]["reason"]
+    assert cells["native"]["status"] == "ok"
+
+
+def test_sigkill_mid_run_then_resume_loses_and_repeats_nothing(tmp_path):
+    argv = [sys.executable, "-m", "lab.cli", "run", "--suite", "startup", "--runtime", "native", "wasmtime-cli",
+            "--repeat", "40", "--warmup", "0", "--out", str(tmp_path), "--quiet"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    journal_seen = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not journal_seen:
+        time.sleep(0.2)
+        journal_seen = any(p.suffix == ".jsonl" and p.stat().st_size > 0 for p in tmp_path.rglob("*.jsonl")) \
+            or any(tmp_path.rglob("*.parquet"))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    before = load(run_dir)
+    assert not before.empty  # a killed run still loads with what it had finished
+    run = resume_run(run_dir)
+    frame = load(run.path)
+    walls = frame[frame["metric"] == "wall_time"]
+    for runtime in ("native", "wasmtime-cli"):
+        samples = sorted(walls.loc[walls["runtime"] == runtime, "process"])
+        assert samples == list(range(40)), runtime  # every sample once: none lost, none repeated
+    assert run.manifest()["status"] == "complete"
