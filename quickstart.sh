@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# wasmlab quick start. On a fresh Debian 12 machine with Python 3.11:
+#   ./quickstart.sh run    set up, then run the default job (every runtime found) and summarise it
+#   ./quickstart.sh test   set up, then run the test suite
+#   ./quickstart.sh setup  only set up (.venv with wasmlab and its runtimes; system packages when root)
+# Extra arguments after `run` or `test` go to `wasmlab run` or pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=${WASMLAB_VENV:-.venv}
+APT_PACKAGES=(python3-venv hyperfine)
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+setup_system() {
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    say "not root (or no apt-get): skipping system packages (${APT_PACKAGES[*]}); wasmlab doctor says what is missing"
+    return
+  fi
+  local missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing system packages: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  command -v node >/dev/null || say "node not found: the node (V8) runtime will be reported unavailable"
+}
+
+setup_python() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating $VENV with $($PYTHON --version)"
+    "$PYTHON" -m venv "$VENV"
+  fi
+  say "installing wasmlab and its runtimes into $VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[all]"
+}
+
+setup() {
+  setup_system
+  setup_python
+  say "building the workload programs (first time: zig builds its libc, a minute or two)"
+  "$VENV/bin/wasmlab" build >/dev/null
+}
+
+command=${1:-}
+shift || true
+case "$command" in
+  setup) setup ;;
+  run)
+    setup
+    "$VENV/bin/wasmlab" doctor
+    "$VENV/bin/wasmlab" run "$@"
+    ;;
+  test)
+    setup
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac
