@@ -1,0 +1,212 @@
+"""The guest's file-descriptor table and sandboxed path resolution.
+
+Every path the guest names is resolved component by component from a directory descriptor
+with openat-style calls (`dir_fd=`, O_NOFOLLOW): symbolic links are read and expanded here, never
+by the host kernel, so `..`, absolute paths and links pointing out of a preopened directory are
+refused (with EPERM, as wasmtime does) instead of reaching the host file system.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from lab.interp.wasi import abi
+from lab.interp.wasi.errno import Errno, WasiError, errno_from_oserror
+from lab.interp.wasi.stdio import Stream
+
+# The errno for a path that would leave its directory. The spec's ENOTCAPABLE would do as well;
+# EPERM is what wasmtime answers, so the two implementations can be compared call for call.
+ESCAPE_ERRNO = Errno.EPERM
+MAX_SYMLINK_EXPANSIONS = 40  # Linux's limit; beyond it a lookup fails with ELOOP
+_DIR_OPEN_FLAGS = (os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+                   | getattr(os, "O_PATH", 0))
+
+
+@dataclass
+class Descriptor:
+    """One open guest descriptor: a host fd (file or directory) or a stdio stream."""
+
+    filetype: int
+    rights_base: int
+    rights_inheriting: int
+    fdflags: int = 0
+    host_fd: int | None = None
+    stream: Stream | None = None
+    preopen_name: bytes | None = None   # the guest path of a preopened directory
+    dir_listing: list[tuple[bytes, int, int]] | None = field(default=None, repr=False)
+
+    @property
+    def is_directory(self) -> bool:
+        return self.filetype == abi.FILETYPE_DIRECTORY
+
+    def require(self, needed: int) -> None:
+        """ENOTCAPABLE unless the descriptor holds every right in `needed`."""
+        if self.rights_base & needed != needed:
+            raise WasiError(Errno.ENOTCAPABLE, f"missing rights {needed & ~self.rights_base:#x}")
+
+    def close(self) -> None:
+        if self.host_fd is not None:
+            os.close(self.host_fd)
+            self.host_fd = None
+
+
+class FdTable:
+    """Guest fd numbers to descriptors; new descriptors take the lowest free number."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, Descriptor] = {}
+
+    def get(self, fd: int) -> Descriptor:
+        try:
+            return self._entries[fd]
+        except KeyError:
+            raise WasiError(Errno.EBADF, f"fd {fd} is not open") from None
+
+    def directory(self, fd: int, needed: int = 0) -> Descriptor:
+        """A directory descriptor holding `needed` rights (EBADF / ENOTDIR / ENOTCAPABLE)."""
+        entry = self.get(fd)
+        if not entry.is_directory or entry.host_fd is None:
+            raise WasiError(Errno.ENOTDIR, f"fd {fd} is not a directory")
+        entry.require(needed)
+        return entry
+
+    def add(self, entry: Descriptor) -> int:
+        fd = 0
+        while fd in self._entries:
+            fd += 1
+        self._entries[fd] = entry
+        return fd
+
+    def place(self, fd: int, entry: Descriptor) -> None:
+        self._entries[fd] = entry
+
+    def pop(self, fd: int) -> Descriptor:
+        entry = self.get(fd)
+        del self._entries[fd]
+        return entry
+
+    def renumber(self, source: int, target: int) -> None:
+        moving = self.get(source)
+        replaced = self.get(target)
+        if source == target:
+            return
+        replaced.close()
+        self._entries[target] = moving
+        del self._entries[source]
+
+    def close_all(self) -> None:
+        for entry in self._entries.values():
+            entry.close()
+        self._entries.clear()
+
+
+# --- path resolution ---------------------------------------------------------------------------
+
+@dataclass
+class Resolved:
+    """Where a guest path ends: the host directory fd holding the last component, and that
+    component's name (b"." when the path names the directory itself; with a trailing b"/"
+    when the guest wrote one, so the host applies the same must-be-a-directory rule)."""
+
+    dir_fd: int
+    name: bytes
+
+
+def _split(path: bytes) -> list[bytes]:
+    return [part for part in path.split(b"/") if part not in (b"", b".")]
+
+
+def _read_link(dir_fd: int, name: bytes) -> bytes | None:
+    """The target of `name` if it is a symbolic link, else None (also when it is missing)."""
+    try:
+        return os.readlink(name, dir_fd=dir_fd)
+    except OSError:
+        return None
+
+
+@contextmanager
+def resolve(base_fd: int, path: bytes, follow_final: bool) -> Iterator[Resolved]:
+    """Resolve `path` under the directory `base_fd` without ever leaving it.
+
+    Intermediate directories are opened with O_NOFOLLOW and closed when the block ends. A
+    final symbolic link is expanded when `follow_final`. When a trailing slash would make the
+    host follow a final link that we must not expand, its target is checked first.
+    """
+    if not path:
+        raise WasiError(Errno.ENOENT, "empty path")
+    if path.startswith(b"/"):
+        raise WasiError(ESCAPE_ERRNO, "absolute path")
+    trailing_slash = path.endswith((b"/", b"/."))
+    pending = deque(_split(path))
+    opened: list[tuple[int, bytes]] = []   # directories entered below base_fd: (fd, name)
+    expansions = 0
+    final = b"."
+    try:
+        while pending:
+            name = pending.popleft()
+            current = opened[-1][0] if opened else base_fd
+            if name == b"..":
+                if not opened:
+                    raise WasiError(ESCAPE_ERRNO, "path leaves its directory")
+                os.close(opened.pop()[0])
+                continue
+            is_last = not pending
+            target = _read_link(current, name)
+            if target is not None and (not is_last or follow_final or trailing_slash):
+                expansions += 1
+                if expansions > MAX_SYMLINK_EXPANSIONS:
+                    raise WasiError(Errno.ELOOP, "too many symbolic links")
+                if target.startswith(b"/"):
+                    raise WasiError(ESCAPE_ERRNO, "symbolic link to an absolute path")
+                if is_last and not follow_final:
+                    # The host will follow this link because of the trailing slash: check
+                    # that its target stays inside, then leave the name as the guest wrote it.
+                    walked = b"/".join([entry[1] for entry in opened] + [target])
+                    with resolve(base_fd, walked + b"/", follow_final=True):
+                        pass
+                    final = name
+                    break
+                pending.extendleft(reversed(_split(target)))
+                continue
+            if is_last:
+                final = name
+                break
+            try:
+                opened.append((os.open(name, _DIR_OPEN_FLAGS, dir_fd=current), name))
+            except OSError as exc:
+                raise WasiError(errno_from_oserror(exc), f"opening {name!r}") from None
+        if trailing_slash and final != b".":
+            final += b"/"
+        yield Resolved(opened[-1][0] if opened else base_fd, final)
+    finally:
+        for fd, _ in opened:
+            os.close(fd)
+
+
+# --- host stat to WASI ------------------------------------------------------------------------
+
+def filetype_of_mode(mode: int) -> int:
+    if stat.S_ISREG(mode):
+        return abi.FILETYPE_REGULAR_FILE
+    if stat.S_ISDIR(mode):
+        return abi.FILETYPE_DIRECTORY
+    if stat.S_ISLNK(mode):
+        return abi.FILETYPE_SYMBOLIC_LINK
+    if stat.S_ISCHR(mode):
+        return abi.FILETYPE_CHARACTER_DEVICE
+    if stat.S_ISBLK(mode):
+        return abi.FILETYPE_BLOCK_DEVICE
+    if stat.S_ISSOCK(mode):
+        return abi.FILETYPE_SOCKET_STREAM
+    return abi.FILETYPE_UNKNOWN
+
+
+def filestat_fields(result: os.stat_result) -> tuple[int, ...]:
+    """The values of a WASI filestat struct, in abi.FILESTAT order."""
+    return (result.st_dev, result.st_ino, filetype_of_mode(result.st_mode), result.st_nlink,
+            result.st_size, result.st_atime_ns, result.st_mtime_ns, result.st_ctime_ns)
