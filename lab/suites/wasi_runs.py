@@ -1,0 +1,40 @@
+"""One WASI testsuite test on one runtime inside a run: a fresh copy of the test's root, the
+runtime's ordinary runner (so every WASI runtime is tested the way it is benchmarked), and the
+suite's own exact comparison."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from lab.model import Invocation
+from lab.runners.base import RunnerUnavailable
+from lab.suites.wasi import apply_expectations, check_result, load_expectations, prepare_root
+
+
+def run_wasi_job(cell, context) -> list[dict]:
+    from lab.suites.conformance import base_row
+
+    job, test = cell.job, cell.payload
+    runner = context.runners[job.runtime]
+    scratch = Path(tempfile.mkdtemp(prefix="wasmlab-wasi-"))
+    try:
+        root = prepare_root(test, scratch)
+        invocation = Invocation(wasm=test.wasm, args=tuple(test.args), env=tuple(test.env.items()),
+                                dirs=((str(root), "/"),) if root else ())
+        try:
+            sample = runner.run(invocation, job.mode, context.limits)
+        except (RunnerUnavailable, OSError, RuntimeError, ValueError) as error:
+            outcome, reason = "error", f"could not start {runner.id}: {error}"
+        else:
+            result = sample.process
+            if result.timed_out or result.term_signal is not None:
+                outcome, reason = "error", result.describe()
+            else:
+                outcome, reason = check_result(test, result.exit_code, result.stdout, result.stderr)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    outcome, reason = apply_expectations(test.name, outcome, reason, load_expectations(job.runtime))
+    return [{**base_row(job, context), "file": test.name, "group": test.language, "line": 0, "index": 0,
+             "kind": "wasi-test", "outcome": outcome, "reason": reason}]
