@@ -20,7 +20,7 @@ from pathlib import Path
 
 from lab import toolchain
 from lab.measure import run_process
-from lab.suites.measured import native_target
+from lab.toolchain import native_target
 
 PROGRAM = Path(__file__).parent / "programs" / "busy.c"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from lab import toolchain
-from lab.suites.measured import STARTUP_SOURCE
+from lab.suites.workloads import STARTUP_SOURCE
 
 
 def build_programs(targets: tuple[str, ...] = (), workloads: tuple[str, ...] = ()) -> Iterator[str]:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 WASMLAB = [sys.executable, "-m", "lab.cli"]
-GUEST_RUNTIMES = ("wasmtime", "wasmtime-cli", "node")
+GUEST_RUNTIMES = ("wasmtime", "wasmtime-cli", "node", "pywasm")
 
 
 def wasmlab(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:

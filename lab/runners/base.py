@@ -7,7 +7,6 @@ execute) through the file named by PHASES_ENV; the harness reads it after the ch
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from abc import ABC, abstractmethod
@@ -16,8 +15,8 @@ from pathlib import Path
 
 from lab.measure import ProcessResult, run_process
 from lab.model import Detection, Invocation
+from lab.runners.phases import PHASES_ENV, read_phases
 
-PHASES_ENV = "WASMLAB_PHASES_FILE"
 
 
 class RunnerUnavailable(Exception):
@@ -77,22 +76,6 @@ class Runner(ABC):
                                  memory_limit_bytes=limits.memory_limit_bytes,
                                  output_cap=limits.output_cap)
             return Sample(process=result, phases=read_phases(phases_file))
-
-
-def read_phases(path: Path) -> dict[str, float]:
-    """Phases a child reported ({"compile": seconds, ...}); a missing or torn file means none."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))}
-
-
-def write_phases(phases: dict[str, float]) -> None:
-    """Called in a runner's child process: report phase timings to the harness, if it asked."""
-    target = os.environ.get(PHASES_ENV)
-    if target:
-        Path(target).write_text(json.dumps(phases))
 
 
 def wasi_flags(invocation: Invocation, dir_flag: str = "--dir", env_flag: str = "--env") -> list[str]:

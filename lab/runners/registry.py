@@ -7,6 +7,7 @@ from lab.runners.base import Runner
 from lab.runners.interp import InterpRunner
 from lab.runners.native import NativeRunner
 from lab.runners.node import NodeRunner
+from lab.runners.pywasm_runner import PywasmRunner
 from lab.runners.wasmtime_cli import WasmtimeCliRunner
 from lab.runners.wasmtime_embedded import WasmtimeEmbeddedRunner
 
@@ -34,7 +35,6 @@ _PENDING = {
     "wasmer": "will use PyPI wasmer-sdk",
     "spidermonkey": "will use Debian gjs",
     "wasm3": "will use PyPI pywasm3",
-    "pywasm": "will use PyPI pywasm",
     "docker": "will use Debian docker.io",
     "wasmedge": "install: curl -sSf https://raw.githubusercontent.com/WasmEdge/WasmEdge/master/utils/install.sh | bash",
     "spin": "install: curl -fsSL https://developer.fermyon.com/downloads/install.sh | bash",
@@ -44,7 +44,8 @@ _PENDING = {
 def all_runners() -> dict[str, Runner]:
     """One runner per stable runtime id, in the project's canonical order."""
     implemented: dict[str, Runner] = {r.id: r for r in (
-        InterpRunner(), WasmtimeEmbeddedRunner(), WasmtimeCliRunner(), NodeRunner(), NativeRunner())}
+        InterpRunner(), WasmtimeEmbeddedRunner(), WasmtimeCliRunner(), NodeRunner(), NativeRunner(),
+        PywasmRunner())}
     return {rid: implemented.get(rid) or NoRunnerYet(rid, _PENDING[rid]) for rid in RUNTIME_IDS}
 
 

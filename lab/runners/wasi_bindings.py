@@ -15,7 +15,7 @@ import wasmtime
 from lab.interp.wasi import MODULE_NAME, HostFunction, ProcExit, WasiPreview1
 from lab.interp.wasi.stdio import StdioSpec
 
-TRAP_EXIT_CODE = 134  # what the wasmtime CLI exits with when the guest traps (128 + SIGABRT)
+from lab.runners.phases import TRAP_EXIT_CODE
 _VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
 
 

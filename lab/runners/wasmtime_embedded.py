@@ -13,7 +13,8 @@ import sys
 import time
 
 from lab.model import Detection, Invocation
-from lab.runners.base import Runner, wasi_flags, write_phases
+from lab.runners.base import Runner, wasi_flags
+from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
 MODES = ("cranelift", "pulley")
 
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         code = exit_trap.code
     except wasmtime.Trap as trap:
         print(f"wasm trap: {trap}", file=sys.stderr)
-        code = 134
+        code = TRAP_EXIT_CODE
     phases["execute"] = time.perf_counter() - start
     write_phases(phases)
     return code

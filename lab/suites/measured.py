@@ -7,37 +7,28 @@ through the toolchain's cache.
 
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 
 from lab import toolchain
-from lab.config import REPO_ROOT
+from lab.suites.workloads import STARTUP_EXPECTED, STARTUP_SOURCE
 from lab.model import SIZES, Case, Invocation
 
-STARTUP_SOURCE = REPO_ROOT / "suites" / "startup" / "hello.c"
 GUEST_DATA_DIR = "/data"  # where a workload's input folder appears inside the guest
 WASM_TARGET = "wasm32-wasi"
 MEASURED_SUITES = ("startup", "workloads")
 
 
-def native_target(arch: str | None = None) -> str:
-    arch = arch or platform.machine()
-    return {"x86_64": "x86_64-linux-musl", "amd64": "x86_64-linux-musl",
-            "aarch64": "aarch64-linux-musl", "arm64": "aarch64-linux-musl"}[arch]
-
-
 def _builds(source: Path, name: str, need_native: bool = True) -> tuple[Path, Path | None]:
     wasm = toolchain.build(source, WASM_TARGET, name=name)
-    native = toolchain.build(source, native_target(), name=name) if need_native else None
+    native = toolchain.build(source, toolchain.native_target(), name=name) if need_native else None
     return wasm, native
 
 
 def startup_cases() -> list[Case]:
     """One case: a WASI program that prints one line and exits, and its native twin."""
     wasm, native = _builds(STARTUP_SOURCE, "hello")
-    expected = b"hello from wasmlab\n"
     return [Case(suite="startup", name="hello", size="-",
-                 invocation=Invocation(wasm=wasm, native=native), expected_stdout=expected)]
+                 invocation=Invocation(wasm=wasm, native=native), expected_stdout=STARTUP_EXPECTED)]
 
 
 def workload_cases(sizes: tuple[str, ...], names: tuple[str, ...] = ()) -> list[Case]:

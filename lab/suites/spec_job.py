@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-from lab.suites.spec import Expectations, spec_files, spec_session_class, run_spec_file
+from lab.suites.spec import Expectations, run_spec_file, session_opener, spec_files
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     if not matches:
         print(f"no file {options.file} in {options.suite}", file=sys.stderr)
         return 2
-    session_class = spec_session_class(options.runtime)
-    outcomes = run_spec_file(matches[0], session_class, Expectations.load(options.runtime),
+    outcomes = run_spec_file(matches[0], session_opener(options.runtime, matches[0]),
+                             Expectations.load(options.runtime),
                              command_timeout=options.command_timeout)
     tmp = options.out + ".tmp"
     with open(tmp, "w") as handle:

@@ -9,32 +9,33 @@ import tempfile
 from pathlib import Path
 
 from lab.model import Invocation
-from lab.runners.base import RunnerUnavailable
-from lab.suites.wasi import apply_expectations, check_result, load_expectations, prepare_root
+from lab.runners.base import Limits, Runner, RunnerUnavailable
+from lab.suites.wasi import WasiTest, apply_expectations, check_result, load_expectations, prepare_root
 
 
-def run_wasi_job(cell, context) -> list[dict]:
-    from lab.suites.conformance import base_row
-
-    job, test = cell.job, cell.payload
-    runner = context.runners[job.runtime]
+def run_wasi_test(test: WasiTest, runner: Runner, mode: str, limits: Limits) -> tuple[str, str]:
+    """(outcome, reason) of one test on one runtime, before expectations are applied."""
     scratch = Path(tempfile.mkdtemp(prefix="wasmlab-wasi-"))
     try:
         root = prepare_root(test, scratch)
         invocation = Invocation(wasm=test.wasm, args=tuple(test.args), env=tuple(test.env.items()),
                                 dirs=((str(root), "/"),) if root else ())
         try:
-            sample = runner.run(invocation, job.mode, context.limits)
+            result = runner.run(invocation, mode, limits).process
         except (RunnerUnavailable, OSError, RuntimeError, ValueError) as error:
-            outcome, reason = "error", f"could not start {runner.id}: {error}"
-        else:
-            result = sample.process
-            if result.timed_out or result.term_signal is not None:
-                outcome, reason = "error", result.describe()
-            else:
-                outcome, reason = check_result(test, result.exit_code, result.stdout, result.stderr)
+            return "error", f"could not start {runner.id}: {error}"
+        if result.timed_out or result.term_signal is not None:
+            return "error", result.describe()
+        return check_result(test, result.exit_code, result.stdout, result.stderr)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_wasi_job(cell, context) -> list[dict]:
+    from lab.suites.conformance import base_row
+
+    job, test = cell.job, cell.payload
+    outcome, reason = run_wasi_test(test, context.runners[job.runtime], job.mode, context.limits)
     outcome, reason = apply_expectations(test.name, outcome, reason, load_expectations(job.runtime))
     return [{**base_row(job, context), "file": test.name, "group": test.language, "line": 0, "index": 0,
              "kind": "wasi-test", "outcome": outcome, "reason": reason}]

@@ -1,0 +1,72 @@
+"""pywasm: the pure-Python interpreter from PyPI, run through its own WASI preview 1, in a fresh
+child process per sample (`python -m lab.runners.pywasm_runner`). The reference point for our
+own engine's speed and conformance."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import sys
+import time
+
+from lab.model import Detection, Invocation
+from lab.runners.base import Runner, wasi_flags
+from lab.runners.phases import TRAP_EXIT_CODE, write_phases
+
+
+class PywasmRunner(Runner):
+    id = "pywasm"
+    description = "pywasm, a pure-Python WebAssembly interpreter (PyPI)"
+    install_hint = "pip install pywasm"
+
+    def detect(self) -> Detection:
+        try:
+            version = importlib.metadata.version("pywasm")
+            import pywasm  # noqa: F401
+        except Exception as error:  # any import failure means unusable here
+            return Detection(self.id, False, reason=f"PyPI pywasm not importable ({error}); {self.install_hint}")
+        return Detection(self.id, True, version=version, path=sys.executable, modes=["interpreter"])
+
+    def command(self, invocation: Invocation, mode: str) -> list[str]:
+        return [sys.executable, "-m", "lab.runners.pywasm_runner", *wasi_flags(invocation), str(invocation.wasm),
+                *invocation.args]
+
+
+def main(argv: list[str] | None = None) -> int:
+    import pywasm
+
+    parser = argparse.ArgumentParser(prog="python -m lab.runners.pywasm_runner")
+    parser.add_argument("--dir", action="append", default=[])
+    parser.add_argument("--env", action="append", default=[])
+    parser.add_argument("module")
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    options = parser.parse_args(argv)
+
+    dirs = {}
+    for spec in options.dir:
+        host, _, guest = spec.partition("::")
+        dirs[guest or host] = host  # pywasm maps guest path -> host path
+    envs = dict(item.split("=", 1) for item in options.env)
+    runtime = pywasm.core.Runtime()
+    wasi = pywasm.wasi.Preview1([options.module.rsplit("/", 1)[-1], *options.args], dirs, envs)
+    wasi.bind(runtime)
+    start = time.perf_counter()
+    try:
+        instance = runtime.instance_from_file(options.module)
+    except Exception as error:  # pywasm raises plain exceptions for bad modules
+        print(f"pywasm: cannot load {options.module}: {error}", file=sys.stderr)
+        return 1
+    phases = {"instantiate": time.perf_counter() - start}
+    start = time.perf_counter()
+    try:
+        code = wasi.main(runtime, instance)
+    except Exception as error:  # a trap, in pywasm's terms
+        print(f"wasm trap: {error}", file=sys.stderr)
+        code = TRAP_EXIT_CODE
+    phases["execute"] = time.perf_counter() - start
+    write_phases(phases)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
