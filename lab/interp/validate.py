@@ -1,0 +1,703 @@
+"""The validator: WebAssembly 2.0 validation of a decoded `Module`.
+
+`validate_module(module)` returns None or raises InvalidError, whose message starts with the
+spec's wording ("type mismatch", "unknown local 3", "global is immutable", ...) followed by where
+it was found. No other exception escapes.
+
+Function bodies are checked with the algorithm of the spec's validation appendix: an operand
+stack whose entries may be UNKNOWN in unreachable code, and a stack of control frames (label
+types, end types, stack height, unreachable flag), over the flat instruction list the decoder
+produces. Checks are made in the order of the reference interpreter (imports, function types,
+globals, tables, memories, element and data segments, functions, start, exports, then the
+single-memory rule), so a module with several faults reports the same one.
+
+Constant expressions (Wasm 2.0): only t.const, ref.null, ref.func and global.get of an imported
+immutable global; globals, element and data segments see the imported globals only.
+"""
+
+from __future__ import annotations
+
+from .errors import InvalidError
+from .module import (
+    EXTERNREF,
+    F32,
+    F64,
+    FUNCREF,
+    I32,
+    I64,
+    KIND_FUNC,
+    KIND_GLOBAL,
+    KIND_MEMORY,
+    KIND_TABLE,
+    MAX_PAGES,
+    MODE_ACTIVE,
+    V128,
+    VALTYPE_NAMES,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    Module,
+    TableType,
+    TypeIdx,
+)
+from . import opcodes as ops
+
+UNKNOWN = 0
+"""An operand type not known in unreachable code (never a real value type)."""
+
+_REF_TYPES = frozenset({FUNCREF, EXTERNREF})
+_SELECTABLE = frozenset({I32, I64, F32, F64, V128, UNKNOWN})
+
+# Instructions whose typing is their fixed signature alone: (params as list, results as list).
+_PLAIN: dict[int, tuple[list[int], list[int]]] = {}
+# Memory accesses: (params, results, natural alignment log2, lane limit or 0).
+_MEMACCESS: dict[int, tuple[list[int], list[int], int, int]] = {}
+for _info in ops.OPCODES.values():
+    if _info.params is None or _info.results is None:
+        continue
+    if _info.align is not None:
+        _MEMACCESS[_info.code] = (list(_info.params), list(_info.results), _info.align,
+                                  ops.lane_limit(_info) if _info.imm == ops.IMM_MEMARG_LANE
+                                  else 0)
+    elif (_info.imm in (ops.IMM_NONE, ops.IMM_I32, ops.IMM_I64, ops.IMM_F32, ops.IMM_F64,
+                        ops.IMM_V128) and not _info.memory):
+        _PLAIN[_info.code] = (list(_info.params), list(_info.results))
+del _info
+
+_LANE_OPS: dict[int, tuple[list[int], list[int], int]] = {
+    info.code: (list(info.params or ()), list(info.results or ()), ops.lane_limit(info))
+    for info in ops.OPCODES.values() if info.imm == ops.IMM_LANE
+}
+
+
+def type_name(t: int) -> str:
+    return "_" if t == UNKNOWN else VALTYPE_NAMES.get(t, f"<type {t:#x}>")
+
+
+def _types_str(ts) -> str:
+    return "[" + " ".join(type_name(t) for t in ts) + "]"
+
+
+def validate_module(module: Module) -> None:
+    """Validate a decoded module; InvalidError (and nothing else) when it is not valid."""
+    try:
+        _ModuleValidator(module).run()
+    except InvalidError:
+        raise
+    except RecursionError:
+        raise InvalidError("module too deeply nested to validate") from None
+    except MemoryError:
+        raise InvalidError("module too large to validate (out of memory)") from None
+    except Exception as exc:  # defensive: a malformed hand-built Module, or a bug
+        raise InvalidError(f"invalid module ({type(exc).__name__}: {exc})") from None
+
+
+def _check_limits(lim: Limits, bound: int, msg: str, where: str) -> None:
+    if lim.min > bound:
+        raise InvalidError(f"{msg} ({where})")
+    if lim.max is not None:
+        if lim.max > bound:
+            raise InvalidError(f"{msg} ({where})")
+        if lim.min > lim.max:
+            raise InvalidError(f"size minimum must not be greater than maximum ({where})")
+
+
+def _check_table_type(tt: TableType, where: str) -> None:
+    if tt.elem_type not in _REF_TYPES:
+        raise InvalidError(f"malformed reference type ({where})")
+    _check_limits(tt.limits, 0xFFFF_FFFF, "table size must be at most 2^32-1", where)
+
+
+def _check_memory_type(mt: MemoryType, where: str) -> None:
+    _check_limits(mt.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)", where)
+
+
+class _ModuleValidator:
+    def __init__(self, module: Module) -> None:
+        self.m = module
+        self.types: list[FuncType] = list(module.types)
+        self.funcs: list[FuncType] = []
+        self.tables: list[TableType] = []
+        self.memories: list[MemoryType] = []
+        self.globals: list[GlobalType] = []
+        self.n_imported_globals = 0
+        self.n_imported_funcs = 0
+        self.elem_types: list[int] = [e.elem_type for e in module.elems]
+        self.n_datas = len(module.datas)
+        self.refs: set[int] = set()
+
+    # --- lookups ------------------------------------------------------------------------------
+
+    def type_(self, x: int, where: str) -> FuncType:
+        if not 0 <= x < len(self.types):
+            raise InvalidError(f"unknown type {x} ({where})")
+        return self.types[x]
+
+    def func(self, x: int, where: str) -> FuncType:
+        if not 0 <= x < len(self.funcs):
+            raise InvalidError(f"unknown function {x} ({where})")
+        return self.funcs[x]
+
+    def table(self, x: int, where: str) -> TableType:
+        if not 0 <= x < len(self.tables):
+            raise InvalidError(f"unknown table {x} ({where})")
+        return self.tables[x]
+
+    def memory(self, x: int, where: str) -> MemoryType:
+        if not 0 <= x < len(self.memories):
+            raise InvalidError(f"unknown memory {x} ({where})")
+        return self.memories[x]
+
+    def global_(self, x: int, where: str, visible: int | None = None) -> GlobalType:
+        n = len(self.globals) if visible is None else visible
+        if not 0 <= x < n:
+            raise InvalidError(f"unknown global {x} ({where})")
+        return self.globals[x]
+
+    def elem(self, x: int, where: str) -> int:
+        if not 0 <= x < len(self.elem_types):
+            raise InvalidError(f"unknown elem segment {x} ({where})")
+        return self.elem_types[x]
+
+    def data(self, x: int, where: str) -> None:
+        if not 0 <= x < self.n_datas:
+            raise InvalidError(f"unknown data segment {x} ({where})")
+
+    # --- module -------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        m = self.m
+        for i, imp in enumerate(m.imports):
+            where = f"import {i} {imp.module!r}.{imp.name!r}"
+            if imp.kind == KIND_FUNC:
+                assert isinstance(imp.desc, int)
+                self.funcs.append(self.type_(imp.desc, where))
+            elif imp.kind == KIND_TABLE:
+                assert isinstance(imp.desc, TableType)
+                _check_table_type(imp.desc, where)
+                self.tables.append(imp.desc)
+            elif imp.kind == KIND_MEMORY:
+                assert isinstance(imp.desc, MemoryType)
+                _check_memory_type(imp.desc, where)
+                self.memories.append(imp.desc)
+            elif imp.kind == KIND_GLOBAL:
+                assert isinstance(imp.desc, GlobalType)
+                self.globals.append(imp.desc)
+            else:
+                raise InvalidError(f"unknown import kind {imp.kind} ({where})")
+        self.n_imported_funcs = len(self.funcs)
+        self.n_imported_globals = len(self.globals)
+        for i, f in enumerate(m.funcs):
+            self.funcs.append(self.type_(f.type_index, f"function {self.n_imported_funcs + i}"))
+        self.tables.extend(m.tables)
+        self.memories.extend(m.memories)
+        self.globals.extend(g.type for g in m.globals)
+        self.refs = self._declared_refs()
+
+        n_imp = self.n_imported_globals
+        for i, g in enumerate(m.globals):
+            self.const_expr(g.init, g.type.val_type, f"global {n_imp + i}")
+        n_imp_tables = len(self.tables) - len(m.tables)
+        for i, t in enumerate(m.tables):
+            _check_table_type(t, f"table {n_imp_tables + i}")
+        n_imp_mems = len(self.memories) - len(m.memories)
+        for i, mt in enumerate(m.memories):
+            _check_memory_type(mt, f"memory {n_imp_mems + i}")
+        for i, e in enumerate(m.elems):
+            where = f"elem segment {i}"
+            if e.elem_type not in _REF_TYPES:
+                raise InvalidError(f"malformed reference type ({where})")
+            for expr in e.init:
+                self.const_expr(expr, e.elem_type, where)
+            if e.mode == MODE_ACTIVE:
+                tt = self.table(e.table_index, where)
+                if tt.elem_type != e.elem_type:
+                    raise InvalidError(
+                        f"type mismatch: element segment's type {type_name(e.elem_type)} does "
+                        f"not match table's element type {type_name(tt.elem_type)} ({where})")
+                if e.offset is None:
+                    raise InvalidError(f"active element segment without offset ({where})")
+                self.const_expr(e.offset, I32, where)
+        for i, d in enumerate(m.datas):
+            where = f"data segment {i}"
+            if d.mode == MODE_ACTIVE:
+                self.memory(d.memory_index, where)
+                if d.offset is None:
+                    raise InvalidError(f"active data segment without offset ({where})")
+                self.const_expr(d.offset, I32, where)
+        for i, f in enumerate(m.funcs):
+            index = self.n_imported_funcs + i
+            _FunctionValidator(self, index, self.funcs[index], f.code.locals,
+                               f.code.body).run()
+        if m.start is not None:
+            ft = self.func(m.start, "start function")
+            if ft.params or ft.results:
+                raise InvalidError(
+                    f"start function must not have parameters or results (function {m.start} "
+                    f"has type {_types_str(ft.params)} -> {_types_str(ft.results)})")
+        names: set[str] = set()
+        for ex in m.exports:
+            where = f"export {ex.name!r}"
+            if ex.kind == KIND_FUNC:
+                self.func(ex.index, where)
+            elif ex.kind == KIND_TABLE:
+                self.table(ex.index, where)
+            elif ex.kind == KIND_MEMORY:
+                self.memory(ex.index, where)
+            elif ex.kind == KIND_GLOBAL:
+                self.global_(ex.index, where)
+            else:
+                raise InvalidError(f"unknown export kind {ex.kind} ({where})")
+            if ex.name in names:
+                raise InvalidError(f"duplicate export name {ex.name!r}")
+            names.add(ex.name)
+        if len(self.memories) > 1:
+            raise InvalidError(f"multiple memories are not allowed (yet): {len(self.memories)}")
+
+    def _declared_refs(self) -> set[int]:
+        """C.refs: the function indices that occur in the module outside functions and the
+        start function (global initialisers, element and data segments, exports)."""
+        m = self.m
+        refs: set[int] = set()
+        exprs: list[list[tuple]] = [g.init for g in m.globals]
+        for e in m.elems:
+            exprs.extend(e.init)
+            if e.offset is not None:
+                exprs.append(e.offset)
+        exprs.extend(d.offset for d in m.datas if d.offset is not None)
+        for expr in exprs:
+            for ins in expr:
+                if ins[0] == ops.REF_FUNC:
+                    refs.add(ins[1])
+        refs.update(ex.index for ex in m.exports if ex.kind == KIND_FUNC)
+        return refs
+
+    def const_expr(self, expr: list[tuple], expected: int, where: str) -> None:
+        """A constant expression (ending with `end`) producing one value of type `expected`."""
+        if not expr or expr[-1][0] != ops.END:
+            raise InvalidError(f"constant expression must end with end ({where})")
+        stack: list[int] = []
+        body = expr[:-1]
+        for ins in body:
+            op = ins[0]
+            if op == ops.I32_CONST:
+                stack.append(I32)
+            elif op == ops.I64_CONST:
+                stack.append(I64)
+            elif op == ops.F32_CONST:
+                stack.append(F32)
+            elif op == ops.F64_CONST:
+                stack.append(F64)
+            elif op == ops.V128_CONST:
+                stack.append(V128)
+            elif op == ops.REF_NULL:
+                stack.append(ins[1])
+            elif op == ops.REF_FUNC:
+                stack.append(FUNCREF)
+            elif op == ops.GLOBAL_GET:
+                gt = self.global_(ins[1], where, self.n_imported_globals)
+                if gt.mutable:
+                    raise InvalidError(f"constant expression required ({where}: global.get "
+                                       f"{ins[1]} reads a mutable global)")
+                stack.append(gt.val_type)
+            else:
+                raise InvalidError(
+                    f"constant expression required ({where}: {ops.op_name(op)} is not constant)")
+        for ins in body:
+            if ins[0] == ops.REF_FUNC:
+                self.func(ins[1], where)
+        if stack != [expected]:
+            raise InvalidError(f"type mismatch: constant expression requires "
+                               f"[{type_name(expected)}] but produces {_types_str(stack)} "
+                               f"({where})")
+
+
+class _Frame:
+    __slots__ = ("op", "start", "end", "height", "unreachable")
+
+    def __init__(self, op: int, start: tuple[int, ...], end: tuple[int, ...],
+                 height: int) -> None:
+        self.op = op
+        self.start = start
+        self.end = end
+        self.height = height
+        self.unreachable = False
+
+    @property
+    def labels(self) -> tuple[int, ...]:
+        return self.start if self.op == ops.LOOP else self.end
+
+
+class _FunctionValidator:
+    def __init__(self, mv: _ModuleValidator, index: int, ftype: FuncType, locals_: list[int],
+                 body: list[tuple]) -> None:
+        self.mv = mv
+        self.index = index
+        self.ftype = ftype
+        self.locals = list(ftype.params) + list(locals_)
+        self.body = body
+        self.vals: list[int] = []
+        self.ctrls: list[_Frame] = []
+        self.pc = 0
+
+    # --- errors -------------------------------------------------------------------------------
+
+    def where(self) -> str:
+        if 0 <= self.pc < len(self.body):
+            return (f"function {self.index}, instruction {self.pc} "
+                    f"({ops.op_name(self.body[self.pc][0])})")
+        return f"function {self.index}"
+
+    def fail(self, msg: str) -> InvalidError:
+        return InvalidError(f"{msg} ({self.where()})")
+
+    def mismatch(self, expected: int, actual: int | None) -> InvalidError:
+        got = "nothing" if actual is None else type_name(actual)
+        return self.fail(f"type mismatch: expected {type_name(expected)}, got {got}")
+
+    # --- index lookups (the location is only formatted on failure) ---------------------------
+
+    def func(self, x: int) -> FuncType:
+        funcs = self.mv.funcs
+        if x < len(funcs):
+            return funcs[x]
+        raise self.fail(f"unknown function {x}")
+
+    def table(self, x: int) -> TableType:
+        tables = self.mv.tables
+        if x < len(tables):
+            return tables[x]
+        raise self.fail(f"unknown table {x}")
+
+    def type_(self, x: int) -> FuncType:
+        types = self.mv.types
+        if x < len(types):
+            return types[x]
+        raise self.fail(f"unknown type {x}")
+
+    def elem(self, x: int) -> int:
+        elem_types = self.mv.elem_types
+        if x < len(elem_types):
+            return elem_types[x]
+        raise self.fail(f"unknown elem segment {x}")
+
+    def data(self, x: int) -> None:
+        if x >= self.mv.n_datas:
+            raise self.fail(f"unknown data segment {x}")
+
+    # --- operand stack ----------------------------------------------------------------------
+
+    def pop(self) -> int:
+        vals = self.vals
+        frame = self.ctrls[-1]
+        if len(vals) == frame.height:
+            if frame.unreachable:
+                return UNKNOWN
+            raise self.fail("type mismatch: operand stack is empty")
+        return vals.pop()
+
+    def pop_expect(self, expected: int) -> int:
+        vals = self.vals
+        frame = self.ctrls[-1]
+        if len(vals) == frame.height:
+            if frame.unreachable:
+                return UNKNOWN
+            raise self.mismatch(expected, None)
+        actual = vals.pop()
+        if actual != expected and actual != UNKNOWN and expected != UNKNOWN:
+            raise self.mismatch(expected, actual)
+        return actual
+
+    def pop_vals(self, types) -> list[int]:
+        vals = self.vals
+        n = len(types)
+        h = len(vals)
+        if n == 0:
+            return []
+        if h - self.ctrls[-1].height >= n:
+            top = vals[h - n:]
+            if top == list(types):
+                del vals[h - n:]
+                return top
+        popped = [self.pop_expect(t) for t in reversed(types)]
+        popped.reverse()
+        return popped
+
+    def push_ctrl(self, op: int, start: tuple[int, ...], end: tuple[int, ...]) -> None:
+        self.ctrls.append(_Frame(op, start, end, len(self.vals)))
+        self.vals.extend(start)
+
+    def pop_ctrl(self) -> _Frame:
+        if not self.ctrls:
+            raise self.fail("unexpected end")
+        frame = self.ctrls[-1]
+        self.pop_vals(frame.end)
+        if len(self.vals) != frame.height:
+            raise self.fail(f"type mismatch: block requires {_types_str(frame.end)} but stack "
+                            f"has {_types_str(self.vals[frame.height:] + list(frame.end))}")
+        self.ctrls.pop()
+        return frame
+
+    def set_unreachable(self) -> None:
+        frame = self.ctrls[-1]
+        del self.vals[frame.height:]
+        frame.unreachable = True
+
+    def label(self, depth: int) -> tuple[int, ...]:
+        if not 0 <= depth < len(self.ctrls):
+            raise self.fail(f"unknown label {depth}")
+        return self.ctrls[-1 - depth].labels
+
+    def block_type(self, bt) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        if bt is None:
+            return (), ()
+        if isinstance(bt, TypeIdx):
+            ft = self.type_(bt.index)
+            return ft.params, ft.results
+        return (), (bt,)
+
+    # --- the body -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        mv = self.mv
+        vals = self.vals
+        ctrls = self.ctrls
+        locals_ = self.locals
+        globals_ = mv.globals
+        plain = _PLAIN
+        body = self.body
+        self.ctrls.append(_Frame(ops.BLOCK, (), self.ftype.results, 0))
+        pc = 0
+        n = len(body)
+        while pc < n:
+            if not ctrls:
+                self.pc = pc
+                raise self.fail("instructions after the function's final end")
+            ins = body[pc]
+            op = ins[0]
+            sig = plain.get(op)
+            if sig is not None:
+                params, results = sig
+                k = len(params)
+                if k:
+                    h = len(vals)
+                    if h - ctrls[-1].height >= k and vals[h - k:] == params:
+                        del vals[h - k:]
+                    else:
+                        self.pc = pc
+                        self.pop_vals(params)
+                if results:
+                    vals.extend(results)
+                pc += 1
+                continue
+            self.pc = pc
+            if op == ops.LOCAL_GET:
+                x = ins[1]
+                if x >= len(locals_):
+                    raise self.fail(f"unknown local {x}")
+                vals.append(locals_[x])
+            elif op == ops.LOCAL_SET:
+                x = ins[1]
+                if x >= len(locals_):
+                    raise self.fail(f"unknown local {x}")
+                t = locals_[x]
+                if vals and len(vals) > ctrls[-1].height and vals[-1] == t:
+                    vals.pop()
+                else:
+                    self.pop_expect(t)
+            elif op == ops.LOCAL_TEE:
+                x = ins[1]
+                if x >= len(locals_):
+                    raise self.fail(f"unknown local {x}")
+                t = locals_[x]
+                self.pop_expect(t)
+                vals.append(t)
+            elif op == ops.GLOBAL_GET:
+                x = ins[1]
+                if x >= len(globals_):
+                    raise self.fail(f"unknown global {x}")
+                vals.append(globals_[x].val_type)
+            elif op == ops.GLOBAL_SET:
+                x = ins[1]
+                if x >= len(globals_):
+                    raise self.fail(f"unknown global {x}")
+                gt = globals_[x]
+                if not gt.mutable:
+                    raise self.fail(f"global is immutable: global {x}")
+                self.pop_expect(gt.val_type)
+            elif op in _MEMACCESS:
+                params, results, natural, lanes = _MEMACCESS[op]
+                if not mv.memories:
+                    raise self.fail("unknown memory 0")
+                if ins[1] > natural:
+                    raise self.fail(f"alignment must not be larger than natural "
+                                    f"(2**{ins[1]} > {1 << natural})")
+                if lanes and ins[3] >= lanes:
+                    raise self.fail(f"invalid lane index {ins[3]}")
+                self.pop_vals(params)
+                vals.extend(results)
+            elif op == ops.BLOCK or op == ops.LOOP or op == ops.IF:
+                start, end = self.block_type(ins[1])
+                if op == ops.IF:
+                    self.pop_expect(I32)
+                self.pop_vals(start)
+                self.push_ctrl(op, start, end)
+            elif op == ops.END:
+                frame = self.pop_ctrl()
+                if frame.op == ops.IF and frame.start != frame.end:
+                    raise self.fail(f"type mismatch: if without else must leave its parameters "
+                                    f"{_types_str(frame.start)} as its results "
+                                    f"{_types_str(frame.end)}")
+                vals.extend(frame.end)
+            elif op == ops.ELSE:
+                frame = ctrls[-1]
+                if frame.op != ops.IF:
+                    raise self.fail("else without matching if")
+                self.pop_ctrl()
+                self.push_ctrl(ops.ELSE, frame.start, frame.end)
+            elif op == ops.BR:
+                self.pop_vals(self.label(ins[1]))
+                self.set_unreachable()
+            elif op == ops.BR_IF:
+                labels = self.label(ins[1])
+                self.pop_expect(I32)
+                self.pop_vals(labels)
+                vals.extend(labels)
+            elif op == ops.BR_TABLE:
+                self.pop_expect(I32)
+                default = self.label(ins[2])
+                arity = len(default)
+                for depth in ins[1]:
+                    labels = self.label(depth)
+                    if len(labels) != arity:
+                        raise self.fail(f"type mismatch: br_table targets label {depth} of "
+                                        f"arity {len(labels)} and default of arity {arity}")
+                    vals.extend(self.pop_vals(labels))
+                self.pop_vals(default)
+                self.set_unreachable()
+            elif op == ops.RETURN:
+                self.pop_vals(self.ftype.results)
+                self.set_unreachable()
+            elif op == ops.UNREACHABLE:
+                self.set_unreachable()
+            elif op == ops.CALL:
+                ft = self.func(ins[1])
+                self.pop_vals(ft.params)
+                vals.extend(ft.results)
+            elif op == ops.CALL_INDIRECT:
+                tt = self.table(ins[2])
+                if tt.elem_type != FUNCREF:
+                    raise self.fail(f"type mismatch: call_indirect requires a table of "
+                                    f"functions but table {ins[2]} has "
+                                    f"{type_name(tt.elem_type)}")
+                ft = self.type_(ins[1])
+                self.pop_expect(I32)
+                self.pop_vals(ft.params)
+                vals.extend(ft.results)
+            elif op == ops.DROP:
+                self.pop()
+            elif op == ops.SELECT:
+                self.pop_expect(I32)
+                t1 = self.pop()
+                t2 = self.pop()
+                if t1 not in _SELECTABLE or t2 not in _SELECTABLE:
+                    raise self.fail(f"type mismatch: select requires numeric or vector "
+                                    f"operands, got {type_name(t2)} and {type_name(t1)}")
+                if t1 != t2 and t1 != UNKNOWN and t2 != UNKNOWN:
+                    raise self.fail(f"type mismatch: select operands {type_name(t2)} and "
+                                    f"{type_name(t1)} differ")
+                vals.append(t2 if t1 == UNKNOWN else t1)
+            elif op == ops.SELECT_T:
+                types = ins[1]
+                if len(types) != 1:
+                    raise self.fail(f"invalid result arity {len(types)} for select")
+                t = types[0]
+                self.pop_expect(I32)
+                self.pop_expect(t)
+                self.pop_expect(t)
+                vals.append(t)
+            elif op == ops.REF_NULL:
+                vals.append(ins[1])
+            elif op == ops.REF_IS_NULL:
+                t = self.pop()
+                if t != UNKNOWN and t not in _REF_TYPES:
+                    raise self.fail(f"type mismatch: ref.is_null requires a reference, got "
+                                    f"{type_name(t)}")
+                vals.append(I32)
+            elif op == ops.REF_FUNC:
+                x = ins[1]
+                self.func(x)
+                if x not in mv.refs:
+                    raise self.fail(f"undeclared function reference {x}")
+                vals.append(FUNCREF)
+            elif op == ops.MEMORY_SIZE or op == ops.MEMORY_GROW or op == ops.MEMORY_FILL or \
+                    op == ops.MEMORY_COPY:
+                if not mv.memories:
+                    raise self.fail("unknown memory 0")
+                info = ops.OPCODES[op]
+                self.pop_vals(info.params)
+                vals.extend(info.results or ())
+            elif op == ops.MEMORY_INIT:
+                if not mv.memories:
+                    raise self.fail("unknown memory 0")
+                self.data(ins[1])
+                self.pop_vals((I32, I32, I32))
+            elif op == ops.DATA_DROP:
+                self.data(ins[1])
+            elif op == ops.TABLE_GET:
+                tt = self.table(ins[1])
+                self.pop_expect(I32)
+                vals.append(tt.elem_type)
+            elif op == ops.TABLE_SET:
+                tt = self.table(ins[1])
+                self.pop_expect(tt.elem_type)
+                self.pop_expect(I32)
+            elif op == ops.TABLE_SIZE:
+                self.table(ins[1])
+                vals.append(I32)
+            elif op == ops.TABLE_GROW:
+                tt = self.table(ins[1])
+                self.pop_expect(I32)
+                self.pop_expect(tt.elem_type)
+                vals.append(I32)
+            elif op == ops.TABLE_FILL:
+                tt = self.table(ins[1])
+                self.pop_expect(I32)
+                self.pop_expect(tt.elem_type)
+                self.pop_expect(I32)
+            elif op == ops.TABLE_COPY:
+                dst = self.table(ins[1])
+                src = self.table(ins[2])
+                if dst.elem_type != src.elem_type:
+                    raise self.fail(f"type mismatch: source element type "
+                                    f"{type_name(src.elem_type)} does not match destination "
+                                    f"element type {type_name(dst.elem_type)}")
+                self.pop_vals((I32, I32, I32))
+            elif op == ops.TABLE_INIT:
+                tt = self.table(ins[2])
+                et = self.elem(ins[1])
+                if tt.elem_type != et:
+                    raise self.fail(f"type mismatch: element segment's type {type_name(et)} "
+                                    f"does not match table's element type "
+                                    f"{type_name(tt.elem_type)}")
+                self.pop_vals((I32, I32, I32))
+            elif op == ops.ELEM_DROP:
+                self.elem(ins[1])
+            elif op in _LANE_OPS:
+                params, results, lanes = _LANE_OPS[op]
+                if ins[1] >= lanes:
+                    raise self.fail(f"invalid lane index {ins[1]}")
+                self.pop_vals(params)
+                vals.extend(results)
+            elif op == ops.I8X16_SHUFFLE:
+                if any(lane >= 32 for lane in ins[1]):
+                    raise self.fail("invalid lane index")
+                self.pop_vals((V128, V128))
+                vals.append(V128)
+            else:
+                raise self.fail(f"unknown instruction {ops.op_name(op)}")
+            pc += 1
+        if ctrls:
+            self.pc = n
+            raise self.fail("function body does not end with end")
