@@ -1,0 +1,393 @@
+"""Runtime structures: the store, function/table/memory/global instances, module instances,
+linking and instantiation, and the bulk memory/table helpers the executor calls.
+
+Values are in the internal representation described in numeric.py. Everything here raises only
+lab.interp.errors types (LinkError, LimitError, Trap).
+"""
+
+from __future__ import annotations
+
+from . import module as m
+from .compile import canonical_type, compile_function
+from .errors import TRAP_OOB_MEMORY, TRAP_OOB_TABLE, LimitError, LinkError, Trap
+from .numeric import M32, M64, bits_to_f64
+
+DEFAULT_MAX_MEMORY_PAGES = 16384       # 1 GiB
+DEFAULT_MAX_TABLE_ELEMENTS = 10_000_000
+DEFAULT_MAX_CALL_DEPTH = 20_000
+MAX_TABLE_SIZE = 0xFFFFFFFF
+
+
+class Store:
+    """Owns every runtime object created in it, plus its limits and fuel.
+
+    fuel: None for unlimited; otherwise units left (one unit per call plus, per loop iteration,
+    the size of the loop body in compiled instructions)."""
+
+    def __init__(self, *, fuel: int | None = None,
+                 max_memory_pages: int = DEFAULT_MAX_MEMORY_PAGES,
+                 max_table_elements: int = DEFAULT_MAX_TABLE_ELEMENTS,
+                 max_call_depth: int = DEFAULT_MAX_CALL_DEPTH) -> None:
+        self.fuel = fuel
+        self.max_memory_pages = max_memory_pages
+        self.max_table_elements = max_table_elements
+        self.max_call_depth = max_call_depth
+        self.depth = 0  # Wasm frames active in executors further up the Python stack
+
+
+class FuncInst:
+    """A function instance: a Wasm function (inst + compiled body) or a host function
+    (`host(caller_instance_or_None, args: list) -> sequence of results`)."""
+
+    __slots__ = ("__weakref__", "compiled", "defined_index", "entry", "host", "inst", "module",
+                 "name", "nparams", "type")
+
+    def __init__(self, ftype: m.FuncType, inst=None, defined_index: int = -1, host=None,
+                 name: str = "") -> None:
+        self.type = canonical_type(ftype)
+        self.nparams = len(ftype.params)
+        self.inst = inst
+        self.defined_index = defined_index
+        self.compiled = None  # CompiledCode, at the first call
+        self.entry = None     # what the executor needs at a call: (code, nparams, zeros, weight)
+        self.host = host
+        self.name = name
+
+    def compile(self):
+        inst = self.inst
+        cache = inst.compiled_cache
+        c = cache[self.defined_index]
+        if c is None:
+            c = compile_function(inst.module, inst.func_types, self.defined_index)
+            cache[self.defined_index] = c
+        self.compiled = c
+        self.entry = (c.code, c.nparams, c.zeros, c.weight)
+        return self.entry
+
+    def __repr__(self) -> str:
+        kind = "host" if self.host is not None else "wasm"
+        return f"<FuncInst {kind} {self.name or ''} {self.type}>"
+
+
+class MemInst:
+    __slots__ = ("data", "max", "limit")
+
+    def __init__(self, mtype: m.MemoryType, limit: int) -> None:
+        lim = mtype.limits
+        if lim.min > limit:
+            raise LimitError(f"memory of {lim.min} pages exceeds the store limit of {limit} pages")
+        self.data = bytearray(lim.min * m.PAGE_SIZE)
+        self.max = lim.max
+        self.limit = limit
+
+    @property
+    def pages(self) -> int:
+        return len(self.data) >> 16
+
+    @property
+    def type(self) -> m.MemoryType:
+        return m.MemoryType(m.Limits(self.pages, self.max))
+
+    def grow(self, delta: int) -> int:
+        """Grow by `delta` pages; the old size in pages, or -1 when refused."""
+        old = len(self.data) >> 16
+        new = old + delta
+        cap = m.MAX_PAGES if self.max is None else self.max
+        if new > cap or new > self.limit:
+            return -1
+        if delta:
+            try:
+                self.data.extend(bytes(delta * m.PAGE_SIZE))
+            except (MemoryError, BufferError):
+                return -1
+        return old
+
+
+class TableInst:
+    __slots__ = ("elems", "max", "elem_type", "limit")
+
+    def __init__(self, ttype: m.TableType, limit: int, init=None) -> None:
+        lim = ttype.limits
+        if lim.min > limit:
+            raise LimitError(f"table of {lim.min} elements exceeds the store limit of {limit}")
+        self.elems = [init] * lim.min
+        self.max = lim.max
+        self.elem_type = ttype.elem_type
+        self.limit = limit
+
+    @property
+    def type(self) -> m.TableType:
+        return m.TableType(self.elem_type, m.Limits(len(self.elems), self.max))
+
+    def grow(self, delta: int, init) -> int:
+        old = len(self.elems)
+        new = old + delta
+        cap = MAX_TABLE_SIZE if self.max is None else self.max
+        if new > cap or new > self.limit:
+            return -1
+        if delta:
+            try:
+                self.elems.extend([init] * delta)
+            except MemoryError:
+                return -1
+        return old
+
+
+class GlobalInst:
+    __slots__ = ("type", "value")
+
+    def __init__(self, gtype: m.GlobalType, value) -> None:
+        self.type = gtype
+        self.value = value
+
+
+class ModuleInst:
+    """An instantiated module. `exports` maps names to FuncInst/TableInst/MemInst/GlobalInst."""
+
+    def __init__(self, module: m.Module) -> None:
+        self.module = module
+        self.funcs: list[FuncInst] = []
+        self.tables: list[TableInst] = []
+        self.mems: list[MemInst] = []
+        self.globals: list[GlobalInst] = []
+        self.elems: list = []
+        self.datas: list = []
+        self.exports: dict[str, object] = {}
+        self.mem0: MemInst | None = None
+        self.M: bytearray | None = None
+        self.func_types, self.compiled_cache = _module_caches(module)
+
+
+def _module_caches(module: m.Module):
+    caches = getattr(module, "_interp_caches", None)
+    if caches is None:
+        ftypes = [module.types[imp.desc] for imp in module.imports if imp.kind == m.KIND_FUNC]
+        ftypes += [module.types[f.type_index] for f in module.funcs]
+        caches = (ftypes, [None] * len(module.funcs))
+        module._interp_caches = caches
+    return caches
+
+
+def precompile(module: m.Module) -> None:
+    """Compile every function body of a module now (normally done lazily, at first call)."""
+    ftypes, cache = _module_caches(module)
+    for i in range(len(module.funcs)):
+        if cache[i] is None:
+            cache[i] = compile_function(module, ftypes, i)
+
+
+# ---------------------------------------------------------------------------------------------
+# Linking
+
+def extern_kind(obj) -> int:
+    if isinstance(obj, FuncInst):
+        return m.KIND_FUNC
+    if isinstance(obj, TableInst):
+        return m.KIND_TABLE
+    if isinstance(obj, MemInst):
+        return m.KIND_MEMORY
+    if isinstance(obj, GlobalInst):
+        return m.KIND_GLOBAL
+    raise LinkError(f"not an external value: {obj!r}")
+
+
+_KIND_NAMES = {m.KIND_FUNC: "function", m.KIND_TABLE: "table", m.KIND_MEMORY: "memory",
+               m.KIND_GLOBAL: "global"}
+
+
+def _limits_match(actual_min: int, actual_max, want: m.Limits) -> bool:
+    if actual_min < want.min:
+        return False
+    if want.max is not None:
+        if actual_max is None or actual_max > want.max:
+            return False
+    return True
+
+
+def check_import(module: m.Module, imp: m.Import, obj) -> None:
+    """Raise LinkError unless `obj` matches the import's type (Wasm 2.0 import matching)."""
+    what = f"import {imp.module!r}.{imp.name!r}"
+    kind = extern_kind(obj)
+    if kind != imp.kind:
+        raise LinkError(f"incompatible import type: {what} expects a {_KIND_NAMES[imp.kind]}, "
+                        f"got a {_KIND_NAMES[kind]}")
+    if kind == m.KIND_FUNC:
+        want = module.types[imp.desc]
+        if obj.type != want:
+            raise LinkError(f"incompatible import type: {what} expects {want}, got {obj.type}")
+    elif kind == m.KIND_TABLE:
+        want = imp.desc
+        if obj.elem_type != want.elem_type or not _limits_match(len(obj.elems), obj.max,
+                                                                want.limits):
+            raise LinkError(f"incompatible import type: {what} expects {want}, got {obj.type}")
+    elif kind == m.KIND_MEMORY:
+        want = imp.desc
+        if not _limits_match(obj.pages, obj.max, want.limits):
+            raise LinkError(f"incompatible import type: {what} expects {want}, got {obj.type}")
+    else:
+        want = imp.desc
+        if obj.type != want:
+            raise LinkError(f"incompatible import type: {what} expects {want}, got {obj.type}")
+
+
+def eval_const(expr: list[tuple], inst: ModuleInst):
+    """Evaluate a constant expression (Wasm 2.0, plus extended-const arithmetic)."""
+    stack = []
+    for ins in expr:
+        op = ins[0]
+        if op == 0x41:
+            stack.append(ins[1] & M32)
+        elif op == 0x42:
+            stack.append(ins[1] & M64)
+        elif op == 0x43:
+            stack.append(ins[1])
+        elif op == 0x44:
+            stack.append(bits_to_f64(ins[1]))
+        elif op == 0xD0:
+            stack.append(None)
+        elif op == 0xD2:
+            stack.append(inst.funcs[ins[1]])
+        elif op == 0x23:
+            stack.append(inst.globals[ins[1]].value)
+        elif op in (0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E):
+            b = stack.pop()
+            a = stack.pop()
+            r = a + b if op in (0x6A, 0x7C) else a - b if op in (0x6B, 0x7D) else a * b
+            stack.append(r & (M32 if op < 0x70 else M64))
+        elif op == 0x0B:
+            break
+        else:
+            raise LinkError(f"unsupported constant instruction {op:#x}")
+    return stack[-1]
+
+
+def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> ModuleInst:
+    """Link `module` against `externs` (one per import, in order) and instantiate it.
+
+    Raises LinkError (imports), LimitError (store limits), Trap (segment out of bounds or a
+    trapping start function; effects on imported objects made before the trap stay)."""
+    if len(externs) != len(module.imports):
+        raise LinkError(f"module needs {len(module.imports)} imports, {len(externs)} given")
+    for imp, obj in zip(module.imports, externs):
+        check_import(module, imp, obj)
+    inst = ModuleInst(module)
+    for imp, obj in zip(module.imports, externs):
+        if imp.kind == m.KIND_FUNC:
+            inst.funcs.append(obj)
+        elif imp.kind == m.KIND_TABLE:
+            inst.tables.append(obj)
+        elif imp.kind == m.KIND_MEMORY:
+            inst.mems.append(obj)
+        else:
+            inst.globals.append(obj)
+    for i, f in enumerate(module.funcs):
+        inst.funcs.append(FuncInst(module.types[f.type_index], inst, i))
+    for t in module.tables:
+        inst.tables.append(TableInst(t, store.max_table_elements))
+    for mt in module.memories:
+        inst.mems.append(MemInst(mt, store.max_memory_pages))
+    if inst.mems:
+        inst.mem0 = inst.mems[0]
+        inst.M = inst.mem0.data
+    for g in module.globals:
+        inst.globals.append(GlobalInst(g.type, eval_const(g.init, inst)))
+    for e in module.elems:
+        inst.elems.append(tuple(eval_const(expr, inst) for expr in e.init))
+    for d in module.datas:
+        inst.datas.append(d.init)
+    for ex in module.exports:
+        if ex.kind == m.KIND_FUNC:
+            obj = inst.funcs[ex.index]
+        elif ex.kind == m.KIND_TABLE:
+            obj = inst.tables[ex.index]
+        elif ex.kind == m.KIND_MEMORY:
+            obj = inst.mems[ex.index]
+        else:
+            obj = inst.globals[ex.index]
+        inst.exports[ex.name] = obj
+    for f in inst.funcs[len(inst.funcs) - len(module.funcs):]:
+        f.name = _export_name(inst, f)
+    for i, e in enumerate(module.elems):
+        if e.mode == m.MODE_ACTIVE:
+            off = eval_const(e.offset, inst)
+            table_init(inst, i, e.table_index, off, 0, len(inst.elems[i]))
+            inst.elems[i] = ()
+        elif e.mode == m.MODE_DECLARATIVE:
+            inst.elems[i] = ()
+    for i, d in enumerate(module.datas):
+        if d.mode == m.MODE_ACTIVE:
+            off = eval_const(d.offset, inst)
+            memory_init(inst, i, off, 0, len(d.init), d.memory_index)
+            inst.datas[i] = b""
+    if module.start is not None:
+        if invoke is None:
+            from .machine import execute as invoke_wasm
+
+            def invoke(st, f, args):
+                if f.host is not None:
+                    return list(f.host(None, args))
+                return invoke_wasm(st, f, args)
+        invoke(store, inst.funcs[module.start], [])
+    return inst
+
+
+def _export_name(inst: ModuleInst, f: FuncInst) -> str:
+    for name, obj in inst.exports.items():
+        if obj is f:
+            return name
+    return f"func[{f.defined_index}]"
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk memory and table operations (shared by instantiation and the executor)
+
+def memory_init(inst: ModuleInst, dataidx: int, d: int, s: int, n: int, memidx: int = 0) -> None:
+    data = inst.datas[dataidx]
+    mem = inst.mems[memidx].data
+    if s + n > len(data) or d + n > len(mem):
+        raise Trap(TRAP_OOB_MEMORY)
+    if n:
+        mem[d:d + n] = data[s:s + n]
+
+
+def memory_copy(inst: ModuleInst, d: int, s: int, n: int) -> None:
+    mem = inst.mems[0].data
+    size = len(mem)
+    if s + n > size or d + n > size:
+        raise Trap(TRAP_OOB_MEMORY)
+    if n:
+        mem[d:d + n] = mem[s:s + n]
+
+
+def memory_fill(inst: ModuleInst, d: int, v: int, n: int) -> None:
+    mem = inst.mems[0].data
+    if d + n > len(mem):
+        raise Trap(TRAP_OOB_MEMORY)
+    if n:
+        mem[d:d + n] = bytes([v & 0xFF]) * n
+
+
+def table_init(inst: ModuleInst, elemidx: int, tableidx: int, d: int, s: int, n: int) -> None:
+    seg = inst.elems[elemidx]
+    tab = inst.tables[tableidx].elems
+    if s + n > len(seg) or d + n > len(tab):
+        raise Trap(TRAP_OOB_TABLE)
+    if n:
+        tab[d:d + n] = seg[s:s + n]
+
+
+def table_copy(inst: ModuleInst, dst: int, src: int, d: int, s: int, n: int) -> None:
+    td = inst.tables[dst].elems
+    ts = inst.tables[src].elems
+    if s + n > len(ts) or d + n > len(td):
+        raise Trap(TRAP_OOB_TABLE)
+    if n:
+        td[d:d + n] = ts[s:s + n]
+
+
+def table_fill(inst: ModuleInst, tableidx: int, d: int, v, n: int) -> None:
+    tab = inst.tables[tableidx].elems
+    if d + n > len(tab):
+        raise Trap(TRAP_OOB_TABLE)
+    if n:
+        tab[d:d + n] = [v] * n
