@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="list runtimes, hosts and toolchains and whether they work here")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.add_argument("--host", default="local", help="show runtimes as they are on this host (default: local)")
 
     run = commands.add_parser("run", help="run suites on runtimes into a run folder",
                               description="Plan suites x runtimes x sizes, run every job in fresh processes, "
@@ -56,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                      help="wall-clock limit per process; the whole process group is killed (default 120)")
     run.add_argument("--memory-limit", type=int, default=8192, metavar="MIB", help="data-segment limit per process (default 8192)")
+    run.add_argument("--host", action="extend", nargs="+", metavar="HOST",
+                     help="hosts to run on (default: local); arm64-emulated runs aarch64 builds under qemu-user")
     run.add_argument("--shard", metavar="I/N", help="run only shard I of N of the plan (CI matrices)")
     run.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results folder (default ./results)")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run (its own configuration is used)")
@@ -111,18 +114,19 @@ def main(argv: list[str] | None = None) -> int:
 def _is_user_error(error: Exception) -> bool:
     from lab.config import DataNotFound
     from lab.exec_guest import ExecError
+    from lab.hosts import UnknownHost
     from lab.plan import PlanError
     from lab.runners.registry import UnknownRuntime
     from lab.store import StoreError
     from lab.toolchain import BuildError
 
-    return isinstance(error, (DataNotFound, ExecError, PlanError, UnknownRuntime, StoreError, BuildError))
+    return isinstance(error, (DataNotFound, ExecError, PlanError, UnknownRuntime, UnknownHost, StoreError, BuildError))
 
 
 def cmd_doctor(options) -> int:
     from lab.doctor import doctor_report, format_report
 
-    report = doctor_report()
+    report = doctor_report(options.host)
     print(json.dumps(report, indent=2) if options.json else format_report(report))
     return 0
 
@@ -142,7 +146,7 @@ def cmd_run(options) -> int:
             sizes=tuple(options.size or ("small",)),
             repeat=options.repeat, warmup=options.warmup, timeout_s=options.timeout,
             memory_limit_mb=options.memory_limit, workloads=tuple(options.workload or ()),
-            files=tuple(options.file or ()),
+            files=tuple(options.file or ()), hosts=tuple(options.host or ("local",)),
             shard=parse_shard(options.shard) if options.shard else (1, 1))
         run = start_run(config, options.out, progress)
     if progress:

@@ -5,19 +5,13 @@ from __future__ import annotations
 from lab import toolchain
 from lab.hosts import detect_hosts
 from lab.model import Detection
-from lab.runners.registry import all_runners
+from lab.fleet import assemble
 
 
-def detect_runtimes() -> dict[str, Detection]:
-    """Every known runtime's detection, keyed by runtime id. A runner whose detection itself
-    breaks is reported unavailable with the error, never allowed to stop the lab."""
-    detections = {}
-    for runtime_id, runner in all_runners().items():
-        try:
-            detections[runtime_id] = runner.detect()
-        except Exception as error:  # a broken install must not take the doctor down with it
-            detections[runtime_id] = Detection(runtime_id, False, reason=f"detection failed: {error}")
-    return detections
+def detect_runtimes(host_id: str = "local") -> dict[str, Detection]:
+    """Every known runtime's detection on one host, keyed by runtime id."""
+    fleet = assemble((host_id,))
+    return {rid: det for (_, rid), det in fleet.detections.items()}
 
 
 def detect_toolchains() -> list[Detection]:
@@ -32,10 +26,10 @@ def detect_toolchains() -> list[Detection]:
     return found
 
 
-def doctor_report() -> dict:
-    """The JSON shape of `wasmlab doctor --json`."""
+def doctor_report(host_id: str = "local") -> dict:
+    """The JSON shape of `wasmlab doctor --json`: runtimes as they are on `host_id`."""
     return {
-        "runtimes": [d.as_dict() for d in detect_runtimes().values()],
+        "runtimes": [d.as_dict() for d in detect_runtimes(host_id).values()],
         "hosts": [d.as_dict() for d in detect_hosts()],
         "toolchains": [d.as_dict() for d in detect_toolchains()],
     }

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Callable
 
 from lab.measure import ProcessResult
+from lab.fleet import Fleet
 from lab.model import (STATUS_ERROR, STATUS_OK, STATUS_SKIPPED, STATUS_TIMEOUT, STATUS_WRONG_OUTPUT,
-                       Case, Detection, Host, Job)
+                       Case, Invocation, Job)
 from lab.plan import Plan, PlannedCell
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
 from lab.store import Run
@@ -29,18 +30,19 @@ class RunContext:
     """What every row of a run shares, and the limits every sample runs under."""
 
     run: Run
-    hosts: dict[str, Host]
-    detections: dict[str, Detection]
-    runners: dict[str, Runner]
+    fleet: Fleet
     limits: Limits
     repeat: int
     warmup: int
 
     def base_row(self, job: Job) -> dict:
-        host = self.hosts[job.host]
+        host = self.fleet.hosts[job.host]
         return {"run_id": self.run.run_id, "host": host.id, "arch": host.arch, "emulated": host.emulated,
-                "runtime": job.runtime, "version": self.detections[job.runtime].version, "mode": job.mode,
-                "suite": job.suite}
+                "runtime": job.runtime, "version": self.fleet.detection(job.host, job.runtime).version,
+                "mode": job.mode, "suite": job.suite}
+
+    def runner(self, job: Job) -> Runner:
+        return self.fleet.runner(job.host, job.runtime)
 
 
 def execute_plan(plan: Plan, context: RunContext, progress: ProgressFn | None = None) -> dict[str, int]:
@@ -86,7 +88,7 @@ def record_skipped(cell: PlannedCell, context: RunContext) -> str:
 def run_measured_job(cell: PlannedCell, context: RunContext) -> str:
     """warmup + repeat samples of one case on one runtime; returns the job's worst status."""
     job, case = cell.job, cell.payload
-    runner = context.runners[job.runtime]
+    runner = context.runner(job)
     samples = context.run.journaled_samples(job.key)  # survivors of a killed run
     for index in range(len(samples), context.warmup + context.repeat):
         rows = measure_sample(case, runner, job, index, index < context.warmup, context)
@@ -104,11 +106,13 @@ def measure_sample(case: Case, runner: Runner, job: Job, index: int, warmup: boo
     """One fresh process: its rows (times, peak memory, phases), all with the sample's status."""
     base = {**context.base_row(job), "case": case.name, "size": case.size, "process": index,
             "iteration": 0, "warmup": warmup}
-    artifact = case.invocation.native if runner.artifact == "native" else case.invocation.wasm
+    host = context.fleet.hosts[job.host]
+    invocation = case.invocation_for(host.arch)
+    artifact = invocation.native if runner.artifact == "native" else invocation.wasm
     if artifact is None:
         return [{**base, "phase": "process", "metric": "wall_time", "value": float("nan"), "unit": "s",
-                 "status": STATUS_SKIPPED, "reason": f"case has no {runner.artifact} build"}]
-    with _fresh_inputs(case) as invocation:
+                 "status": STATUS_SKIPPED, "reason": f"case has no {runner.artifact} build for {host.arch}"}]
+    with _fresh_inputs(case, invocation) as invocation:
         try:
             sample = runner.run(invocation, job.mode, context.limits)
         except (RunnerUnavailable, OSError, RuntimeError, ValueError) as error:
@@ -161,12 +165,13 @@ class _fresh_inputs:
     """A private copy of the case's input folder for one sample (the guest may write into it),
     removed afterwards whatever happens."""
 
-    def __init__(self, case: Case) -> None:
+    def __init__(self, case: Case, invocation: Invocation) -> None:
         self.case = case
+        self.invocation = invocation
         self.tmp: str | None = None
 
     def __enter__(self):
-        invocation = self.case.invocation
+        invocation = self.invocation
         if self.case.inputs_dir is None:
             return invocation
         self.tmp = tempfile.mkdtemp(prefix="wasmlab-inputs-")

@@ -1,16 +1,45 @@
-"""Hosts: where jobs run, and the fingerprint every run records about them."""
+"""Hosts: where jobs run, how the lab reaches them, and the fingerprint every run records.
+
+A host says how it is reached (`reach`): "local" runs programs directly on this machine;
+"qemu-user" runs programs of another architecture on this machine through qemu-user and
+binfmt_misc (emulated: timings are flagged and never mixed with native ones). Remote hosts (an
+Arm CI runner, a machine over SSH) get their own `reach` later without changing the runners:
+each runner says which hosts it can serve through `Runner.on_host()`.
+"""
 
 from __future__ import annotations
 
 import os
 import platform
+from dataclasses import dataclass
 from pathlib import Path
 
-from lab.model import Detection, Host
+from lab.model import Detection
 
-LOCAL = Host(id="local", arch=platform.machine())
 
-KNOWN_HOSTS = {"local": LOCAL}
+@dataclass(frozen=True)
+class Host:
+    id: str
+    arch: str  # x86_64 or aarch64
+    emulated: bool = False
+    reach: str = "local"  # "local" or "qemu-user"
+    description: str = ""
+
+    @property
+    def native_target(self) -> str:
+        return f"{self.arch}-linux-musl"
+
+
+def _machine_arch() -> str:
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+
+
+LOCAL = Host(id="local", arch=_machine_arch(), description="this machine")
+ARM64_EMULATED = Host(id="arm64-emulated", arch="aarch64", emulated=True, reach="qemu-user",
+                      description="aarch64 programs on this machine under qemu-user (emulated timings)")
+
+KNOWN_HOSTS = {host.id: host for host in (LOCAL, ARM64_EMULATED)}
 
 
 class UnknownHost(ValueError):
@@ -22,6 +51,19 @@ def get_host(host_id: str) -> Host:
         return KNOWN_HOSTS[host_id]
     except KeyError:
         raise UnknownHost(f"unknown host {host_id!r}; known: {', '.join(KNOWN_HOSTS)}") from None
+
+
+def host_status(host: Host) -> tuple[bool, str]:
+    """Whether jobs can run on the host now, or why not (and how to fix it)."""
+    if host.reach == "local":
+        return True, ""
+    if host.reach == "qemu-user":
+        from lab.toolchain import can_run_target
+        if host.arch == LOCAL.arch:
+            return True, ""
+        runs, why = can_run_target(host.native_target)
+        return runs, "" if runs else why
+    return False, f"host {host.id}: unknown reach {host.reach!r}"
 
 
 def cpu_model() -> str:
@@ -43,6 +85,8 @@ def fingerprint(host: Host) -> dict:
         "id": host.id,
         "arch": host.arch,
         "emulated": host.emulated,
+        "reach": host.reach,
+        "machine_arch": LOCAL.arch,
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "kernel": platform.release(),
@@ -53,5 +97,11 @@ def fingerprint(host: Host) -> dict:
 
 
 def detect_hosts() -> list[Detection]:
-    """Hosts for `doctor`: the local machine is always there."""
-    return [Detection(name=h.id, available=True, version=h.arch, reason="") for h in KNOWN_HOSTS.values()]
+    """Hosts for `doctor`."""
+    found = []
+    for host in KNOWN_HOSTS.values():
+        ok, reason = host_status(host)
+        label = f"{host.arch}{' (emulated)' if host.emulated else ''}"
+        found.append(Detection(name=host.id, available=ok, version=label if ok else "", reason=reason,
+                               modes=[host.reach]))
+    return found

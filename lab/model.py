@@ -85,6 +85,14 @@ class Case:
     invocation: Invocation
     expected_stdout: bytes | None  # None: output is not checked (only the exit code)
     inputs_dir: Path | None = None  # copied fresh for every sample when the case writes files
+    natives: tuple[tuple[str, Path], ...] = ()  # (arch, static binary) for every planned host
+
+    def invocation_for(self, arch: str) -> Invocation:
+        """The invocation with the native build for a host of this architecture."""
+        from dataclasses import replace
+
+        native = dict(self.natives).get(arch, self.invocation.native if not self.natives else None)
+        return replace(self.invocation, native=native)
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,11 @@ import subprocess
 from pathlib import Path
 
 from lab.config import REPO_ROOT
-from lab.doctor import detect_runtimes
 from lab.execute import ProgressFn, RunContext, execute_plan
-from lab.hosts import fingerprint, get_host
-from lab.plan import RunConfig, build_plan
+from lab.fleet import Fleet, assemble
+from lab.hosts import fingerprint
+from lab.plan import Plan, RunConfig, build_plan
 from lab.runners.base import Limits
-from lab.runners.registry import all_runners
 from lab.store import Run, create_run, open_run
 
 
@@ -32,21 +31,19 @@ def _now() -> str:
 def start_run(config: RunConfig, results_dir: Path, progress: ProgressFn | None = None) -> Run:
     """Plan the configuration, create the run folder, and execute it."""
     config.validate()
-    detections = detect_runtimes()
-    runners = all_runners()
-    plan = build_plan(config, detections, runners)  # before the folder: a bad config leaves no run
-    hosts = {host_id: get_host(host_id) for host_id in config.hosts}
+    fleet = assemble(config.hosts)
+    plan = build_plan(config, fleet)  # before the folder: a bad configuration leaves no run behind
     run = create_run(results_dir, {
         "config": config.as_dict(),
-        "hosts": {h.id: fingerprint(h) for h in hosts.values()},
-        "runtimes": {rid: d.as_dict() for rid, d in detections.items()},
+        "hosts": {h.id: fingerprint(h) for h in fleet.hosts.values()},
+        "runtimes": fleet.manifest_entry(),
         "git_commit": git_commit(),
         "started": _now(),
         "finished": None,
         "status": "running",
         "jobs_total": len(plan.cells),
     })
-    return _execute(run, config, plan, detections, runners, progress)
+    return _execute(run, config, plan, fleet, progress)
 
 
 def resume_run(run_path: str | Path, progress: ProgressFn | None = None) -> Run:
@@ -54,17 +51,15 @@ def resume_run(run_path: str | Path, progress: ProgressFn | None = None) -> Run:
     run = open_run(run_path)
     manifest = run.manifest()
     config = RunConfig.from_dict(manifest["config"])
-    detections = detect_runtimes()
-    runners = all_runners()
-    plan = build_plan(config, detections, runners)
+    fleet = assemble(config.hosts)
+    plan = build_plan(config, fleet)
     run.update_manifest(status="running", resumed=_now())
-    return _execute(run, config, plan, detections, runners, progress)
+    return _execute(run, config, plan, fleet, progress)
 
 
-def _execute(run: Run, config: RunConfig, plan, detections, runners, progress) -> Run:
+def _execute(run: Run, config: RunConfig, plan: Plan, fleet: Fleet, progress: ProgressFn | None) -> Run:
     context = RunContext(
-        run=run, hosts={h: get_host(h) for h in config.hosts}, detections=detections, runners=runners,
-        limits=Limits(timeout_s=config.timeout_s, memory_limit_bytes=config.memory_limit_mb << 20),
+        run=run, fleet=fleet, limits=Limits(timeout_s=config.timeout_s, memory_limit_bytes=config.memory_limit_mb << 20),
         repeat=config.repeat, warmup=config.warmup)
     with run.lock():
         try:

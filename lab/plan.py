@@ -97,8 +97,9 @@ def shard(cells: list[PlannedCell], index: int, count: int) -> list[PlannedCell]
 
 
 def resolve_runtimes(config: RunConfig, detections: dict) -> list[tuple[str, str]]:
-    """(runtime, mode) pairs to plan. With no --runtime: every available runtime in its default
-    mode. Named runtimes are kept even when unavailable, so the run records why they did not run."""
+    """(runtime, mode) pairs to plan on one host, from that host's detections. With no --runtime:
+    every runtime available there, in its default mode. Named runtimes are kept even when
+    unavailable, so the run records why they did not run."""
     from lab.model import RUNTIME_IDS
 
     if not config.runtimes:
@@ -115,23 +116,30 @@ def resolve_runtimes(config: RunConfig, detections: dict) -> list[tuple[str, str
     return pairs
 
 
-def build_plan(config: RunConfig, detections: dict, runners: dict) -> Plan:
-    """All cells of the configuration, then this shard's share of them."""
+def build_plan(config: RunConfig, fleet) -> Plan:
+    """All cells of the configuration on the fleet's hosts, then this shard's share of them."""
     from lab.suites import conformance, measured
+    from lab.suites.measured import UnknownWorkload
 
     config.validate()
-    pairs = resolve_runtimes(config, detections)
+    archs = tuple(sorted({host.arch for host in fleet.hosts.values()}))
     cells: list[PlannedCell] = []
-    for host in config.hosts:
-        for suite in config.suites:
+    items_by_suite = {}
+    for suite in config.suites:
+        try:
             if suite in measured.MEASURED_SUITES:
-                items = [(case.name, case.size, case) for case in
-                         measured.cases_for(suite, config.sizes, config.workloads)]
+                items_by_suite[suite] = [(case.name, case.size, case) for case in
+                                         measured.cases_for(suite, config.sizes, config.workloads, archs)]
             else:
-                items = [(item.name, "-", item) for item in conformance.items_for(suite, config.files)]
-            for runtime, mode in pairs:
-                status, reason = _skip(suite, runners[runtime], detections[runtime])
-                for case_name, size, payload in items:
+                items_by_suite[suite] = [(item.name, "-", item) for item in conformance.items_for(suite, config.files)]
+        except UnknownWorkload as error:
+            raise PlanError(str(error)) from None
+    for host in config.hosts:
+        detections = {rid: det for (h, rid), det in fleet.detections.items() if h == host}
+        for suite in config.suites:
+            for runtime, mode in resolve_runtimes(config, detections):
+                status, reason = _skip(suite, fleet.runners.get((host, runtime)), detections[runtime])
+                for case_name, size, payload in items_by_suite[suite]:
                     job = Job(host=host, runtime=runtime, mode=mode, suite=suite, case=case_name, size=size)
                     cells.append(PlannedCell(job=job, payload=payload, skip_status=status, skip_reason=reason))
     index, count = config.shard
@@ -143,7 +151,7 @@ def _skip(suite: str, runner, detection) -> tuple[str, str]:
     from lab.model import STATUS_SKIPPED, STATUS_UNAVAILABLE
     from lab.suites import conformance, measured
 
-    if not detection.available:
+    if not detection.available or runner is None:
         return STATUS_UNAVAILABLE, detection.reason
     if suite not in measured.MEASURED_SUITES:
         reason = conformance.unsupported_reason(suite, runner)

@@ -80,7 +80,7 @@ def _num(value: float) -> float | None:
 def format_table(summary: dict) -> str:
     """A plain-text table for terminals: times in ms, memory in MiB."""
     lines = []
-    header = f"{'runtime':<14} {'mode':<16} {'suite':<10} {'case':<16} {'size':<7} {'metric':<22} {'n':>3} {'median':>10} {'99% CI':>21}  status"
+    header = f"{'host':<15} {'runtime':<14} {'mode':<16} {'suite':<10} {'case':<16} {'size':<7} {'metric':<22} {'n':>3} {'median':>10} {'99% CI':>21}  status"
     lines.append(header)
     lines.append("-" * len(header))
     for cell in summary["metrics"]:
@@ -92,13 +92,13 @@ def format_table(summary: dict) -> str:
             median = f"{cell['median'] * scale:.2f}"
             interval = f"[{cell['ci_low'] * scale:.2f}, {cell['ci_high'] * scale:.2f}] {unit}"
         status = cell["status"] + (f" ({cell['reason'][:60]})" if cell["reason"] else "")
-        lines.append(f"{cell['runtime']:<14} {cell['mode']:<16} {cell['suite']:<10} {cell['case']:<16} {cell['size']:<7} "
+        lines.append(f"{cell['host']:<15} {cell['runtime']:<14} {cell['mode']:<16} {cell['suite']:<10} {cell['case']:<16} {cell['size']:<7} "
                      f"{metric:<22} {cell['n']:>3} {median:>10} {interval:>21}  {status}")
     if summary["conformance"]:
         lines.append("")
-        lines.append(f"{'runtime':<14} {'suite':<10} {'group':<22} {'passed':>7} {'failed':>7} {'skipped':>8} {'xfail':>6} {'xpass':>6} {'errors':>7} {'total':>7}")
+        lines.append(f"{'host':<15} {'runtime':<14} {'suite':<10} {'group':<22} {'passed':>7} {'failed':>7} {'skipped':>8} {'xfail':>6} {'xpass':>6} {'errors':>7} {'total':>7}")
         for c in summary["conformance"]:
-            lines.append(f"{c['runtime']:<14} {c['suite']:<10} {c['group']:<22} {c['passed']:>7} {c['failed']:>7} "
+            lines.append(f"{c['host']:<15} {c['runtime']:<14} {c['suite']:<10} {c['group']:<22} {c['passed']:>7} {c['failed']:>7} "
                          f"{c['skipped']:>8} {c['xfail']:>6} {c['xpass']:>6} {c['errors']:>7} {c['total']:>7}")
     return "\n".join(lines)
 

@@ -11,16 +11,14 @@ import time
 import pytest
 
 from lab.execute import RunContext, judge, run_measured_job
-from lab.hosts import LOCAL
+from lab.fleet import assemble
 from lab.measure import run_process
 from lab.model import Case, Invocation, Job
 from lab.orchestrate import resume_run, start_run
 from lab.plan import PlannedCell, PlanError, RunConfig
 from lab.runners.base import Limits
-from lab.runners.registry import all_runners
 from lab.store import create_run, load
 from lab.summary import summarize
-from lab.doctor import detect_runtimes
 
 PROCESS_RUNTIMES = ("wasmtime", "wasmtime-cli", "node", "native")
 
@@ -52,7 +50,7 @@ def test_manifest_records_hosts_and_versions(startup_run):
     assert manifest["status"] == "complete"
     host = manifest["hosts"]["local"]
     assert {"arch", "cpu", "cores", "kernel", "python", "emulated"} <= set(host)
-    assert manifest["runtimes"]["wasmtime-cli"]["version"]
+    assert manifest["runtimes"]["local"]["wasmtime-cli"]["version"]
     summary = summarize(startup_run)
     modes = {(r["name"], r["mode"]) for r in summary["runtimes"]}
     assert ("wasmtime-cli", "cranelift") in modes and ("native", "static") in modes
@@ -60,8 +58,7 @@ def test_manifest_records_hosts_and_versions(startup_run):
 
 def _context(tmp_path, timeout=30.0):
     run = create_run(tmp_path, {"config": {}})
-    return RunContext(run=run, hosts={"local": LOCAL}, detections=detect_runtimes(), runners=all_runners(),
-                      limits=Limits(timeout_s=timeout), repeat=2, warmup=0)
+    return RunContext(run=run, fleet=assemble(("local",)), limits=Limits(timeout_s=timeout), repeat=2, warmup=0)
 
 
 def test_wrong_output_is_a_failure_not_a_time(tmp_path, hello_wasm, hello_native):

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lab.hosts import Host
 from lab.measure import ProcessResult, run_process
 from lab.model import Detection, Invocation
 from lab.runners.phases import PHASES_ENV, read_phases
@@ -50,9 +51,23 @@ class Runner(ABC):
     def detect(self) -> Detection:
         """Whether the runtime is usable here (version, path, modes) or why not."""
 
+    def detection(self) -> Detection:
+        """detect(), asked once per runner object: versions do not change within a run."""
+        cached = self.__dict__.get("_detection")
+        if cached is None:
+            cached = self.__dict__["_detection"] = self.detect()
+        return cached
+
     def default_mode(self) -> str:
-        modes = self.detect().modes
+        modes = self.detection().modes
         return modes[0] if modes else "default"
+
+    def on_host(self, host: Host) -> "Runner":
+        """This runtime as it runs on `host`. Runners serve the local machine; those that can
+        also serve other hosts (an emulated architecture, later a remote one) override this."""
+        if host.reach == "local":
+            return self
+        raise RunnerUnavailable(f"{self.id} has no runner for host {host.id} ({host.arch}, {host.reach})")
 
     @abstractmethod
     def command(self, invocation: Invocation, mode: str) -> list[str]:
@@ -64,7 +79,7 @@ class Runner(ABC):
 
     def run(self, invocation: Invocation, mode: str, limits: Limits, cwd: Path | None = None) -> Sample:
         """Run one sample in a fresh process and collect the phases it reports, if any."""
-        detection = self.detect()
+        detection = self.detection()
         if not detection.available:
             raise RunnerUnavailable(detection.reason)
         argv = self.command(invocation, mode)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import platform
 
 from lab.model import Detection, Invocation
-from lab.runners.base import Runner
+from lab.hosts import Host, host_status
+from lab.runners.base import Runner, RunnerUnavailable
 
 
 class NativeRunner(Runner):
@@ -16,6 +17,13 @@ class NativeRunner(Runner):
     def detect(self) -> Detection:
         return Detection(name=self.id, available=True, version=f"{platform.machine()}-linux-musl static",
                          path="", modes=["static"])
+
+    def on_host(self, host: Host) -> Runner:
+        """Any host whose architecture runs here: the executor hands it that host's build."""
+        runs, why = host_status(host)
+        if not runs:
+            raise RunnerUnavailable(why)
+        return self
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         if invocation.native is None:

