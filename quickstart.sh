@@ -9,7 +9,8 @@ cd "$(dirname "$0")"
 
 PYTHON=${PYTHON:-python3}
 VENV=${WASMLAB_VENV:-.venv}
-APT_PACKAGES=(python3-venv hyperfine)
+APT_PACKAGES=(python3-venv hyperfine
+  qemu-user-static binfmt-support libc6-arm64-cross libgcc-s1-arm64-cross)  # the arm64-emulated host
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -42,6 +43,10 @@ setup_python() {
 setup() {
   setup_system
   setup_python
+  if [ "$(id -u)" = 0 ]; then
+    say "arm64-emulated host: registering qemu-aarch64, unpacking the aarch64 wasmtime"
+    "$VENV/bin/python" -m lab.arm64 || say "arm64-emulated host not ready (wasmlab doctor --host arm64-emulated says why)"
+  fi
   say "building the workload programs (first time: zig builds its libc, a minute or two)"
   "$VENV/bin/wasmlab" build >/dev/null
 }
