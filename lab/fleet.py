@@ -3,7 +3,7 @@ it cannot run there. Built once per run so versions and reasons are asked once."
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lab.hosts import Host, get_host, host_status
 from lab.model import Detection
@@ -29,8 +29,13 @@ class Fleet:
                 for host in self.hosts}
 
 
-def assemble(host_ids: tuple[str, ...]) -> Fleet:
-    fleet = Fleet(hosts={host_id: get_host(host_id) for host_id in host_ids})
+def assemble(host_ids: tuple[str, ...], local_name: str = "") -> Fleet:
+    """Every (host, runtime) pair. `local_name` renames the local host in results, so two CI
+    machines that are each "local" to themselves stay apart when their shards are merged."""
+    hosts = [get_host(host_id) for host_id in host_ids]
+    if local_name:
+        hosts = [replace(h, id=local_name) if h.id == "local" else h for h in hosts]
+    fleet = Fleet(hosts={host.id: host for host in hosts})
     runners = all_runners()
     for host in fleet.hosts.values():
         reachable, why = host_status(host)

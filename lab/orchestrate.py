@@ -31,7 +31,7 @@ def _now() -> str:
 def start_run(config: RunConfig, results_dir: Path, progress: ProgressFn | None = None) -> Run:
     """Plan the configuration, create the run folder, and execute it."""
     config.validate()
-    fleet = assemble(config.hosts)
+    fleet = assemble(config.hosts, config.local_name)
     plan = build_plan(config, fleet)  # before the folder: a bad configuration leaves no run behind
     run = create_run(results_dir, {
         "config": config.as_dict(),
@@ -51,7 +51,7 @@ def resume_run(run_path: str | Path, progress: ProgressFn | None = None) -> Run:
     run = open_run(run_path)
     manifest = run.manifest()
     config = RunConfig.from_dict(manifest["config"])
-    fleet = assemble(config.hosts)
+    fleet = assemble(config.hosts, config.local_name)
     plan = build_plan(config, fleet)
     run.update_manifest(status="running", resumed=_now())
     return _execute(run, config, plan, fleet, progress)

@@ -24,6 +24,7 @@ class RunConfig:
     runtimes: tuple[str, ...] = ()  # "id" or "id:mode"; empty = every available runtime
     sizes: tuple[str, ...] = DEFAULT_SIZES
     hosts: tuple[str, ...] = ("local",)
+    local_name: str = ""  # what results call the local host (CI: one name per machine)
     repeat: int = 5
     warmup: int = 1
     timeout_s: float = 120.0
@@ -134,7 +135,7 @@ def build_plan(config: RunConfig, fleet) -> Plan:
                 items_by_suite[suite] = [(item.name, "-", item) for item in conformance.items_for(suite, config.files)]
         except UnknownWorkload as error:
             raise PlanError(str(error)) from None
-    for host in config.hosts:
+    for host in fleet.hosts:
         detections = {rid: det for (h, rid), det in fleet.detections.items() if h == host}
         for suite in config.suites:
             for runtime, mode in resolve_runtimes(config, detections):

@@ -1,0 +1,109 @@
+"""Sharding, merging and the nightly matrix: real runs on two hosts, joined into one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab.cli import build_parser
+from lab.fleet import assemble
+from lab.matrix import matrix
+from lab.merge import MergeError, merge_runs
+from lab.orchestrate import start_run
+from lab.plan import RunConfig, build_plan
+from lab.store import load, open_run
+from lab.summary import summarize
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _shard_config(index: int, host: str, repeat: int = 2) -> RunConfig:
+    return RunConfig(suites=("startup",), runtimes=("native", "wasmtime-cli"), hosts=(host,), repeat=repeat,
+                     warmup=0, shard=(index, 2))
+
+
+@pytest.fixture(scope="module")
+def shard_runs(tmp_path_factory):
+    """Shard 1/2 and 2/2 of each of two hosts: the nightly layout, here on one machine."""
+    out = tmp_path_factory.mktemp("shards")
+    return [start_run(_shard_config(i, host), out) for host in ("local", "arm64-emulated") for i in (1, 2)]
+
+
+def test_shards_split_the_plan_without_overlap_or_gap():
+    config = RunConfig(suites=("startup", "workloads"), runtimes=("native", "wasmtime-cli"))
+    fleet = assemble(config.hosts)
+    full = [c.job.key for c in build_plan(config, fleet).cells]
+    parts = [[c.job.key for c in build_plan(RunConfig(**{**config.as_dict(), "shard": (i, 3)}), fleet).cells]
+             for i in (1, 2, 3)]
+    assert sorted(sum(parts, [])) == sorted(full)
+    assert len(set(sum(parts, []))) == len(full)
+    assert all(parts)
+
+
+def test_merge_of_two_hosts_gives_one_run(shard_runs, tmp_path):
+    merged = merge_runs([r.path for r in shard_runs], tmp_path)
+    frame = load(merged)
+    assert set(frame["host"]) == {"local", "arm64-emulated"}
+    assert set(frame["run_id"]) == {merged.run_id}
+    walls = {(c["host"], c["runtime"]): c for c in summarize(merged)["metrics"] if c["metric"] == "wall_time"}
+    assert set(walls) == {(h, r) for h in ("local", "arm64-emulated") for r in ("native", "wasmtime-cli")}
+    for key, cell in walls.items():
+        assert cell["status"] == "ok", (key, cell["reason"])
+    assert frame.loc[frame["host"] == "arm64-emulated", "emulated"].all()
+    assert not frame.loc[frame["host"] == "local", "emulated"].any()
+    assert sorted(merged.manifest()["hosts"]) == ["arm64-emulated", "local"]
+
+
+def test_merge_refuses_different_configurations(shard_runs, tmp_path):
+    other = start_run(_shard_config(2, "local", repeat=3), tmp_path / "other")
+    with pytest.raises(MergeError, match="different configuration.*repeat"):
+        merge_runs([shard_runs[0].path, other.path], tmp_path)
+
+
+def test_merge_refuses_overlapping_shards(shard_runs, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(shard_runs[0].path, copy)
+    with pytest.raises(MergeError, match="overlap"):
+        merge_runs([shard_runs[0].path, copy], tmp_path)
+
+
+def test_merge_refuses_missing_shards_unless_allowed(shard_runs, tmp_path):
+    with pytest.raises(MergeError, match="shards missing: arm64-emulated 2/2"):
+        merge_runs([r.path for r in shard_runs[:3]], tmp_path)
+    assert merge_runs([r.path for r in shard_runs[:3]], tmp_path, allow_partial=True)
+
+
+def test_merge_refuses_an_unfinished_shard(shard_runs, tmp_path):
+    copy = tmp_path / "unfinished"
+    shutil.copytree(shard_runs[1].path, copy)
+    open_run(copy).update_manifest(status="interrupted")
+    with pytest.raises(MergeError, match="not complete"):
+        merge_runs([shard_runs[0].path, copy], tmp_path)
+
+
+def test_matrix_entries_are_valid_run_commands():
+    entries = matrix()["include"]
+    assert {e["runs-on"] for e in entries} == {"ubuntu-24.04", "ubuntu-24.04-arm"}
+    for entry in entries:
+        options = build_parser().parse_args(["run", *entry["args"].split(), "--host", entry["host"],
+                                             "--local-name", entry["local-name"], "--shard", entry["shard"]])
+        assert options.suite and options.shard == entry["shard"]
+
+
+def test_matrix_command_prints_json():
+    out = subprocess.run([sys.executable, "-m", "lab.cli", "matrix"], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == matrix()
+
+
+def test_workflows_pass_actionlint():
+    actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+    assert actionlint, "actionlint is part of the test extra"
+    workflows = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+    assert {w.name for w in workflows} >= {"ci.yml", "nightly.yml"}
+    out = subprocess.run([actionlint, *map(str, workflows)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
