@@ -162,7 +162,7 @@ def run_process(
         for reader in readers:
             reader.join(timeout=5)
         stderr = readers[1].data()
-        measured = _read_report(report) if launcher else None
+        measured = read_spawn_report(report) if launcher else None
         if launcher and measured is None and not timed_out.is_set():
             if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 127 and b"wasmlab-spawn: cannot execute" in stderr:
                 raise FileNotFoundError(stderr.decode(errors="replace").strip().removeprefix("wasmlab-spawn: "))
@@ -200,7 +200,7 @@ def spawner() -> Path | None:
         return None
 
 
-def _read_report(path: Path) -> tuple[float, float, float, int, int] | None:
+def read_spawn_report(path: Path) -> tuple[float, float, float, int, int] | None:
     try:
         wall_ns, user_us, sys_us, rss_kib, status = path.read_text().split()
     except (OSError, ValueError):

@@ -9,12 +9,11 @@ silently missing data.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
-from lab.store import KINDS, Run, StoreError, atomic_write, create_run, open_run
+from lab.store import KINDS, Run, create_run, open_run
 
 PER_SHARD_KEYS = ("shard", "hosts", "local_name")
 

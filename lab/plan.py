@@ -154,7 +154,10 @@ def _skip(suite: str, runner, detection) -> tuple[str, str]:
 
     if not detection.available or runner is None:
         return STATUS_UNAVAILABLE, detection.reason
-    if suite not in measured.MEASURED_SUITES:
+    if suite in measured.MEASURED_SUITES:
+        if suite not in runner.measured_suites:
+            return STATUS_SKIPPED, f"{runner.id} does not run the {suite} suite"
+    else:
         reason = conformance.unsupported_reason(suite, runner)
         if reason:
             return STATUS_SKIPPED, reason

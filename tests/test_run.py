@@ -95,11 +95,12 @@ def test_bad_configuration_is_refused_before_a_run_exists(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_unavailable_runtime_is_recorded_with_its_reason(tmp_path):
+def test_unavailable_runtime_is_recorded_with_its_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv("WASMLAB_DISABLE", "wasmedge")
     run = start_run(RunConfig(suites=("startup",), runtimes=("wasmedge", "native"), repeat=1, warmup=0), tmp_path)
     cells = {c["runtime"]: c for c in summarize(run)["metrics"] if c["metric"] == "wall_time"}
     assert cells["wasmedge"]["status"] == "unavailable"
-    assert "wasmedge" in cells["wasmedge"]["reason"]
+    assert cells["wasmedge"]["reason"] == "wasmedge disabled by WASMLAB_DISABLE"
     assert cells["native"]["status"] == "ok"
 
 

@@ -45,6 +45,7 @@ class Runner(ABC):
     id: str = ""
     description: str = ""
     artifact: str = "wasm"  # which build of a case it runs: "wasm" or "native"
+    measured_suites: tuple[str, ...] = ("startup", "workloads")  # the measured suites it can run
     install_hint: str = ""
 
     @abstractmethod
