@@ -9,8 +9,10 @@ cd "$(dirname "$0")"
 
 PYTHON=${PYTHON:-python3}
 VENV=${WASMLAB_VENV:-.venv}
-APT_PACKAGES=(python3-venv hyperfine
+APT_PACKAGES=(python3-venv python3-dev build-essential hyperfine  # build-essential: pywasm3 builds from source
   qemu-user-static binfmt-support libc6-arm64-cross libgcc-s1-arm64-cross)  # the arm64-emulated host
+APT_PACKAGES+=(gjs)  # the spidermonkey runtime (SpiderMonkey through gjs)
+APT_PACKAGES+=(chromium)  # headless browser check of the HTML report
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -47,6 +49,9 @@ setup() {
     say "arm64-emulated host: registering qemu-aarch64, unpacking the aarch64 wasmtime"
     "$VENV/bin/python" -m lab.arm64 || say "arm64-emulated host not ready (wasmlab doctor --host arm64-emulated says why)"
   fi
+  # Docker daemon for the docker runner: as root, installs docker.io and starts dockerd when none
+  # answers; otherwise prints why not. Never fatal: the runner then reports itself unavailable.
+  "$VENV/bin/python" -m lab.docker_setup || say "docker runtime not ready (wasmlab doctor says why)"
   say "building the workload programs (first time: zig builds its libc, a minute or two)"
   "$VENV/bin/wasmlab" build >/dev/null
 }

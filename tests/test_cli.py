@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
 WASMLAB = [sys.executable, "-m", "lab.cli"]
-GUEST_RUNTIMES = ("wasmtime", "wasmtime-cli", "node", "pywasm")
+GUEST_RUNTIMES = ("wasmtime", "wasmtime-cli", "node", "pywasm", "interp", "wasm3", "wasmer", "spidermonkey")
 
 
-def wasmlab(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*WASMLAB, *args], capture_output=True, text=True, timeout=timeout)
+def wasmlab(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*WASMLAB, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "WASMLAB_DISABLE": "wasmedge", **(env or {})})
 
 
 def test_doctor_json_shape():
@@ -56,7 +58,7 @@ def test_exec_without_the_dir_cannot_reach_the_file(echo_env_wasm, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (("exec", "--runtime", "wasmtime-cli", "/no/such/file.wasm"), "no such file"),
     (("exec", "--runtime", "nosuch", "x.wasm"), "unknown runtime 'nosuch'"),
-    (("exec", "--runtime", "wasmedge", "x.wasm"), "wasmedge is not available here"),
+    (("exec", "--runtime", "wasmedge", "x.wasm"), "wasmedge is not available here: wasmedge disabled by WASMLAB_DISABLE"),
     (("run", "--suite", "startup", "--runtime", "nosuch"), "unknown runtime 'nosuch'"),
     (("run", "--resume", "/no/such/run"), "not a wasmlab run folder"),
     (("summary", "/no/such/run"), "not a wasmlab run folder"),

@@ -4,13 +4,13 @@ own engine's speed and conformance."""
 
 from __future__ import annotations
 
-import argparse
 import importlib.metadata
 import sys
 import time
 
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, wasi_flags
+from lab.runners.guest_args import parse_guest_args
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
 
@@ -35,26 +35,16 @@ class PywasmRunner(Runner):
 def main(argv: list[str] | None = None) -> int:
     import pywasm
 
-    parser = argparse.ArgumentParser(prog="python -m lab.runners.pywasm_runner")
-    parser.add_argument("--dir", action="append", default=[])
-    parser.add_argument("--env", action="append", default=[])
-    parser.add_argument("module")
-    parser.add_argument("args", nargs=argparse.REMAINDER)
-    options = parser.parse_args(argv)
-
-    dirs = {}
-    for spec in options.dir:
-        host, _, guest = spec.partition("::")
-        dirs[guest or host] = host  # pywasm maps guest path -> host path
-    envs = dict(item.split("=", 1) for item in options.env)
+    guest = parse_guest_args("python -m lab.runners.pywasm_runner", argv)
+    dirs = {guest_path: host for host, guest_path in guest.dirs}  # pywasm maps guest path -> host path
     runtime = pywasm.core.Runtime()
-    wasi = pywasm.wasi.Preview1([options.module.rsplit("/", 1)[-1], *options.args], dirs, envs)
+    wasi = pywasm.wasi.Preview1(guest.argv, dirs, guest.env)
     wasi.bind(runtime)
     start = time.perf_counter()
     try:
-        instance = runtime.instance_from_file(options.module)
+        instance = runtime.instance_from_file(guest.module)
     except Exception as error:  # pywasm raises plain exceptions for bad modules
-        print(f"pywasm: cannot load {options.module}: {error}", file=sys.stderr)
+        print(f"pywasm: cannot load {guest.module}: {error}", file=sys.stderr)
         return 1
     phases = {"instantiate": time.perf_counter() - start}
     start = time.perf_counter()

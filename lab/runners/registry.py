@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 from lab.model import RUNTIME_IDS, Detection, Invocation
-from lab.runners.base import Runner
+from lab.runners.base import Runner, RunnerUnavailable
+from lab.runners.docker_runner import DockerRunner
 from lab.runners.interp import InterpRunner
 from lab.runners.native import NativeRunner
 from lab.runners.node import NodeRunner
 from lab.runners.pywasm_runner import PywasmRunner
+from lab.runners.spidermonkey import SpiderMonkeyRunner
+from lab.runners.spin import SpinRunner
+from lab.runners.wasm3_runner import Wasm3Runner
+from lab.runners.wasmedge import WasmEdgeRunner
+from lab.runners.wasmer_runner import WasmerRunner
 from lab.runners.wasmtime_cli import WasmtimeCliRunner
 from lab.runners.wasmtime_embedded import WasmtimeEmbeddedRunner
 
@@ -16,37 +24,31 @@ class UnknownRuntime(ValueError):
     pass
 
 
-class NoRunnerYet(Runner):
-    """A runtime id the lab promises but has no adapter for in this version: always unavailable,
-    with that said plainly, so it is never mistaken for a runtime that ran."""
+DISABLE_ENV = "WASMLAB_DISABLE"  # comma-separated runtime ids to treat as unavailable
 
-    def __init__(self, runtime_id: str, install_hint: str) -> None:
+
+class DisabledRunner(Runner):
+    """A runtime switched off with WASMLAB_DISABLE (a flaky install, a CI job that must not use
+    it): always unavailable, with that reason, so it is never mistaken for one that ran."""
+
+    def __init__(self, runtime_id: str) -> None:
         self.id = runtime_id
-        self.install_hint = install_hint
 
     def detect(self) -> Detection:
-        return Detection(self.id, False, reason=f"no {self.id} runner in this wasmlab version yet ({self.install_hint})")
+        return Detection(self.id, False, reason=f"{self.id} disabled by {DISABLE_ENV}")
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
-        raise NotImplementedError(self.detect().reason)
-
-
-_PENDING = {
-    "wasmer": "will use PyPI wasmer-sdk",
-    "spidermonkey": "will use Debian gjs",
-    "wasm3": "will use PyPI pywasm3",
-    "docker": "will use Debian docker.io",
-    "wasmedge": "install: curl -sSf https://raw.githubusercontent.com/WasmEdge/WasmEdge/master/utils/install.sh | bash",
-    "spin": "install: curl -fsSL https://developer.fermyon.com/downloads/install.sh | bash",
-}
+        raise RunnerUnavailable(self.detect().reason)
 
 
 def all_runners() -> dict[str, Runner]:
     """One runner per stable runtime id, in the project's canonical order."""
     implemented: dict[str, Runner] = {r.id: r for r in (
         InterpRunner(), WasmtimeEmbeddedRunner(), WasmtimeCliRunner(), NodeRunner(), NativeRunner(),
-        PywasmRunner())}
-    return {rid: implemented.get(rid) or NoRunnerYet(rid, _PENDING[rid]) for rid in RUNTIME_IDS}
+        PywasmRunner(), DockerRunner(), WasmEdgeRunner(), SpinRunner(), WasmerRunner(), Wasm3Runner(),
+        SpiderMonkeyRunner())}
+    disabled = {rid.strip() for rid in os.environ.get(DISABLE_ENV, "").split(",") if rid.strip()}
+    return {rid: DisabledRunner(rid) if rid in disabled else implemented[rid] for rid in RUNTIME_IDS}
 
 
 def get_runner(runtime_id: str) -> Runner:

@@ -7,13 +7,13 @@ code) and pulley (wasmtime's portable interpreter).
 
 from __future__ import annotations
 
-import argparse
 import importlib.metadata
 import sys
 import time
 
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, wasi_flags
+from lab.runners.guest_args import parse_guest_args
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
 MODES = ("cranelift", "pulley")
@@ -53,27 +53,20 @@ def make_engine(mode: str):
 def main(argv: list[str] | None = None) -> int:
     import wasmtime
 
-    parser = argparse.ArgumentParser(prog="python -m lab.runners.wasmtime_embedded")
-    parser.add_argument("--mode", default="cranelift", choices=MODES)
-    parser.add_argument("--dir", action="append", default=[])
-    parser.add_argument("--env", action="append", default=[])
-    parser.add_argument("module")
-    parser.add_argument("args", nargs=argparse.REMAINDER)
-    options = parser.parse_args(argv)
+    guest = parse_guest_args("python -m lab.runners.wasmtime_embedded", argv, modes=MODES)
 
     phases: dict[str, float] = {}
-    engine = make_engine(options.mode)
-    wasm = open(options.module, "rb").read()
+    engine = make_engine(guest.mode)
+    wasm = open(guest.module, "rb").read()
     start = time.perf_counter()
     module = wasmtime.Module(engine, wasm)
     phases["compile"] = time.perf_counter() - start
 
     wasi = wasmtime.WasiConfig()
-    wasi.argv = [options.module.rsplit("/", 1)[-1], *options.args]
-    wasi.env = [tuple(item.split("=", 1)) for item in options.env]
-    for spec in options.dir:
-        host, _, guest = spec.partition("::")
-        wasi.preopen_dir(host, guest or host)
+    wasi.argv = guest.argv
+    wasi.env = list(guest.env.items())
+    for host, guest_path in guest.dirs:
+        wasi.preopen_dir(host, guest_path)
     wasi.inherit_stdout()
     wasi.inherit_stderr()
     wasi.inherit_stdin()
