@@ -20,6 +20,8 @@ examples:
   wasmlab run --suite workloads --size small medium --repeat 10 --runtime wasmtime-cli:pulley native
   wasmlab run --resume results/20261125-101500-ab12cd
   wasmlab summary results/20261125-101500-ab12cd --json
+  wasmlab compare results/RUN_A results/RUN_B --threshold 0.05 --fail-on-regression
+  wasmlab report results/RUN_B --baseline results/RUN_A --out reports/out
   wasmlab exec --runtime node --dir ./data::/data prog.wasm -- --input /data/in.txt
 
 test data (spec and WASI testsuites): --data DIR or WASMLAB_DATA=DIR, default ../shared/data
@@ -59,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--memory-limit", type=int, default=8192, metavar="MIB", help="data-segment limit per process (default 8192)")
     run.add_argument("--host", action="extend", nargs="+", metavar="HOST",
                      help="hosts to run on (default: local); arm64-emulated runs aarch64 builds under qemu-user")
+    run.add_argument("--local-name", default="", metavar="NAME",
+                     help="name of the local host in the results (CI: one per machine, so shards merge cleanly)")
     run.add_argument("--shard", metavar="I/N", help="run only shard I of N of the plan (CI matrices)")
     run.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results folder (default ./results)")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run (its own configuration is used)")
@@ -78,6 +82,34 @@ def build_parser() -> argparse.ArgumentParser:
     execute.add_argument("module", type=Path, help="the .wasm module (a native executable for --runtime native)")
     execute.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the guest (after --)")
 
+    merge = commands.add_parser("merge", help="join shard runs (several hosts or shards) into one run",
+                                description="Join shard runs of one configuration into one run folder. Refuses "
+                                "shards of different configurations, unfinished shards, overlaps and missing shards.")
+    merge.add_argument("runs", nargs="+", metavar="RUN", help="shard run folders")
+    merge.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results folder (default ./results)")
+    merge.add_argument("--allow-partial", action="store_true", help="merge even when some shards are missing")
+
+    matrix = commands.add_parser("matrix", help="the nightly CI matrix as JSON (from suites/ci/nightly.toml)")
+    matrix.add_argument("--file", type=Path, help="another matrix file")
+
+    compare = commands.add_parser("compare", help="what changed from run A to run B: ratios, significance, regressions",
+                                  description="Per cell the ratio B/A of medians with a 99%% interval and a Mann-Whitney U "
+                                  "test; a regression is significant (p < alpha) and slower by more than the threshold. "
+                                  "Conformance commands that passed in A and fail in B are listed.")
+    compare.add_argument("run_a", metavar="RUN_A", help="baseline run folder (or run id under ./results)")
+    compare.add_argument("run_b", metavar="RUN_B", help="run to judge against the baseline")
+    compare.add_argument("--threshold", type=float, default=0.05, help="smallest change that counts, as a fraction (default 0.05)")
+    compare.add_argument("--alpha", type=float, default=0.01, help="significance level of the test (default 0.01)")
+    compare.add_argument("--metric", action="extend", nargs="+", metavar="METRIC",
+                         help="only these metrics (wall_time, user_time, sys_time, peak_rss, time); default all")
+    compare.add_argument("--fail-on-regression", action="store_true", help="exit with 1 when anything regressed")
+    compare.add_argument("--json", action="store_true", help="machine-readable output")
+
+    report = commands.add_parser("report", help="render a static HTML site (overview, conformance, workloads, comparison, history)")
+    report.add_argument("runs", nargs="+", metavar="RUN", help="run folders; each suite shows its newest run, several runs add a history page")
+    report.add_argument("--baseline", metavar="RUN", help="add a comparison page against this run")
+    report.add_argument("--out", type=Path, default=Path("reports/out"), metavar="DIR", help="output folder (default reports/out)")
+
     build = commands.add_parser("build", help="build the workload and startup programs for every target")
     build.add_argument("--target", action="extend", nargs="+", metavar="TARGET",
                        help="wasm32-wasi, x86_64-linux-musl, aarch64-linux-musl (default: all)")
@@ -94,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     handler = {"doctor": cmd_doctor, "run": cmd_run, "summary": cmd_summary, "exec": cmd_exec,
-               "build": cmd_build}[options.command]
+               "build": cmd_build, "merge": cmd_merge, "matrix": cmd_matrix,
+               "compare": cmd_compare, "report": cmd_report}[options.command]
     try:
         return handler(options)
     except KeyboardInterrupt:
@@ -115,12 +148,16 @@ def _is_user_error(error: Exception) -> bool:
     from lab.config import DataNotFound
     from lab.exec_guest import ExecError
     from lab.hosts import UnknownHost
+    from lab.matrix import MatrixError
+    from lab.merge import MergeError
     from lab.plan import PlanError
     from lab.runners.registry import UnknownRuntime
     from lab.store import StoreError
     from lab.toolchain import BuildError
+    from lab.stats import AnalysisError
 
-    return isinstance(error, (DataNotFound, ExecError, PlanError, UnknownRuntime, UnknownHost, StoreError, BuildError))
+    return isinstance(error, (DataNotFound, ExecError, PlanError, UnknownRuntime, UnknownHost, StoreError, BuildError,
+                              MergeError, MatrixError, AnalysisError))
 
 
 def cmd_doctor(options) -> int:
@@ -147,6 +184,7 @@ def cmd_run(options) -> int:
             repeat=options.repeat, warmup=options.warmup, timeout_s=options.timeout,
             memory_limit_mb=options.memory_limit, workloads=tuple(options.workload or ()),
             files=tuple(options.file or ()), hosts=tuple(options.host or ("local",)),
+            local_name=options.local_name,
             shard=parse_shard(options.shard) if options.shard else (1, 1))
         run = start_run(config, options.out, progress)
     if progress:
@@ -174,6 +212,36 @@ def cmd_exec(options) -> int:
     args = options.args[1:] if options.args[:1] == ["--"] else options.args
     return exec_guest(runtime, options.module, args, env=options.env, dirs=options.dir, mode=mode,
                       timeout_s=options.timeout)
+
+
+def cmd_merge(options) -> int:
+    from lab.merge import merge_runs
+
+    print(merge_runs(options.runs, options.out, options.allow_partial).path)
+    return 0
+
+
+def cmd_matrix(options) -> int:
+    from lab.matrix import NIGHTLY, matrix
+
+    print(json.dumps(matrix(options.file or NIGHTLY)))
+    return 0
+
+
+def cmd_compare(options) -> int:
+    from lab.compare import compare_runs, comparison_dict, format_comparison
+
+    comparison = compare_runs(options.run_a, options.run_b, threshold=options.threshold, alpha=options.alpha,
+                              metrics=tuple(options.metric or ()))
+    print(json.dumps(comparison_dict(comparison), indent=2) if options.json else format_comparison(comparison))
+    return 1 if options.fail_on_regression and comparison.has_regressions else 0
+
+
+def cmd_report(options) -> int:
+    from lab.report import build_site
+
+    print(build_site(options.runs, baseline=options.baseline, out=options.out))
+    return 0
 
 
 def cmd_build(options) -> int:

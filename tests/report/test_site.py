@@ -1,0 +1,146 @@
+"""wasmlab report: the static site built from real runs (a baseline copy and a newer copy with an
+injected slowdown and failing conformance commands whose reasons carry HTML), checked as files,
+as HTML, and in a real headless Chromium."""
+
+from __future__ import annotations
+
+import html.parser
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from lab.report import build_site
+from tests.report.helpers import copy_run, edit_conformance, scale_cell, steadiest_cell, wasmlab
+
+HOSTILE_REASON = "<script>alert('x')</script> & <b>bold</b>"
+# Each page and a table (or marker) its DOM must contain once a browser has loaded it.
+EXPECTED = {
+    "index.html": 'id="overview"', "conformance.html": 'id="conformance-matrix"', "workloads.html": 'id="geomeans"',
+    "startup.html": 'id="memory"', "comparison.html": 'id="comparison"', "history.html": 'id="changes"',
+}
+
+
+@pytest.fixture(scope="module")
+def site(small_run, tmp_path_factory) -> Path:
+    runs = tmp_path_factory.mktemp("site-runs")
+    base = copy_run(small_run, runs, "base", "2030-01-01T00:00:00+00:00")
+    newer = copy_run(small_run, runs, "newer", "2030-01-02T00:00:00+00:00")
+    cell = steadiest_cell(small_run)
+    scale_cell(newer, cell["runtime"], cell["suite"], cell["case"], 1.2)
+    assert len(edit_conformance(newer, "i32.wast", 2, "fail", HOSTILE_REASON)) == 2
+    out = tmp_path_factory.mktemp("site")
+    index = build_site([newer, base], baseline=base, out=out)
+    assert index == out / "index.html"
+    return out
+
+
+def _pages(site: Path) -> list[Path]:
+    return sorted(site.glob("*.html"))
+
+
+def test_every_page_is_written_with_its_tables(site):
+    names = {page.name for page in _pages(site)}
+    assert set(EXPECTED) <= names
+    assert "conformance-wasmtime-cranelift-local.html" in names
+    for name, marker in EXPECTED.items():
+        assert marker in (site / name).read_text(), name
+    overview = (site / "index.html").read_text()
+    for runtime in ("native (static)", "wasmtime (cranelift)", "wasmtime-cli (cranelift)"):
+        assert f"<td>{runtime}</td>" in overview
+    # a skipped conformance suite shows its reason instead of a rate
+    assert "cannot host .wast spec sessions" in overview
+    workloads = (site / "workloads.html").read_text()
+    assert workloads.count('<section class="case"') == 2 and workloads.count("charts/") >= 2
+
+
+def test_failing_commands_and_regressions_are_shown(site, small_run):
+    page = (site / "conformance-wasmtime-cranelift-local.html").read_text()
+    rows = re.findall(r"<tr><td>spec-2.0</td>.*?</tr>", page, re.S)
+    assert len(rows) == 2 and all("i32.wast" in row and "fail" in row for row in rows)
+    comparison = (site / "comparison.html").read_text()
+    assert comparison.count('<tr class="verdict-regression">') == 2  # the slowed cell and its conformance group
+    assert '1 regression(s)' in comparison
+    assert "2 conformance regression(s)" in comparison
+    history = (site / "history.html").read_text()
+    assert "newer" in history and "verdict-regression" in history
+
+
+def test_everything_is_escaped(site):
+    for page in _pages(site):
+        text = page.read_text()
+        assert "<script" not in text and "<b>bold" not in text, page.name
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in \
+        (site / "conformance-wasmtime-cranelift-local.html").read_text()
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.links += [value for name, value in attrs if name in ("href", "src") and value]
+
+
+def test_links_resolve_and_nothing_comes_from_the_network(site):
+    checked = 0
+    for page in _pages(site):
+        parser = _Links()
+        parser.feed(page.read_text())
+        for link in parser.links:
+            parsed = urlparse(link)
+            assert not parsed.scheme and not parsed.netloc, f"{page.name} links outside the site: {link}"
+            if parsed.path:
+                assert (page.parent / parsed.path).is_file(), f"{page.name}: {link} does not exist"
+                checked += 1
+    assert checked > 20
+    for chart in (site / "charts").glob("*.svg"):
+        assert ET.parse(chart).getroot().tag.endswith("svg")  # well-formed SVG
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _browse(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                           "--disable-component-update", "--disable-sync", "--no-first-run",
+                           f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(_chromium() is None, reason="chromium not installed (apt-get install -y chromium)")
+def test_pages_load_in_chromium_without_console_errors(site, tmp_path):
+    browser = _chromium()
+    for page in _pages(site):
+        result = _browse(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
+        assert result.returncode == 0, result.stderr[-500:]
+        console = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+        assert console == [], f"{page.name}: {console}"
+        assert "</table>" in result.stdout or "Every command passed" in result.stdout, page.name
+        if page.name in EXPECTED:
+            assert EXPECTED[page.name] in result.stdout, page.name
+    screenshot = tmp_path / "overview.png"
+    result = _browse(browser, tmp_path / "profile", f"--screenshot={screenshot}", "--window-size=1280,900",
+                     (site / "index.html").as_uri())
+    assert result.returncode == 0 and screenshot.is_file(), result.stderr[-500:]
+    from matplotlib.image import imread
+
+    pixels = imread(screenshot)
+    assert pixels.shape[:2] == (900, 1280)
+    assert pixels[..., :3].std() > 0.05  # text, tables and a chart, not a blank page
+    assert len({tuple(p) for p in pixels[::20, ::20, :3].reshape(-1, 3).round(2)}) > 20
+
+
+def test_cli_builds_the_site_and_rejects_bad_runs(small_run, tmp_path):
+    result = wasmlab("report", small_run, "--out", tmp_path / "out")
+    assert result.stdout.strip() == str(tmp_path / "out" / "index.html")
+    names = {p.name for p in (tmp_path / "out").glob("*.html")}
+    assert "comparison.html" not in names and "history.html" not in names  # one run, no baseline
+    bad = wasmlab("report", tmp_path / "missing", check=False)
+    assert bad.returncode == 2 and bad.stderr.startswith("wasmlab: error:") and bad.stderr.count("\n") == 1

@@ -1,0 +1,89 @@
+"""lab.stats: robust spread, noisy flags, ratio intervals, geometric means, the rank test, and
+per-cell tables over a real run (status ok and non-warm-up samples only)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lab.stats import (cell_table, describe, geometric_mean_ratio, mann_whitney_p, median_ci, ratio_of_medians,
+                       robust_cv, runtime_ratios, geomean_ratios)
+from lab.store import load
+from tests.report.helpers import REPEAT
+
+
+def test_robust_cv_ignores_one_outlier_that_a_classic_cv_would_not():
+    steady = [100.0, 101.0, 99.0, 100.5, 99.5, 100.0, 100.2, 5000.0]
+    assert robust_cv(steady) < 0.02
+    assert np.std(steady) / np.mean(steady) > 1  # what the classic CV would have said
+    assert robust_cv([0.0, 0.0, 0.0]) == 0.0
+    assert math.isinf(robust_cv([-2.0, -1.0, 0.0, 1.0, 2.0]))
+
+
+def test_describe_flags_noise_and_small_samples():
+    quiet = describe([1.0 + 0.001 * i for i in range(10)])
+    assert not quiet.noisy and quiet.n == 10 and quiet.coverage >= 0.99
+    assert describe([1.0, 1.001, 0.999]).noisy  # too few samples for a 99% interval
+    assert describe([1.0, 1.5, 0.6, 1.2, 0.8, 1.4, 0.7, 1.3, 1.1, 0.9]).noisy  # CV ~ 30%
+
+
+def test_median_ci_unchanged_by_the_extension():
+    ci = median_ci([float(v) for v in range(1, 21)])
+    assert (ci.low, ci.high, ci.median) == (4.0, 17.0, 10.5)
+
+
+def test_ratio_of_medians_interval_covers_the_true_ratio_and_excludes_one():
+    rng = np.random.default_rng(1)
+    base = rng.normal(100, 3, 12)
+    other = rng.normal(200, 6, 12)
+    ratio = ratio_of_medians(base, other)
+    assert 1.9 < ratio.estimate < 2.1
+    assert ratio.low < 2.0 < ratio.high and ratio.low > 1.5
+    assert ratio_of_medians(base, other) == ratio  # seeded: the same data, the same interval
+    inverse = ratio.inverse()
+    assert math.isclose(inverse.estimate, 1 / ratio.estimate) and inverse.low < 0.5 < inverse.high
+
+
+def test_geometric_mean_of_ratios():
+    cases = [([1.0] * 5, [2.0] * 5), ([1.0] * 5, [8.0] * 5)]
+    mean = geometric_mean_ratio(cases)
+    assert math.isclose(mean.estimate, 4.0) and math.isclose(mean.low, 4.0) and math.isclose(mean.high, 4.0)
+    assert geometric_mean_ratio([([0.0] * 3, [1.0] * 3)]) is None  # a zero median has no ratio
+
+
+def test_mann_whitney_floor_with_five_samples_a_side():
+    a, b = [1.0, 1.1, 1.2, 1.3, 1.4], [2.0, 2.1, 2.2, 2.3, 2.4]
+    assert math.isclose(mann_whitney_p(a, b), 2 / 252, rel_tol=1e-6)
+    assert mann_whitney_p(a, list(a)) == 1.0
+    assert math.isnan(mann_whitney_p([], b))
+
+
+def test_cell_table_counts_only_ok_non_warmup_samples(small_run):
+    frame = load(small_run)
+    cells = cell_table(frame)
+    cell = cells[(cells["runtime"] == "wasmtime") & (cells["case"] == "hello") & (cells["metric"] == "wall_time")].iloc[0]
+    counted = frame[(frame["runtime"] == "wasmtime") & (frame["case"] == "hello") & (frame["metric"] == "wall_time")
+                    & ~frame["warmup"]]
+    assert cell["n"] == len(counted) == REPEAT
+    assert cell["median"] == np.median(counted["value"]) and cell["status"] == "ok"
+
+    # one timed-out sample turns the cell into its status and reason, without numbers
+    broken = frame.copy()
+    row = counted.index[0]
+    broken.loc[row, ["status", "reason"]] = ["timeout", "killed after 120 s"]
+    cell = cell_table(broken).set_index(["runtime", "case", "metric"]).loc[("wasmtime", "hello", "wall_time")]
+    assert cell["status"] == "timeout" and cell["reason"] == "killed after 120 s" and math.isnan(cell["median"])
+
+
+def test_ratios_against_native_on_a_real_run(small_run):
+    frame = load(small_run)
+    ratios = runtime_ratios(frame, "native")
+    assert set(ratios["runtime"]) == {"wasmtime", "wasmtime-cli"} and set(ratios["case"]) == {"hello", "fib", "sieve"}
+    hello = ratios[(ratios["case"] == "hello") & (ratios["runtime"] == "wasmtime")].iloc[0]
+    assert hello["ratio"] > 1 and hello["ratio_low"] <= hello["ratio"] <= hello["ratio_high"]
+    # the other way round: the same pairs, inverted
+    back = runtime_ratios(frame, "wasmtime:cranelift", ["native"])
+    assert math.isclose(back[back["case"] == "hello"].iloc[0]["ratio"], 1 / hello["ratio"])
+    geo = geomean_ratios(frame, "native").set_index("runtime").loc["wasmtime"]
+    assert geo["cases"] == 2 and geo["excluded"] == 0 and geo["geomean_low"] <= geo["geomean"] <= geo["geomean_high"]
