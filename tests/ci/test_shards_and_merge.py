@@ -59,6 +59,16 @@ def test_merge_of_two_hosts_gives_one_run(shard_runs, tmp_path):
     assert sorted(merged.manifest()["hosts"]) == ["arm64-emulated", "local"]
 
 
+def test_merged_shards_render_one_report(shard_runs, tmp_path):
+    from lab.report import build_site
+
+    merged = merge_runs([r.path for r in shard_runs], tmp_path / "merged")
+    index = build_site([merged], out=tmp_path / "site")
+    overview = Path(index).read_text()
+    assert "arm64-emulated" in overview and "local" in overview
+    assert "emulated" in overview  # emulated rows are labelled, not mixed with native ones
+
+
 def test_merge_refuses_different_configurations(shard_runs, tmp_path):
     other = start_run(_shard_config(2, "local", repeat=3), tmp_path / "other")
     with pytest.raises(MergeError, match="different configuration.*repeat"):
