@@ -39,7 +39,8 @@ setup_python() {
     "$PYTHON" -m venv "$VENV"
   fi
   say "installing wasmlab and its runtimes into $VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[all]"
+  # Hide pip's notes about unreachable local index mirrors; real errors still show.
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[all]" 2> >(grep -v '^WARNING: Location' >&2)
 }
 
 setup() {
