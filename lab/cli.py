@@ -55,16 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--file", action="extend", nargs="+", metavar="NAME",
                      help="only these conformance files or tests (e.g. i32.wast)")
     run.add_argument("--repeat", type=int, default=5, help="counted samples per cell (default 5)")
-    run.add_argument("--warmup", type=int, default=1, help="warm-up samples per cell, recorded but not counted (default 1)")
+    run.add_argument("--warmup", type=int, default=1,
+                     help="warm-up samples per cell, recorded but not counted (default 1)")
     run.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                      help="wall-clock limit per process; the whole process group is killed (default 120)")
-    run.add_argument("--memory-limit", type=int, default=8192, metavar="MIB", help="data-segment limit per process (default 8192)")
+    run.add_argument("--memory-limit", type=int, default=8192, metavar="MIB",
+                     help="data-segment limit per process (default 8192)")
     run.add_argument("--host", action="extend", nargs="+", metavar="HOST",
                      help="hosts to run on (default: local); arm64-emulated runs aarch64 builds under qemu-user")
     run.add_argument("--local-name", default="", metavar="NAME",
                      help="name of the local host in the results (CI: one per machine, so shards merge cleanly)")
     run.add_argument("--shard", metavar="I/N", help="run only shard I of N of the plan (CI matrices)")
-    run.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results folder (default ./results)")
+    run.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
+                     help="results folder (default ./results)")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run (its own configuration is used)")
     run.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -86,29 +89,35 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Join shard runs of one configuration into one run folder. Refuses "
                                 "shards of different configurations, unfinished shards, overlaps and missing shards.")
     merge.add_argument("runs", nargs="+", metavar="RUN", help="shard run folders")
-    merge.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results folder (default ./results)")
+    merge.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
+                       help="results folder (default ./results)")
     merge.add_argument("--allow-partial", action="store_true", help="merge even when some shards are missing")
 
     matrix = commands.add_parser("matrix", help="the nightly CI matrix as JSON (from suites/ci/nightly.toml)")
     matrix.add_argument("--file", type=Path, help="another matrix file")
 
     compare = commands.add_parser("compare", help="what changed from run A to run B: ratios, significance, regressions",
-                                  description="Per cell the ratio B/A of medians with a 99%% interval and a Mann-Whitney U "
-                                  "test; a regression is significant (p < alpha) and slower by more than the threshold. "
+                                  description="Per cell the ratio B/A of medians with a 99% interval and a "
+                                  "Mann-Whitney U test; a regression is significant (p < alpha) and slower by more "
+                                  "than the threshold. "
                                   "Conformance commands that passed in A and fail in B are listed.")
     compare.add_argument("run_a", metavar="RUN_A", help="baseline run folder (or run id under ./results)")
     compare.add_argument("run_b", metavar="RUN_B", help="run to judge against the baseline")
-    compare.add_argument("--threshold", type=float, default=0.05, help="smallest change that counts, as a fraction (default 0.05)")
+    compare.add_argument("--threshold", type=float, default=0.05,
+                         help="smallest change that counts, as a fraction (default 0.05)")
     compare.add_argument("--alpha", type=float, default=0.01, help="significance level of the test (default 0.01)")
     compare.add_argument("--metric", action="extend", nargs="+", metavar="METRIC",
                          help="only these metrics (wall_time, user_time, sys_time, peak_rss, time); default all")
     compare.add_argument("--fail-on-regression", action="store_true", help="exit with 1 when anything regressed")
     compare.add_argument("--json", action="store_true", help="machine-readable output")
 
-    report = commands.add_parser("report", help="render a static HTML site (overview, conformance, workloads, comparison, history)")
-    report.add_argument("runs", nargs="+", metavar="RUN", help="run folders; each suite shows its newest run, several runs add a history page")
+    report = commands.add_parser(
+        "report", help="render a static HTML site (overview, conformance, workloads, comparison, history)")
+    report.add_argument("runs", nargs="+", metavar="RUN",
+                        help="run folders; each suite shows its newest run, several runs add a history page")
     report.add_argument("--baseline", metavar="RUN", help="add a comparison page against this run")
-    report.add_argument("--out", type=Path, default=Path("reports/out"), metavar="DIR", help="output folder (default reports/out)")
+    report.add_argument("--out", type=Path, default=Path("reports/out"), metavar="DIR",
+                        help="output folder (default reports/out)")
 
     build = commands.add_parser("build", help="build the workload and startup programs for every target")
     build.add_argument("--target", action="extend", nargs="+", metavar="TARGET",
@@ -152,9 +161,9 @@ def _is_user_error(error: Exception) -> bool:
     from lab.merge import MergeError
     from lab.plan import PlanError
     from lab.runners.registry import UnknownRuntime
+    from lab.stats import AnalysisError
     from lab.store import StoreError
     from lab.toolchain import BuildError
-    from lab.stats import AnalysisError
 
     return isinstance(error, (DataNotFound, ExecError, PlanError, UnknownRuntime, UnknownHost, StoreError, BuildError,
                               MergeError, MatrixError, AnalysisError))

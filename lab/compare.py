@@ -107,7 +107,7 @@ def compare_measurements(frame_a: pd.DataFrame, frame_b: pd.DataFrame, threshold
     rows = []
     for key in sorted(set(cells_a) | set(cells_b), key=lambda k: tuple(str(v) for v in k)):
         a, b = cells_a.get(key), cells_b.get(key)
-        row = {**dict(zip(CELL_KEYS, key)), "version_a": a["version"] if a else "",
+        row = {**dict(zip(CELL_KEYS, key, strict=True)), "version_a": a["version"] if a else "",
                "version_b": b["version"] if b else "", "n_a": a["n"] if a else 0, "n_b": b["n"] if b else 0,
                "median_a": a["median"] if a else math.nan, "median_b": b["median"] if b else math.nan,
                "ratio": math.nan, "ratio_low": math.nan, "ratio_high": math.nan, "p_value": math.nan,
@@ -152,7 +152,8 @@ def _status_verdict(a: dict | None, b: dict | None) -> tuple[str | None, str]:
     return STILL_FAILING, f"A {a['status']}, B {b['status']}: {b['reason']}"
 
 
-def compare_conformance(frame_a: pd.DataFrame, frame_b: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def compare_conformance(frame_a: pd.DataFrame,
+                        frame_b: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Pass counts per group in both runs, and the commands that went from pass to fail and back."""
     counts = _group_counts(frame_a).merge(_group_counts(frame_b), on=GROUP_KEYS, how="outer",
                                           suffixes=("_a", "_b")).fillna({"passed_a": 0, "passed_b": 0,

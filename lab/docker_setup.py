@@ -141,8 +141,9 @@ def last_line(error: object) -> str:
 
 def _root_cause(error: BaseException) -> str:
     """The innermost reason (e.g. 'No such file or directory'), not the SDK's wrapping layers."""
-    while error.__cause__ or error.__context__:
-        error = error.__cause__ or error.__context__
+    inner = error.__cause__ or error.__context__
+    while inner is not None:
+        error, inner = inner, inner.__cause__ or inner.__context__
     return getattr(error, "strerror", None) or last_line(error)
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from lab import toolchain
+from lab.fleet import assemble
 from lab.hosts import detect_hosts
 from lab.model import Detection
-from lab.fleet import assemble
 
 
 def detect_runtimes(host_id: str = "local") -> dict[str, Detection]:

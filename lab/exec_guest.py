@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from lab.model import Invocation
@@ -43,7 +44,7 @@ def parse_env(spec: str) -> tuple[str, str]:
     return key, value
 
 
-def exec_guest(runtime: str, module: Path, args: list[str], *, env: list[str] = (), dirs: list[str] = (),
+def exec_guest(runtime: str, module: Path, args: list[str], *, env: Sequence[str] = (), dirs: Sequence[str] = (),
                mode: str = "", timeout_s: float | None = None) -> int:
     """Run the module; returns the guest's exit code (128+N when killed by signal N, 124 on timeout)."""
     runner = get_runner(runtime)

@@ -14,10 +14,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from lab.measure import ProcessResult
 from lab.fleet import Fleet
-from lab.model import (STATUS_ERROR, STATUS_OK, STATUS_SKIPPED, STATUS_TIMEOUT, STATUS_WRONG_OUTPUT,
-                       Case, Invocation, Job)
+from lab.measure import ProcessResult
+from lab.model import (
+    STATUS_ERROR,
+    STATUS_OK,
+    STATUS_SKIPPED,
+    STATUS_TIMEOUT,
+    STATUS_WRONG_OUTPUT,
+    Case,
+    Invocation,
+    Job,
+)
 from lab.plan import Plan, PlannedCell
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
 from lab.store import Run
@@ -88,6 +96,7 @@ def record_skipped(cell: PlannedCell, context: RunContext) -> str:
 def run_measured_job(cell: PlannedCell, context: RunContext) -> str:
     """warmup + repeat samples of one case on one runtime; returns the job's worst status."""
     job, case = cell.job, cell.payload
+    assert isinstance(case, Case)  # run_plan sends only measured cells here
     runner = context.runner(job)
     samples = context.run.journaled_samples(job.key)  # survivors of a killed run
     for index in range(len(samples), context.warmup + context.repeat):
@@ -131,7 +140,8 @@ def judge(result: ProcessResult, expected_stdout: bytes | None) -> tuple[str, st
         return STATUS_ERROR, f"{result.describe()}: {tail[0][:300]}".rstrip(": ")
     if expected_stdout is not None and (result.stdout_truncated or result.stdout != expected_stdout):
         got = result.stdout.decode(errors="replace")[:120]
-        return STATUS_WRONG_OUTPUT, f"stdout differs from the native build's ({result.stdout_bytes} bytes, starts {got!r})"
+        return (STATUS_WRONG_OUTPUT,
+                f"stdout differs from the native build's ({result.stdout_bytes} bytes, starts {got!r})")
     return STATUS_OK, ""
 
 
@@ -142,7 +152,8 @@ def sample_rows(base: dict, sample: Sample, status: str, reason: str) -> list[di
         {**common, "phase": "process", "metric": "wall_time", "value": process.wall_s, "unit": "s"},
         {**common, "phase": "process", "metric": "user_time", "value": process.user_s, "unit": "s"},
         {**common, "phase": "process", "metric": "sys_time", "value": process.sys_s, "unit": "s"},
-        {**common, "phase": "process", "metric": "peak_rss", "value": float(process.max_rss_kib * 1024), "unit": "bytes"},
+        {**common, "phase": "process", "metric": "peak_rss", "value": float(process.max_rss_kib * 1024),
+         "unit": "bytes"},
     ]
     for phase, seconds in sample.phases.items():
         rows.append({**common, "phase": phase, "metric": "time", "value": seconds, "unit": "s"})

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from lab.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, judge_change, IMPROVEMENT, REGRESSION
+from lab.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, IMPROVEMENT, REGRESSION, judge_change
 from lab.stats import CELL_KEYS, Samples, cell_samples, cell_table, mann_whitney_p
 from lab.store import Run, load, open_run
 
@@ -63,7 +63,7 @@ def build_history(runs: Sequence[str | Run], threshold: float = DEFAULT_THRESHOL
         present = [(order, samples[key]) for order, samples in enumerate(samples_per_run) if key in samples]
         for index, before, after, p_value, ratio in change_points([s for _, s in present], threshold, alpha):
             order = present[index][0]
-            changes.append({**dict(zip(CELL_KEYS, key)), "run_id": ordered[order].run_id, "order": order,
+            changes.append({**dict(zip(CELL_KEYS, key, strict=True)), "run_id": ordered[order].run_id, "order": order,
                             "median_before": before, "median_after": after, "ratio": ratio, "p_value": p_value,
                             "direction": "slower" if ratio > 1 else "faster"})
     return History([r.run_id for r in ordered], series, pd.DataFrame(changes, columns=CHANGE_COLUMNS),

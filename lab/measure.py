@@ -135,6 +135,7 @@ def run_process(
             start_new_session=True,  # its own process group, so a timeout kills helpers too
             preexec_fn=preexec,
         )
+        assert proc.stdout is not None and proc.stderr is not None  # both are PIPE
         readers = [_TailReader(proc.stdout, output_cap), _TailReader(proc.stderr, output_cap)]
         for reader in readers:
             reader.start()

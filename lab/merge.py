@@ -32,7 +32,7 @@ def check_compatible(runs: list[Run]) -> None:
         raise MergeError("merge needs at least two shard runs")
     manifests = [r.manifest() for r in runs]
     reference = comparable_config(manifests[0]["config"])
-    for run, manifest in zip(runs[1:], manifests[1:]):
+    for run, manifest in zip(runs[1:], manifests[1:], strict=True):
         config = comparable_config(manifest["config"])
         differing = sorted(k for k in set(reference) | set(config) if reference.get(k) != config.get(k))
         if differing:
@@ -40,7 +40,7 @@ def check_compatible(runs: list[Run]) -> None:
             raise MergeError(f"{run.path} has a different configuration from {runs[0].path}: {key} is "
                              f"{config.get(key)!r} there and {reference.get(key)!r} here; only shards of one "
                              f"configuration merge")
-    for run, manifest in zip(runs, manifests):
+    for run, manifest in zip(runs, manifests, strict=True):
         if manifest.get("status") != "complete":
             raise MergeError(f"{run.path} is not complete (status {manifest.get('status')!r}); "
                              f"finish it with wasmlab run --resume {run.path}")
@@ -74,8 +74,8 @@ def merge_runs(paths: list[str | Path], results_dir: Path, allow_partial: bool =
         raise MergeError(f"shards missing: {', '.join(gaps)} (use --allow-partial to merge anyway)")
     manifests = [r.manifest() for r in runs]
     merged = create_run(results_dir, {
-        "config": {**manifests[0]["config"], "shard": [1, 1], "hosts": sorted({h for m in manifests for h in m["hosts"]}),
-                   "local_name": ""},
+        "config": {**manifests[0]["config"], "shard": [1, 1],
+                   "hosts": sorted({h for m in manifests for h in m["hosts"]}), "local_name": ""},
         "hosts": {h: fp for m in manifests for h, fp in m["hosts"].items()},
         "runtimes": {h: rt for m in manifests for h, rt in m["runtimes"].items()},
         "git_commit": manifests[0].get("git_commit", ""),
@@ -83,7 +83,7 @@ def merge_runs(paths: list[str | Path], results_dir: Path, allow_partial: bool =
         "finished": max(m.get("finished") or "" for m in manifests),
         "status": "complete",
         "merged_from": [{"run": r.run_id, "shard": m["config"]["shard"], "hosts": list(m["hosts"])}
-                        for r, m in zip(runs, manifests)],
+                        for r, m in zip(runs, manifests, strict=True)],
         "missing_shards": gaps,
         "merged": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     })

@@ -59,7 +59,8 @@ def resume_run(run_path: str | Path, progress: ProgressFn | None = None) -> Run:
 
 def _execute(run: Run, config: RunConfig, plan: Plan, fleet: Fleet, progress: ProgressFn | None) -> Run:
     context = RunContext(
-        run=run, fleet=fleet, limits=Limits(timeout_s=config.timeout_s, memory_limit_bytes=config.memory_limit_mb << 20),
+        run=run, fleet=fleet,
+        limits=Limits(timeout_s=config.timeout_s, memory_limit_bytes=config.memory_limit_mb << 20),
         repeat=config.repeat, warmup=config.warmup)
     with run.lock():
         try:

@@ -207,7 +207,7 @@ def counted(frame: pd.DataFrame) -> pd.DataFrame:
 def _grouped_rows(frame: pd.DataFrame) -> dict[tuple, list[int]]:
     """Row positions of every cell (CELL_KEYS), in sorted cell order. Plain Python grouping: with
     Arrow-backed string columns it is several times faster than pandas groupby for small groups."""
-    keys = zip(*(frame[k].tolist() for k in CELL_KEYS))
+    keys = zip(*(frame[k].tolist() for k in CELL_KEYS), strict=True)
     groups: dict[tuple, list[int]] = {}
     for position, key in enumerate(keys):
         groups.setdefault(key, []).append(position)
@@ -235,12 +235,13 @@ def cell_table(frame: pd.DataFrame) -> pd.DataFrame:
         status = worst_status(set(cell_statuses))
         failures = dict.fromkeys(reasons[i] for i in positions if statuses[i] != STATUS_OK and reasons[i])
         stats = describe(values[positions]) if status == STATUS_OK else None
-        rows.append({**dict(zip(CELL_KEYS, key)), "version": versions[positions[0]], **_stats_fields(stats),
-                     "status": status, "reason": "; ".join(list(failures)[:3])})
+        rows.append({**dict(zip(CELL_KEYS, key, strict=True)), "version": versions[positions[0]],
+                     **_stats_fields(stats), "status": status, "reason": "; ".join(list(failures)[:3])})
     return pd.DataFrame(rows, columns=CELL_COLUMNS)
 
 
-CELL_COLUMNS = CELL_KEYS + ["version", "n", "median", "ci_low", "ci_high", "coverage", "cv", "noisy", "status", "reason"]
+CELL_COLUMNS = CELL_KEYS + ["version", "n", "median", "ci_low", "ci_high", "coverage", "cv", "noisy", "status",
+                            "reason"]
 
 
 def _stats_fields(stats: CellStats | None) -> dict:
@@ -281,16 +282,16 @@ def runtime_ratios(frame: pd.DataFrame, base: str = "native", others: Sequence[s
         base_by_case[case_key] = base_cell
     rows = []
     for cell in wanted.to_dict("records"):
-        base_cell = base_by_case.get(tuple(cell[k] for k in CASE_KEYS))
-        row = {**{k: cell[k] for k in CELL_KEYS}, "base": base_cell["runtime"] if base_cell else base,
-               "base_mode": base_cell["mode"] if base_cell else "", "ratio": math.nan, "ratio_low": math.nan,
+        base_match = base_by_case.get(tuple(cell[k] for k in CASE_KEYS))
+        row = {**{k: cell[k] for k in CELL_KEYS}, "base": base_match["runtime"] if base_match else base,
+               "base_mode": base_match["mode"] if base_match else "", "ratio": math.nan, "ratio_low": math.nan,
                "ratio_high": math.nan, "status": cell["status"], "reason": cell["reason"]}
-        if base_cell is None:
+        if base_match is None:
             row.update(status="no-base", reason=f"{base} has no such cell on this host")
-        elif base_cell["status"] != STATUS_OK:
-            row.update(status=f"base {base_cell['status']}", reason=base_cell["reason"])
+        elif base_match["status"] != STATUS_OK:
+            row.update(status=f"base {base_match['status']}", reason=base_match["reason"])
         elif cell["status"] == STATUS_OK:
-            ratio = ratio_of_medians(samples[_key(base_cell)], samples[_key(cell)])
+            ratio = ratio_of_medians(samples[_key(base_match)], samples[_key(cell)])
             if ratio is None:
                 row.update(status="no-ratio", reason="a median is zero")
             else:

@@ -122,7 +122,8 @@ class Run:
     def frame(self, kind: str = "measurements") -> pd.DataFrame:
         """All rows of one kind: finished jobs plus journaled samples of unfinished ones."""
         columns = list(KINDS[kind])
-        parts = [pd.read_parquet(p) for p in sorted((self.path / kind).glob("*.parquet"))] if (self.path / kind).is_dir() else []
+        folder = self.path / kind
+        parts = [pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))] if folder.is_dir() else []
         if kind == "measurements" and (self.path / "journal").is_dir():
             pending = [row for p in sorted((self.path / "journal").glob("*.jsonl"))
                        for sample in self.journaled_samples(p.stem) for row in sample]

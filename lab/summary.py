@@ -45,7 +45,7 @@ def metric_cells(frame: pd.DataFrame) -> list[dict]:
         reasons = [r for r in group.loc[group["status"] != STATUS_OK, "reason"].unique() if r]
         ci = median_ci(group.loc[group["status"] == STATUS_OK, "value"].tolist()) if status == STATUS_OK else None
         cells.append({
-            **dict(zip(CELL_KEYS, key)),
+            **dict(zip(CELL_KEYS, key, strict=True)),
             "n": ci.n if ci else 0,
             "median": _num(ci.median) if ci else None,
             "ci_low": _num(ci.low) if ci else None,
@@ -66,7 +66,7 @@ def conformance_counts(frame: pd.DataFrame) -> list[dict]:
     for (host, runtime, suite, group), part in frame.groupby(["host", "runtime", "suite", "group"], sort=True):
         tally = part["outcome"].value_counts()
         entry = {"host": host, "runtime": runtime, "suite": suite, "group": group}
-        for outcome, label in zip(OUTCOMES, ["passed", "failed", "skipped", "xfail", "xpass", "errors"]):
+        for outcome, label in zip(OUTCOMES, ["passed", "failed", "skipped", "xfail", "xpass", "errors"], strict=True):
             entry[label] = int(tally.get(outcome, 0))
         entry["total"] = int(len(part))
         counts.append(entry)
@@ -80,7 +80,8 @@ def _num(value: float) -> float | None:
 def format_table(summary: dict) -> str:
     """A plain-text table for terminals: times in ms, memory in MiB."""
     lines = []
-    header = f"{'host':<15} {'runtime':<14} {'mode':<16} {'suite':<10} {'case':<16} {'size':<7} {'metric':<22} {'n':>3} {'median':>10} {'99% CI':>21}  status"
+    header = (f"{'host':<15} {'runtime':<14} {'mode':<16} {'suite':<10} {'case':<16} {'size':<7} {'metric':<22} "
+              f"{'n':>3} {'median':>10} {'99% CI':>21}  status")
     lines.append(header)
     lines.append("-" * len(header))
     for cell in summary["metrics"]:
@@ -92,13 +93,16 @@ def format_table(summary: dict) -> str:
             median = f"{cell['median'] * scale:.2f}"
             interval = f"[{cell['ci_low'] * scale:.2f}, {cell['ci_high'] * scale:.2f}] {unit}"
         status = cell["status"] + (f" ({cell['reason'][:60]})" if cell["reason"] else "")
-        lines.append(f"{cell['host']:<15} {cell['runtime']:<14} {cell['mode']:<16} {cell['suite']:<10} {cell['case']:<16} {cell['size']:<7} "
+        lines.append(f"{cell['host']:<15} {cell['runtime']:<14} {cell['mode']:<16} {cell['suite']:<10} "
+                     f"{cell['case']:<16} {cell['size']:<7} "
                      f"{metric:<22} {cell['n']:>3} {median:>10} {interval:>21}  {status}")
     if summary["conformance"]:
         lines.append("")
-        lines.append(f"{'host':<15} {'runtime':<14} {'suite':<10} {'group':<22} {'passed':>7} {'failed':>7} {'skipped':>8} {'xfail':>6} {'xpass':>6} {'errors':>7} {'total':>7}")
+        lines.append(f"{'host':<15} {'runtime':<14} {'suite':<10} {'group':<22} {'passed':>7} {'failed':>7} "
+                     f"{'skipped':>8} {'xfail':>6} {'xpass':>6} {'errors':>7} {'total':>7}")
         for c in summary["conformance"]:
-            lines.append(f"{c['host']:<15} {c['runtime']:<14} {c['suite']:<10} {c['group']:<22} {c['passed']:>7} {c['failed']:>7} "
+            lines.append(f"{c['host']:<15} {c['runtime']:<14} {c['suite']:<10} {c['group']:<22} "
+                         f"{c['passed']:>7} {c['failed']:>7} "
                          f"{c['skipped']:>8} {c['xfail']:>6} {c['xpass']:>6} {c['errors']:>7} {c['total']:>7}")
     return "\n".join(lines)
 

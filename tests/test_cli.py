@@ -58,7 +58,8 @@ def test_exec_without_the_dir_cannot_reach_the_file(echo_env_wasm, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (("exec", "--runtime", "wasmtime-cli", "/no/such/file.wasm"), "no such file"),
     (("exec", "--runtime", "nosuch", "x.wasm"), "unknown runtime 'nosuch'"),
-    (("exec", "--runtime", "wasmedge", "x.wasm"), "wasmedge is not available here: wasmedge disabled by WASMLAB_DISABLE"),
+    (("exec", "--runtime", "wasmedge", "x.wasm"),
+     "wasmedge is not available here: wasmedge disabled by WASMLAB_DISABLE"),
     (("run", "--suite", "startup", "--runtime", "nosuch"), "unknown runtime 'nosuch'"),
     (("run", "--resume", "/no/such/run"), "not a wasmlab run folder"),
     (("summary", "/no/such/run"), "not a wasmlab run folder"),

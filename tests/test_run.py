@@ -15,7 +15,7 @@ from lab.fleet import assemble
 from lab.measure import run_process
 from lab.model import Case, Invocation, Job
 from lab.orchestrate import resume_run, start_run
-from lab.plan import PlannedCell, PlanError, RunConfig
+from lab.plan import PlanError, PlannedCell, RunConfig
 from lab.runners.base import Limits
 from lab.store import create_run, load
 from lab.summary import summarize

@@ -53,14 +53,14 @@ def interval_figure(labels: Sequence[str], medians: Sequence[float], lows: Seque
     figure = Figure(figsize=(6.4, height), layout="constrained")
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
-    drawn = [(p, m, lo, hi) for p, m, lo, hi in zip(positions, medians, lows, highs) if _finite([m])]
+    drawn = [(p, m, lo, hi) for p, m, lo, hi in zip(positions, medians, lows, highs, strict=True) if _finite([m])]
     for position, median, low, high in drawn:
         color = colors[position] if colors else DEFAULT_COLOR
         if reference is None:  # a ratio is a point against the reference line, not a length
             axes.barh(position, median, color=color, alpha=0.55, height=0.6)
         axes.errorbar(median, position, xerr=[[median - low], [high - median]], fmt="o", color=color,
                       ecolor="#222", capsize=3, markersize=3 if reference is None else 5, linewidth=1)
-    for position, median in zip(positions, medians):
+    for position, median in zip(positions, medians, strict=True):
         if not _finite([median]):
             axes.text(0.01, position, "no data", transform=axes.get_yaxis_transform(), va="center",
                       fontsize=8, color="#888")

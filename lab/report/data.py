@@ -60,8 +60,8 @@ def newest_per_suite(runs: list[Run]) -> tuple[pd.DataFrame, pd.DataFrame, dict[
         for kind, frame in (("measurements", load(run)), ("conformance", load_conformance(run))):
             empty[kind] = frame.iloc[0:0]
             for suite, part in frame.groupby("suite", sort=True):
-                newest[kind][suite] = part
-                sources[suite] = run.run_id
+                newest[kind][str(suite)] = part
+                sources[str(suite)] = run.run_id
     merged = [pd.concat(list(newest[kind].values()), ignore_index=True) if newest[kind] else empty[kind]
               for kind in ("measurements", "conformance")]
     return merged[0], merged[1], sources

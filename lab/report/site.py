@@ -104,7 +104,8 @@ def overview_context(data: ReportData, out: Path) -> dict:
         path, chart = _chart_path(out, "overview-throughput")
         charts.interval_bars(path, [f"{r['label']} @ {r['host_label']}" for r in throughput],
                              [r["throughput"]["value"] for r in throughput],
-                             [r["throughput"]["low"] for r in throughput], [r["throughput"]["high"] for r in throughput],
+                             [r["throughput"]["low"] for r in throughput],
+                             [r["throughput"]["high"] for r in throughput],
                              "throughput relative to native (geometric mean, 1 = native)",
                              "Workloads: throughput relative to native", reference=1.0)
     return {"rows": rows, "conformance_suites": suites, "unavailable": data.unavailable, "chart": chart}
@@ -150,7 +151,9 @@ def _case_chart(out: Path, section: dict, what: str, scale: float = 1e3, unit: s
 
 
 def comparison_context(data: ReportData, out: Path) -> dict:
-    assert data.baseline is not None  # only called with a baseline
+    # only called with a baseline
+    assert data.baseline is not None and data.baseline_measurements is not None \
+        and data.baseline_conformance is not None
     comparison = compare_frames(data.baseline.run_id, ", ".join(r.run_id for r in data.runs),
                                 (data.baseline_measurements, data.baseline_conformance),
                                 (data.measurements, data.conformance))
@@ -179,20 +182,22 @@ def history_context(data: ReportData, out: Path) -> dict:
     changes = history.changes
     run_labels = [f"{i}: {run_id}" for i, run_id in enumerate(history.runs)]
     sections = []
-    for (host, emulated, suite, case, size), part in series.groupby(["host", "emulated", "suite", "case", "size"], sort=True):
-        lines = {views.runtime_label(rt, mode): [(r["order"], r["median"] * 1e3, r["ci_low"] * 1e3, r["ci_high"] * 1e3)
-                                                 for r in rows.to_dict("records")]
+    for (host, emulated, suite, case, size), part in series.groupby(["host", "emulated", "suite", "case", "size"],
+                                                                    sort=True):
+        lines = {views.runtime_label(str(rt), str(mode)): [(r["order"], r["median"] * 1e3, r["ci_low"] * 1e3,
+                                                           r["ci_high"] * 1e3) for r in rows.to_dict("records")]
                  for (rt, mode), rows in part.groupby(["runtime", "mode"], sort=True)}
+        where = views.host_label(str(host), bool(emulated))
         marks = changes[(changes["host"] == host) & (changes["suite"] == suite) & (changes["case"] == case)
                         & (changes["size"] == size) & (changes["metric"] == HISTORY_METRIC)
                         & (changes["phase"] == "process")]
         path, link = _chart_path(out, views.slug(f"history-{host}-{suite}-{case}-{size}"))
         charts.series_chart(path, lines, [str(i) for i in range(len(history.runs))], "wall time, ms",
-                            f"{suite}/{case} {'' if size == '-' else size} on {views.host_label(host, emulated)}",
+                            f"{suite}/{case} {'' if size == '-' else size} on {where}",
                             [(m["order"], views.runtime_label(m["runtime"], m["mode"]))
                              for m in marks.to_dict("records")])
         sections.append({"title": f"{suite} / {case}" + ("" if size == "-" else f" ({size})"),
-                         "host_label": views.host_label(host, emulated), "chart": link})
+                         "host_label": where, "chart": link})
     change_rows = [{**c, "label": views.runtime_label(c["runtime"], c["mode"]),
                     "host_label": views.host_label(c["host"], c["emulated"])} for c in changes.to_dict("records")]
     return {"history_runs": run_labels, "sections": sections, "changes": change_rows, "notes": history.notes}

@@ -5,6 +5,7 @@ Numbers stay numbers (NaN when absent); templates format them. A row that has no
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 
 import pandas as pd
 
@@ -15,6 +16,13 @@ from lab.stats import cell_table, geomean_ratios, runtime_ratios
 BASE_RUNTIME = "native"
 STARTUP_CASE = ("startup", "hello")
 RUNTIME_KEYS = ["host", "emulated", "runtime", "mode"]
+RuntimeIdentity = tuple[str, bool, str, str]  # a row's RUNTIME_KEYS values
+
+
+def runtime_identity(key: tuple[Hashable, ...]) -> RuntimeIdentity:
+    """The first four values of a groupby key over RUNTIME_KEYS (+ more), typed."""
+    host, emulated, runtime, mode = key[:4]
+    return str(host), bool(emulated), str(runtime), str(mode)
 
 
 def runtime_label(runtime: str, mode: str) -> str:
@@ -95,7 +103,7 @@ def conformance_rates(conformance: pd.DataFrame) -> dict[tuple, dict[str, dict]]
         entry = {"passed": passed, "counted": len(counted), "skipped": int(len(part) - len(counted)),
                  "rate": passed / len(counted) if len(counted) else math.nan,
                  "reason": "; ".join(sorted({r for r in part.loc[part["outcome"] == "skip", "reason"] if r}))[:300]}
-        rates.setdefault(key[:-1], {})[key[-1]] = entry
+        rates.setdefault(key[:-1], {})[str(key[-1])] = entry
     return rates
 
 
@@ -106,7 +114,7 @@ def conformance_matrix(conformance: pd.DataFrame) -> dict:
     columns = sorted(conformance[["suite", "group"]].drop_duplicates().itertuples(index=False, name=None))
     rows = []
     for key, part in conformance.groupby(RUNTIME_KEYS, sort=True):
-        ident = dict(zip(RUNTIME_KEYS, key))
+        ident = dict(zip(RUNTIME_KEYS, key, strict=True))
         counts = {}
         for (suite, group), cell in part.groupby(["suite", "group"], sort=True):
             tally = cell["outcome"].value_counts()
@@ -116,8 +124,10 @@ def conformance_matrix(conformance: pd.DataFrame) -> dict:
                                       "failed": int(sum(tally.get(o, 0) for o in FAILING)),
                                       "skipped": int(tally.get("skip", 0)), "xfail": int(tally.get("xfail", 0)),
                                       "rate": passed / counted if counted else math.nan}
-        rows.append({**ident, "version": part["version"].iloc[0], "label": runtime_label(key[2], key[3]),
-                     "host_label": host_label(key[0], key[1]), "page": runtime_page_name(*key), "cells": counts})
+        host, emulated, runtime, mode = runtime_identity(key)
+        rows.append({**ident, "version": part["version"].iloc[0], "label": runtime_label(runtime, mode),
+                     "host_label": host_label(host, emulated), "page": runtime_page_name(host, emulated, runtime, mode),
+                     "cells": counts})
     return {"columns": columns, "rows": rows}
 
 
@@ -133,11 +143,13 @@ def failing_commands(conformance: pd.DataFrame) -> list[dict]:
     pages = []
     for key, part in conformance.groupby(RUNTIME_KEYS, sort=True):
         bad = part[~part["outcome"].isin(PASSING)].sort_values(["suite", "file", "line", "index"])
-        pages.append({**dict(zip(RUNTIME_KEYS, key)), "label": runtime_label(key[2], key[3]),
-                      "host_label": host_label(key[0], key[1]), "version": part["version"].iloc[0],
-                      "page": runtime_page_name(*key), "total": len(part),
+        host, emulated, runtime, mode = runtime_identity(key)
+        pages.append({**dict(zip(RUNTIME_KEYS, key, strict=True)), "label": runtime_label(runtime, mode),
+                      "host_label": host_label(host, emulated), "version": part["version"].iloc[0],
+                      "page": runtime_page_name(host, emulated, runtime, mode), "total": len(part),
                       "outcomes": part["outcome"].value_counts().sort_index().to_dict(),
-                      "commands": bad[["suite", "group", "file", "line", "kind", "outcome", "reason"]].to_dict("records")})
+                      "commands": bad[["suite", "group", "file", "line", "kind", "outcome", "reason"]]
+                      .to_dict("records")})
     return pages
 
 
@@ -163,7 +175,7 @@ def case_sections(measurements: pd.DataFrame, suite: str, metric: str = "wall_ti
             rows.append({"label": runtime_label(cell["runtime"], cell["mode"]), "runtime": cell["runtime"],
                          "version": cell["version"], "value": _number_cell(cell),
                          "ratio": _ratio_cell(ratio, cell["runtime"]), "phases": phases.get(key + (case, size), {})})
-        sections.append({"host": host, "emulated": emulated, "host_label": host_label(host, emulated),
+        sections.append({"host": host, "emulated": emulated, "host_label": host_label(str(host), bool(emulated)),
                          "case": case, "size": size, "metric": metric, "rows": rows,
                          "slug": slug(f"{suite}-{metric}-{host}-{case}-{size}")})
     return sections
@@ -196,7 +208,8 @@ def memory_matrix(measurements: pd.DataFrame) -> dict:
     rows = []
     for key, group in cells.groupby(RUNTIME_KEYS, sort=True):
         by_case = {(c["suite"], c["case"], c["size"]): _number_cell(c) for c in group.to_dict("records")}
-        rows.append({"label": runtime_label(key[2], key[3]), "host_label": host_label(key[0], key[1]),
+        host, emulated, runtime, mode = runtime_identity(key)
+        rows.append({"label": runtime_label(runtime, mode), "host_label": host_label(host, emulated),
                      "cells": by_case})
     return {"columns": columns, "rows": rows}
 

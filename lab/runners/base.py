@@ -19,7 +19,6 @@ from lab.model import Detection, Invocation
 from lab.runners.phases import PHASES_ENV, read_phases
 
 
-
 class RunnerUnavailable(Exception):
     """The runtime cannot run here; the message says why and how to install it."""
 

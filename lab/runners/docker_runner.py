@@ -25,14 +25,13 @@ import tarfile
 import tempfile
 import time
 import uuid
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 
 from lab import toolchain
 from lab.config import REPO_ROOT
 from lab.docker_setup import DaemonUnavailable, connect, last_line
-from lab.measure import ProcessResult
-from lab.measure import read_spawn_report
+from lab.measure import ProcessResult, read_spawn_report
 from lab.model import Detection, Invocation
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
 from lab.runners.container_cgroup import SampleCgroup
@@ -150,7 +149,8 @@ def run_container(client, image: str, invocation: Invocation, limits: Limits, cg
             cgroup.remove()
         report = read_spawn_report(Path(report_dir) / REPORT_FILE)
     if report is None and not timed_out and int(state.get("ExitCode", 0)) == 127:
-        raise RuntimeError(f"the container could not start its program: {stderr.decode(errors='replace').strip()[-300:]}")
+        raise RuntimeError("the container could not start its program: "
+                           f"{stderr.decode(errors='replace').strip()[-300:]}")
     exit_code, term_signal = exit_status(state, timed_out, report[4] if report else None)
     result = ProcessResult(
         wall_s=wall_s, user_s=figures.user_s, sys_s=figures.sys_s,

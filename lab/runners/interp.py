@@ -15,8 +15,8 @@ class InterpRunner(Runner):
 
     def detect(self) -> Detection:
         try:
-            from lab.interp.cli import main  # noqa: F401  (the process entry point)
             from lab.interp import api  # noqa: F401
+            from lab.interp.cli import main  # noqa: F401  (the process entry point)
         except ImportError as error:
             return Detection(self.id, False, reason=f"lab.interp is incomplete in this checkout ({error})")
         from lab import __version__

@@ -7,27 +7,14 @@ registered instances for import resolution. Values cross as (type, unsigned bit 
 
 from __future__ import annotations
 
+from typing import cast
+
 from lab.interp import module as m
 from lab.interp import runtime as rt
-from lab.interp.errors import (
-    TRAP_STACK_EXHAUSTED,
-    InvalidError,
-    LimitError,
-    LinkError,
-    MalformedError,
-    Trap,
-    WasmError,
-)
+from lab.interp.errors import TRAP_STACK_EXHAUSTED, InvalidError, LimitError, LinkError, MalformedError, Trap, WasmError
 from lab.interp.machine import execute
 from lab.interp.numeric import bits_to_f64, f64_to_bits
-from lab.suites.spec_session import (
-    Exhausted,
-    ModuleRejected,
-    SpecError,
-    Trapped,
-    Unsupported,
-    WasmValue,
-)
+from lab.suites.spec_session import Exhausted, ModuleRejected, SpecError, Trapped, Unsupported, WasmValue
 
 _TYPE_NAMES = {m.I32: "i32", m.I64: "i64", m.F32: "f32", m.F64: "f64", m.V128: "v128",
                m.FUNCREF: "funcref", m.EXTERNREF: "externref"}
@@ -60,7 +47,7 @@ def _spectest(store: rt.Store) -> dict[str, object]:
 def _to_internal(t: int, value: WasmValue):
     kind, payload = value
     if kind == "f64":
-        return bits_to_f64(payload)
+        return bits_to_f64(cast(int, payload))  # numeric payloads are int bit patterns (spec_session)
     if kind == "v128":
         raise Unsupported("SIMD (v128) is not supported by the interp engine")
     return payload
@@ -154,7 +141,7 @@ class InterpSpecSession:
             raise SpecError(f"{field}: expected {len(ft.params)} arguments, got {len(args)}")
         if any(t == m.V128 for t in ft.params + ft.results):
             raise Unsupported("SIMD (v128) is not supported by the interp engine")
-        raw = [_to_internal(t, v) for t, v in zip(ft.params, args)]
+        raw = [_to_internal(t, v) for t, v in zip(ft.params, args, strict=True)]
         try:
             results = self._invoke_internal(self.store, f, raw)
         except Trap as e:
@@ -165,7 +152,7 @@ class InterpSpecSession:
             raise Exhausted("call stack exhausted (Python recursion)") from None
         except NotImplementedError as e:
             raise Unsupported(str(e)) from None
-        return [_from_internal(t, v) for t, v in zip(ft.results, results)]
+        return [_from_internal(t, v) for t, v in zip(ft.results, results, strict=True)]
 
     def get(self, name: str | None, field: str) -> WasmValue:
         inst = self._instance(name)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import platform
 
-from lab.model import Detection, Invocation
 from lab.hosts import Host, host_status
+from lab.model import Detection, Invocation
 from lab.runners.base import Runner, RunnerUnavailable
 
 

@@ -14,8 +14,8 @@ import wasmtime
 
 from lab.interp.wasi import MODULE_NAME, HostFunction, ProcExit, WasiPreview1
 from lab.interp.wasi.stdio import StdioSpec
-
 from lab.runners.phases import TRAP_EXIT_CODE
+
 _VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
 
 

@@ -87,10 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from lab.interp.wasi import ProcExit, WasiPreview1
     from lab.runners.guest_args import parse_guest_args
-    from lab.runners.wasm3_compat import (
-        UnsupportedModule,
-        narrow_call_indirect_table_index,
-    )
+    from lab.runners.wasm3_compat import UnsupportedModule, narrow_call_indirect_table_index
 
     guest = parse_guest_args(PROG, argv)
     try:

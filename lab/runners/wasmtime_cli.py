@@ -12,8 +12,8 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from lab.model import Detection, Invocation
 from lab.hosts import Host
+from lab.model import Detection, Invocation
 from lab.runners.base import Runner, RunnerUnavailable, wasi_flags
 
 MODES = ("cranelift", "cranelift-cache", "pulley")
@@ -38,7 +38,9 @@ def find_wasmtime_binary() -> tuple[Path | None, str]:
     too), or None with the reason."""
     override = os.environ.get("WASMLAB_WASMTIME")
     if override:
-        return (Path(override), "") if _is_elf(Path(override)) else (None, f"WASMLAB_WASMTIME={override} is not an executable binary")
+        if _is_elf(Path(override)):
+            return Path(override), ""
+        return None, f"WASMLAB_WASMTIME={override} is not an executable binary"
     spec = importlib.util.find_spec("wasmtime_cli")
     if spec and spec.submodule_search_locations:
         binary = Path(list(spec.submodule_search_locations)[0]) / "wasmtime"
@@ -77,7 +79,8 @@ class WasmtimeCliRunner(Runner):
         except (OSError, subprocess.TimeoutExpired) as error:
             return Detection(self.id, False, path=str(binary), reason=f"{binary} --version failed: {error}")
         if out.returncode != 0:
-            return Detection(self.id, False, path=str(binary), reason=f"{binary} --version failed: {out.stderr.strip()[-200:]}")
+            return Detection(self.id, False, path=str(binary),
+                             reason=f"{binary} --version failed: {out.stderr.strip()[-200:]}")
         version = out.stdout.strip().removeprefix("wasmtime").strip()
         return Detection(self.id, True, version=version, path=str(binary), modes=list(MODES))
 

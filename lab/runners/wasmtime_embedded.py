@@ -82,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     code = 0
     try:
-        instance.exports(store)["_start"](store)
+        start_function = instance.exports(store)["_start"]
+        if not isinstance(start_function, wasmtime.Func):
+            raise TypeError(f"_start is a {type(start_function).__name__}, not a function")
+        start_function(store)
     except wasmtime.ExitTrap as exit_trap:
         code = exit_trap.code
     except wasmtime.Trap as trap:

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import ctypes
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import wasmtime
 from wasmtime import _ffi as ffi
 from wasmtime._func import enter_wasm
 
-from lab.suites.spec_session import (
-    Exhausted, ModuleRejected, Trapped, Unsupported, WasmValue,
-)
+from lab.suites.spec_session import Exhausted, ModuleRejected, Trapped, Unsupported, WasmValue
 
 # Value kinds of the wasmtime C API (wasmtime/val.h); wasmtime-py names only the first seven.
 _KIND_I32, _KIND_I64, _KIND_F32, _KIND_F64, _KIND_V128 = 0, 1, 2, 3, 4
@@ -77,7 +75,7 @@ def _spectest_module(features: frozenset[str]) -> wasmtime.Module:
     if "threads" in features:
         extra += '(memory (export "shared_memory") 1 2 shared)'
     wasm = wasmtime.wat2wasm(_SPECTEST_WAT.replace("EXTRA", extra))
-    return wasmtime.Module(_engine(features), wasm)
+    return wasmtime.Module(_engine(features), bytes(wasm))  # wat2wasm gives a bytearray; Module is typed for bytes
 
 
 def features_for(suite: str, group: str) -> frozenset[str]:
@@ -178,7 +176,8 @@ class WasmtimeSpecSession:
                 slot.of.i64 = ctypes.c_int64(payload).value  # type: ignore[arg-type]
         elif value_type == "v128":
             slot.kind = _KIND_V128
-            slot.of.v128 = ffi.wasmtime_v128(*payload.to_bytes(16, "little"))  # type: ignore[union-attr]
+            # A v128 payload is an unsigned 128-bit int (lab.suites.spec_session).
+            slot.of.v128 = ffi.wasmtime_v128(*cast(int, payload).to_bytes(16, "little"))
         elif value_type == "externref" and (payload is None or isinstance(payload, int)):
             raw = wasmtime.Val.externref(payload)._new_raw(self.store)
             ctypes.memmove(ctypes.byref(slot), ctypes.byref(raw), ctypes.sizeof(slot))
@@ -241,7 +240,7 @@ class WasmtimeSpecSession:
             raise Unsupported(f"{field!r} takes {len(functype.params)} arguments, got {len(args)}")
         params = (ffi.wasmtime_val_t * max(len(args), 1))()
         results = (ffi.wasmtime_val_t * max(result_count, 1))()
-        for slot, value in zip(params, args):
+        for slot, value in zip(params, args, strict=False):  # params has a spare slot when args is empty
             self._raw_argument(value, slot)
         try:
             with enter_wasm(self.store) as trap:

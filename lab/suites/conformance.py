@@ -12,10 +12,15 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lab.measure import run_process
 from lab.model import STATUS_ERROR, STATUS_OK, STATUS_TIMEOUT
 from lab.runners.base import Runner
+
+if TYPE_CHECKING:
+    from lab.suites.spec import SpecFile
+    from lab.suites.wasi import WasiTest
 
 SPEC_SUITES = ("spec-2.0", "spec-3.0")
 WASI_SUITES = ("wasi-p1",)
@@ -28,6 +33,7 @@ def _selected(name: str, patterns: tuple[str, ...]) -> bool:
 
 def items_for(suite: str, files: tuple[str, ...] = ()) -> list:
     """The suite's files (spec) or tests (wasi), each with a `.name`, filtered by --file."""
+    items: list[SpecFile] | list[WasiTest]
     if suite in SPEC_SUITES:
         from lab.suites.spec import spec_files
         items = spec_files(suite)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from lab import toolchain
-from lab.suites.workloads import STARTUP_EXPECTED, STARTUP_SOURCE
 from lab.model import SIZES, Case, Invocation
+from lab.suites.workloads import STARTUP_EXPECTED, STARTUP_SOURCE
 
 GUEST_DATA_DIR = "/data"  # where a workload's input folder appears inside the guest
 WASM_TARGET = "wasm32-wasi"

@@ -24,12 +24,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from lab.config import REPO_ROOT, data_set
 from lab.suites import wast
-from lab.suites.spec_session import (
-    Exhausted, ModuleRejected, SpecError, SpecSession, Trapped, Unsupported, WasmValue,
-)
+from lab.suites.spec_session import Exhausted, ModuleRejected, SpecError, SpecSession, Trapped, Unsupported, WasmValue
 from lab.suites.wast_values import describe_pattern, describe_value, matches
 
 SPEC_DIR = REPO_ROOT / "suites" / "spec"
@@ -166,6 +165,7 @@ class _Verdict(Exception):
 
 
 _CURRENT = "<current>"  # key of the most recent module in the module table
+_T = TypeVar("_T")
 
 
 class _ScriptRun:
@@ -179,7 +179,7 @@ class _ScriptRun:
 
     # Every engine call goes through here: SpecErrors pass through to be judged, anything
     # else becomes an "error" verdict.
-    def call(self, method: Callable, *args: object) -> object:
+    def call(self, method: Callable[..., _T], *args: object) -> _T:
         try:
             with _deadline(self.timeout):
                 return method(*args)
@@ -264,9 +264,8 @@ class _ScriptRun:
     def action(self, action: wast.Action) -> list[WasmValue]:
         self.require_module(action.module)
         if isinstance(action, wast.Invoke):
-            return list(self.call(self.session.invoke, action.module, action.field,  # type: ignore[arg-type]
-                                  list(action.args)))
-        return [self.call(self.session.get, action.module, action.field)]  # type: ignore[list-item]
+            return list(self.call(self.session.invoke, action.module, action.field, list(action.args)))
+        return [self.call(self.session.get, action.module, action.field)]
 
     def _judged(self, method: Callable, *args: object) -> object:
         """Run a step whose every SpecError is a failure (or a skip when unsupported)."""
@@ -286,7 +285,7 @@ class _ScriptRun:
         expected = command.expected
         if len(results) != len(expected) or not all(
             isinstance(value, tuple) and matches(pattern, value)
-            for pattern, value in zip(expected, results)
+            for pattern, value in zip(expected, results, strict=True)
         ):
             got = ", ".join(describe_value(v) if isinstance(v, tuple) else repr(v) for v in results)
             want = ", ".join(describe_pattern(p) for p in expected)

@@ -24,7 +24,7 @@ def run_wasi_test(test: WasiTest, runner: Runner, mode: str, limits: Limits) -> 
             result = runner.run(invocation, mode, limits).process
         except (RunnerUnavailable, OSError, RuntimeError, ValueError) as error:
             return "error", f"could not start {runner.id}: {error}"
-        if result.timed_out or result.term_signal is not None:
+        if result.timed_out or result.term_signal is not None or result.exit_code is None:
             return "error", result.describe()
         return check_result(test, result.exit_code, result.stdout, result.stderr)
     finally:

@@ -204,8 +204,7 @@ def parse_script(source: str) -> list[Command]:
             raise WastSyntaxError(f"line {node.line}: expected a command")
         if node.head() in MODULE_FIELDS:
             end = index
-            while end < len(nodes) and isinstance(nodes[end], List) and \
-                    nodes[end].head() in MODULE_FIELDS:  # type: ignore[union-attr]
+            while end < len(nodes) and _head(nodes[end]) in MODULE_FIELDS:
                 end += 1
             text = f"(module {source[node.start:nodes[end - 1].end]})"
             commands.append(ModuleCommand(node.line, None, ModuleSource("text", text)))
@@ -274,8 +273,8 @@ def _module_command(node: List, source: str) -> Command:
     if _atom_text(items, position) == "instance":
         names = [item.text for item in items[2:] if isinstance(item, Atom)]
         instance = names[0] if names else None
-        definition = names[1] if len(names) > 1 else None
-        return ModuleInstance(node.line, instance, definition)
+        defined = names[1] if len(names) > 1 else None
+        return ModuleInstance(node.line, instance, defined)
     definition = _atom_text(items, position) == "definition"
     if definition:
         position += 1
@@ -299,8 +298,8 @@ def _module_source(node: List, source: str) -> ModuleSource:
     if form == "binary":
         return ModuleSource("binary", data=b"".join(_bytes(item) for item in items[position + 1:]))
     if form == "quote":
-        text = b"".join(_bytes(item) for item in items[position + 1:])
-        return ModuleSource("quote", text=_quoted_module_text(text))
+        quoted = b"".join(_bytes(item) for item in items[position + 1:])
+        return ModuleSource("quote", text=_quoted_module_text(quoted))
     if not definition:
         text = source[node.start:node.end]
     elif position == len(items):
@@ -327,8 +326,9 @@ def _action(node: List) -> Action:
     items = node.items
     position = 1
     module = None
-    if isinstance(items[position], Atom) and items[position].text.startswith("$"):  # type: ignore[union-attr]
-        module = items[position].text  # type: ignore[union-attr]
+    first = items[position]
+    if isinstance(first, Atom) and first.text.startswith("$"):
+        module = first.text
         position += 1
     field_name = _string(items[position])
     if head == "invoke":
@@ -336,6 +336,11 @@ def _action(node: List) -> Action:
     if head == "get":
         return Get(module, field_name)
     raise WastSyntaxError(f"line {node.line}: unknown action {head}")
+
+
+def _head(node: Node) -> str | None:
+    """The head of a list node; None for anything else."""
+    return node.head() if isinstance(node, List) else None
 
 
 def _list(node: Node) -> List:
@@ -357,8 +362,10 @@ def _bytes(node: Node) -> bytes:
 
 
 def _atom_text(items: list[Node], position: int) -> str | None:
-    if position < len(items) and isinstance(items[position], Atom):
-        return items[position].text  # type: ignore[union-attr]
+    if position < len(items):
+        item = items[position]
+        if isinstance(item, Atom):
+            return item.text
     return None
 
 

@@ -65,7 +65,7 @@ class RefPattern:
 
 @dataclass(frozen=True)
 class EitherPattern:
-    alternatives: tuple[object, ...]
+    alternatives: tuple[Pattern, ...]
 
 
 Pattern = NumPattern | V128Pattern | RefPattern | EitherPattern
@@ -334,7 +334,7 @@ def matches(pattern: Pattern, value: WasmValue) -> bool:
             return False
         lanes = unpack_lanes(pattern.lane_type, value[1])
         return all(_lane_matches(pattern.lane_type, expected, bits)
-                   for expected, bits in zip(pattern.lanes, lanes))
+                   for expected, bits in zip(pattern.lanes, lanes, strict=True))
     return _ref_matches(pattern, value)
 
 

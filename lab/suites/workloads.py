@@ -135,7 +135,7 @@ def expected_output(workload: Workload, size: str) -> bytes:
 
 def _first_difference(expected: bytes, actual: bytes) -> str:
     want, got = expected.splitlines(), actual.splitlines()
-    for number, (w, g) in enumerate(zip(want, got), start=1):
+    for number, (w, g) in enumerate(zip(want, got, strict=False), start=1):
         if w != g:
             return f"line {number}: expected {w[:120]!r}, got {g[:120]!r}"
     if len(want) != len(got):

@@ -7,8 +7,17 @@ import math
 
 import numpy as np
 
-from lab.stats import (cell_table, describe, geometric_mean_ratio, mann_whitney_p, median_ci, ratio_of_medians,
-                       robust_cv, runtime_ratios, geomean_ratios)
+from lab.stats import (
+    cell_table,
+    describe,
+    geomean_ratios,
+    geometric_mean_ratio,
+    mann_whitney_p,
+    median_ci,
+    ratio_of_medians,
+    robust_cv,
+    runtime_ratios,
+)
 from lab.store import load
 from tests.report.helpers import REPEAT
 
@@ -62,7 +71,8 @@ def test_mann_whitney_floor_with_five_samples_a_side():
 def test_cell_table_counts_only_ok_non_warmup_samples(small_run):
     frame = load(small_run)
     cells = cell_table(frame)
-    cell = cells[(cells["runtime"] == "wasmtime") & (cells["case"] == "hello") & (cells["metric"] == "wall_time")].iloc[0]
+    chosen = (cells["runtime"] == "wasmtime") & (cells["case"] == "hello") & (cells["metric"] == "wall_time")
+    cell = cells[chosen].iloc[0]
     counted = frame[(frame["runtime"] == "wasmtime") & (frame["case"] == "hello") & (frame["metric"] == "wall_time")
                     & ~frame["warmup"]]
     assert cell["n"] == len(counted) == REPEAT

@@ -19,8 +19,15 @@ from lab import docker_setup, toolchain
 from lab.model import Invocation
 from lab.runners import container_cgroup
 from lab.runners.base import Limits
-from lab.runners.docker_runner import (LABEL_OWNER, LABEL_RUNNER, DockerRunner, ensure_image, exit_status,
-                                       keep_tail, sweep_containers)
+from lab.runners.docker_runner import (
+    LABEL_OWNER,
+    LABEL_RUNNER,
+    DockerRunner,
+    ensure_image,
+    exit_status,
+    keep_tail,
+    sweep_containers,
+)
 from lab.suites import workloads
 
 LIMITS = Limits(timeout_s=30, memory_limit_bytes=256 << 20)

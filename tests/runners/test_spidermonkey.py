@@ -12,13 +12,7 @@ from lab.runners import spidermonkey
 from lab.runners.phases import TRAP_EXIT_CODE
 from lab.runners.spidermonkey import SpiderMonkeyRunner
 from lab.suites.workloads import STARTUP_EXPECTED
-from tests.runners.guest_runs import (
-    WORKLOADS,
-    run_echo_env,
-    run_guest,
-    run_workload,
-    trap_module,
-)
+from tests.runners.guest_runs import WORKLOADS, run_echo_env, run_guest, run_workload, trap_module
 
 RUNNER = SpiderMonkeyRunner()
 

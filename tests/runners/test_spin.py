@@ -20,8 +20,16 @@ import pytest
 from lab.model import Invocation
 from lab.runners import server_probe
 from lab.runners.base import Limits
-from lab.runners.spin import (APP_DIR, EXPECTED_BODY, HANDLER_MODULE, INSTALL_COMMAND, SpinRunner,
-                              build_up_command, parse_version, prepare_app)
+from lab.runners.spin import (
+    APP_DIR,
+    EXPECTED_BODY,
+    HANDLER_MODULE,
+    INSTALL_COMMAND,
+    SpinRunner,
+    build_up_command,
+    parse_version,
+    prepare_app,
+)
 from lab.suites.workloads import STARTUP_EXPECTED
 
 

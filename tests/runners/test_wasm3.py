@@ -13,13 +13,7 @@ from lab.runners.phases import TRAP_EXIT_CODE
 from lab.runners.wasm3_compat import narrow_call_indirect_table_index
 from lab.runners.wasm3_runner import Wasm3Runner, wasm3_signature
 from lab.suites.workloads import STARTUP_EXPECTED
-from tests.runners.guest_runs import (
-    WORKLOADS,
-    run_echo_env,
-    run_guest,
-    run_workload,
-    trap_module,
-)
+from tests.runners.guest_runs import WORKLOADS, run_echo_env, run_guest, run_workload, trap_module
 
 RUNNER = Wasm3Runner()
 

@@ -10,8 +10,14 @@ import pytest
 
 from lab.model import Invocation
 from lab.runners.base import Limits
-from lab.runners.wasmedge import (INSTALL_COMMAND, WasmEdgeRunner, build_command, compile_command, modes_for,
-                                  parse_version)
+from lab.runners.wasmedge import (
+    INSTALL_COMMAND,
+    WasmEdgeRunner,
+    build_command,
+    compile_command,
+    modes_for,
+    parse_version,
+)
 
 
 @pytest.mark.parametrize("text, version", [

@@ -11,13 +11,7 @@ from lab.model import Invocation
 from lab.runners.phases import TRAP_EXIT_CODE
 from lab.runners.wasmer_runner import WasmerRunner, package_files
 from lab.suites.workloads import STARTUP_EXPECTED
-from tests.runners.guest_runs import (
-    WORKLOADS,
-    run_echo_env,
-    run_guest,
-    run_workload,
-    trap_module,
-)
+from tests.runners.guest_runs import WORKLOADS, run_echo_env, run_guest, run_workload, trap_module
 
 RUNNER = WasmerRunner()
 

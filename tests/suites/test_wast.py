@@ -7,9 +7,7 @@ import pytest
 
 from lab.config import data_set
 from lab.suites import wast
-from lab.suites.wast_values import (
-    EitherPattern, NumPattern, RefPattern, V128Pattern, matches, parse_float, parse_int,
-)
+from lab.suites.wast_values import EitherPattern, NumPattern, RefPattern, V128Pattern, matches, parse_float, parse_int
 
 
 def _kind_counts(paths: list) -> Counter:

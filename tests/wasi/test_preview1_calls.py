@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.interp.wasi import SIGNATURES, Errno, ProcExit, WasiPreview1
-from lab.interp.wasi import abi
+from lab.interp.wasi import SIGNATURES, Errno, ProcExit, WasiPreview1, abi
 from lab.interp.wasi.abi import R
 from tests.wasi.guest import FakeGuest
 

@@ -7,9 +7,9 @@ import os
 import time
 
 from lab.interp.wasi import abi
-from lab.interp.wasi.abi import R, GuestMemory
-from lab.interp.wasi.errno import Errno, WasiError
+from lab.interp.wasi.abi import GuestMemory, R
 from lab.interp.wasi.dirlist import list_directory, pack_dirents
+from lab.interp.wasi.errno import Errno, WasiError
 from lab.interp.wasi.fs import Descriptor, FdTable, filestat_fields
 
 # fdflags the host lets us change on an open descriptor (F_SETFL); the sync flags are fixed.

@@ -44,6 +44,13 @@ class Descriptor:
     def is_directory(self) -> bool:
         return self.filetype == abi.FILETYPE_DIRECTORY
 
+    @property
+    def dir_fd(self) -> int:
+        """The host fd of a directory descriptor (FdTable.directory has checked that it has one)."""
+        if self.host_fd is None:
+            raise WasiError(Errno.ENOTDIR, "not an open directory")
+        return self.host_fd
+
     def require(self, needed: int) -> None:
         """ENOTCAPABLE unless the descriptor holds every right in `needed`."""
         if self.rights_base & needed != needed:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 
 from lab.interp.wasi import abi
-from lab.interp.wasi.abi import R, GuestMemory
+from lab.interp.wasi.abi import GuestMemory, R
 from lab.interp.wasi.errno import WasiError
 from lab.interp.wasi.fd_calls import resolve_times
-from lab.interp.wasi.fs import (ESCAPE_ERRNO, Descriptor, FdTable, filestat_fields,
-                                filetype_of_mode, resolve)
+from lab.interp.wasi.fs import ESCAPE_ERRNO, Descriptor, FdTable, filestat_fields, filetype_of_mode, resolve
 
 _WRITE_RIGHTS = R["FD_WRITE"] | R["FD_ALLOCATE"] | R["FD_FILESTAT_SET_SIZE"]
 _FDFLAGS_TO_HOST = {abi.FDFLAGS_APPEND: os.O_APPEND, abi.FDFLAGS_DSYNC: os.O_DSYNC,
@@ -52,7 +51,7 @@ class PathCalls:
         name = self._path(m, path, path_len)
         flags = host_open_flags(oflags, fdflags, rights_base)
         follow = bool(dirflags & abi.LOOKUPFLAGS_SYMLINK_FOLLOW)
-        with resolve(parent.host_fd, name, follow) as where:
+        with resolve(parent.dir_fd, name, follow) as where:
             host_fd = os.open(where.name, flags, 0o666, dir_fd=where.dir_fd)
         try:
             filetype = filetype_of_mode(os.fstat(host_fd).st_mode)
@@ -75,24 +74,24 @@ class PathCalls:
 
     def path_create_directory(self, m: GuestMemory, fd: int, path: int, path_len: int) -> None:
         parent = self.fds.directory(fd, R["PATH_CREATE_DIRECTORY"])
-        with resolve(parent.host_fd, self._path(m, path, path_len), False) as where:
+        with resolve(parent.dir_fd, self._path(m, path, path_len), False) as where:
             os.mkdir(where.name, 0o777, dir_fd=where.dir_fd)
 
     def path_remove_directory(self, m: GuestMemory, fd: int, path: int, path_len: int) -> None:
         parent = self.fds.directory(fd, R["PATH_REMOVE_DIRECTORY"])
-        with resolve(parent.host_fd, self._path(m, path, path_len), False) as where:
+        with resolve(parent.dir_fd, self._path(m, path, path_len), False) as where:
             os.rmdir(where.name, dir_fd=where.dir_fd)
 
     def path_unlink_file(self, m: GuestMemory, fd: int, path: int, path_len: int) -> None:
         parent = self.fds.directory(fd, R["PATH_UNLINK_FILE"])
-        with resolve(parent.host_fd, self._path(m, path, path_len), False) as where:
+        with resolve(parent.dir_fd, self._path(m, path, path_len), False) as where:
             os.unlink(where.name, dir_fd=where.dir_fd)
 
     def path_filestat_get(self, m: GuestMemory, fd: int, flags: int, path: int, path_len: int,
                           result_ptr: int) -> None:
         parent = self.fds.directory(fd, R["PATH_FILESTAT_GET"])
         follow = bool(flags & abi.LOOKUPFLAGS_SYMLINK_FOLLOW)
-        with resolve(parent.host_fd, self._path(m, path, path_len), follow) as where:
+        with resolve(parent.dir_fd, self._path(m, path, path_len), follow) as where:
             result = os.stat(where.name, dir_fd=where.dir_fd, follow_symlinks=False)
         m.pack(abi.FILESTAT, result_ptr, *filestat_fields(result))
 
@@ -100,7 +99,7 @@ class PathCalls:
                                 path_len: int, atim: int, mtim: int, fstflags: int) -> None:
         parent = self.fds.directory(fd, R["PATH_FILESTAT_SET_TIMES"])
         follow = bool(flags & abi.LOOKUPFLAGS_SYMLINK_FOLLOW)
-        with resolve(parent.host_fd, self._path(m, path, path_len), follow) as where:
+        with resolve(parent.dir_fd, self._path(m, path, path_len), follow) as where:
             current = os.stat(where.name, dir_fd=where.dir_fd, follow_symlinks=False)
             times = resolve_times(fstflags, atim, mtim, current)
             if times is not None:
@@ -109,7 +108,7 @@ class PathCalls:
     def path_readlink(self, m: GuestMemory, fd: int, path: int, path_len: int, buf: int,
                       buf_len: int, bufused_ptr: int) -> None:
         parent = self.fds.directory(fd, R["PATH_READLINK"])
-        with resolve(parent.host_fd, self._path(m, path, path_len), False) as where:
+        with resolve(parent.dir_fd, self._path(m, path, path_len), False) as where:
             target = os.readlink(where.name, dir_fd=where.dir_fd)
         m.write(buf, target[:buf_len])   # truncated to the buffer, as the spec allows
         m.set_u32(bufused_ptr, min(len(target), buf_len))
@@ -122,7 +121,7 @@ class PathCalls:
         target = self._path(m, old_path, old_len)
         if target.startswith(b"/"):
             raise WasiError(ESCAPE_ERRNO, "symbolic link to an absolute path")
-        with resolve(parent.host_fd, self._path(m, new_path, new_len), False) as where:
+        with resolve(parent.dir_fd, self._path(m, new_path, new_len), False) as where:
             os.symlink(target, where.name, dir_fd=where.dir_fd)
 
     def path_link(self, m: GuestMemory, old_fd: int, old_flags: int, old_path: int,
@@ -130,8 +129,8 @@ class PathCalls:
         source = self.fds.directory(old_fd, R["PATH_LINK_SOURCE"])
         dest = self.fds.directory(new_fd, R["PATH_LINK_TARGET"])
         follow = bool(old_flags & abi.LOOKUPFLAGS_SYMLINK_FOLLOW)
-        with resolve(source.host_fd, self._path(m, old_path, old_len), follow) as src, \
-                resolve(dest.host_fd, self._path(m, new_path, new_len), False) as dst:
+        with resolve(source.dir_fd, self._path(m, old_path, old_len), follow) as src, \
+                resolve(dest.dir_fd, self._path(m, new_path, new_len), False) as dst:
             os.link(src.name, dst.name, src_dir_fd=src.dir_fd, dst_dir_fd=dst.dir_fd,
                     follow_symlinks=False)
 
@@ -139,6 +138,6 @@ class PathCalls:
                     new_path: int, new_len: int) -> None:
         source = self.fds.directory(fd, R["PATH_RENAME_SOURCE"])
         dest = self.fds.directory(new_fd, R["PATH_RENAME_TARGET"])
-        with resolve(source.host_fd, self._path(m, old_path, old_len), False) as src, \
-                resolve(dest.host_fd, self._path(m, new_path, new_len), False) as dst:
+        with resolve(source.dir_fd, self._path(m, old_path, old_len), False) as src, \
+                resolve(dest.dir_fd, self._path(m, new_path, new_len), False) as dst:
             os.rename(src.name, dst.name, src_dir_fd=src.dir_fd, dst_dir_fd=dst.dir_fd)

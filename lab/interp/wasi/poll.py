@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from lab.interp.wasi import abi
-from lab.interp.wasi.abi import R, GuestMemory
+from lab.interp.wasi.abi import GuestMemory, R
 from lab.interp.wasi.clocks import Clock
 from lab.interp.wasi.errno import Errno, WasiError
 from lab.interp.wasi.fs import FdTable
@@ -89,7 +89,7 @@ class PollCalls:
         while True:
             remaining = [deadline - self.clock.now_ns(clock_id) for _, clock_id, deadline in clocks]
             expired = [_Event(userdata, Errno.SUCCESS, abi.EVENTTYPE_CLOCK)
-                       for (userdata, _, _), left in zip(clocks, remaining) if left <= 0]
+                       for (userdata, _, _), left in zip(clocks, remaining, strict=True) if left <= 0]
             if expired:
                 return expired
             timeout = min(remaining) / 1e9 if remaining else None

@@ -104,7 +104,7 @@ class WasiPreview1(ProcessCalls, FdCalls, PathCalls, PollCalls):
 
         def call(memory: MemoryAccessor, *args: int) -> int:
             # Arguments arrive signed or unsigned depending on the engine: normalise.
-            unsigned = [value & mask for value, mask in zip(args, masks)]
+            unsigned = [value & mask for value, mask in zip(args, masks, strict=True)]
             guest = GuestMemory(memory())
             try:
                 method(guest, *unsigned)

@@ -95,7 +95,7 @@ class HostStream:
         return self.fd
 
     def ready(self, for_write: bool) -> bool:
-        waiting = ([], [self.fd], []) if for_write else ([self.fd], [], [])
+        waiting: tuple[list[int], list[int], list[int]] = ([], [self.fd], []) if for_write else ([self.fd], [], [])
         try:
             readable, writable, _ = select.select(*waiting, 0)
         except (OSError, ValueError):
