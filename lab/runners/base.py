@@ -7,11 +7,17 @@ execute) through the file named by PHASES_ENV; the harness reads it after the ch
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import os
+import subprocess
+import sys
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from lab.hosts import Host
 from lab.measure import ProcessResult, run_process
@@ -101,3 +107,34 @@ def wasi_flags(invocation: Invocation, dir_flag: str = "--dir", env_flag: str = 
     for key, value in invocation.env:
         flags += [env_flag, f"{key}={value}"]
     return flags
+
+
+def detect_python_package(runner: Runner, dist: str, module: str, modes: Sequence[str],
+                          describe: Callable[[str, ModuleType], str] = lambda version, _: version) -> Detection:
+    """Detection of a runtime that is a PyPI package: its version, or why it cannot be imported."""
+    try:
+        version = importlib.metadata.version(dist)
+        imported = importlib.import_module(module)
+    except (ImportError, OSError) as error:  # not installed, or its native library cannot load
+        return Detection(runner.id, False, reason=f"PyPI {dist} not importable ({error}); {runner.install_hint}")
+    return Detection(runner.id, True, version=describe(version, imported), path=sys.executable, modes=list(modes))
+
+
+def detect_cli(runner: Runner, binary: str | None, override_env: str, parse_version: Callable[[str], str],
+               expected: str, modes: Callable[[str], list[str]]) -> Detection:
+    """Detection of a runtime that is a command-line program found on PATH (or via override_env):
+    `--version` must print what `parse_version` recognises (`expected` describes it)."""
+    if binary is None:
+        where = os.environ.get(override_env)
+        missing = f"{override_env}={where} is not executable" if where else f"{runner.id} not on PATH"
+        return Detection(runner.id, False, reason=f"{missing}; {runner.install_hint}")
+    try:
+        done = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return Detection(runner.id, False, path=binary, reason=f"{binary} --version failed: {error}")
+    version = parse_version(done.stdout)
+    if not version:
+        seen = (done.stdout or done.stderr).strip()[:80]
+        return Detection(runner.id, False, path=binary,
+                         reason=f"{binary} --version printed {seen!r}, not {expected}; {runner.install_hint}")
+    return Detection(runner.id, True, version=version, path=binary, modes=modes(version))

@@ -4,12 +4,11 @@ own engine's speed and conformance."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import sys
 import time
 
 from lab.model import Detection, Invocation
-from lab.runners.base import Runner, wasi_flags
+from lab.runners.base import Runner, detect_python_package, wasi_flags
 from lab.runners.guest_args import parse_guest_args
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
@@ -20,12 +19,7 @@ class PywasmRunner(Runner):
     install_hint = "pip install pywasm"
 
     def detect(self) -> Detection:
-        try:
-            version = importlib.metadata.version("pywasm")
-            import pywasm  # noqa: F401
-        except Exception as error:  # any import failure means unusable here
-            return Detection(self.id, False, reason=f"PyPI pywasm not importable ({error}); {self.install_hint}")
-        return Detection(self.id, True, version=version, path=sys.executable, modes=["interpreter"])
+        return detect_python_package(self, "pywasm", "pywasm", ["interpreter"])
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         return [sys.executable, "-m", "lab.runners.pywasm_runner", *wasi_flags(invocation), str(invocation.wasm),

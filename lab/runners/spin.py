@@ -27,7 +27,7 @@ from lab.config import REPO_ROOT
 from lab.measure import ProcessResult
 from lab.model import Detection, Invocation
 from lab.runners import server_probe
-from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
+from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample, detect_cli
 
 INSTALL_COMMAND = "curl -fsSL https://developer.fermyon.com/downloads/install.sh | bash"
 APP_DIR = REPO_ROOT / "runners" / "spin"
@@ -78,21 +78,8 @@ class SpinRunner(Runner):
     measured_suites = ("startup",)  # it serves its own HTTP app, not the WASI command workloads
 
     def detect(self) -> Detection:
-        binary = find_spin()
-        if binary is None:
-            where = os.environ.get("WASMLAB_SPIN")
-            missing = f"WASMLAB_SPIN={where} is not executable" if where else "spin not on PATH"
-            return Detection(self.id, False, reason=f"{missing}; {self.install_hint}")
-        try:
-            done = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            return Detection(self.id, False, path=binary, reason=f"{binary} --version failed: {error}")
-        version = parse_version(done.stdout)
-        if not version:
-            seen = (done.stdout or done.stderr).strip()[:80]
-            return Detection(self.id, False, path=binary,
-                             reason=f"{binary} is not Fermyon Spin (--version printed {seen!r}); {self.install_hint}")
-        return Detection(self.id, True, version=version, path=binary, modes=["wagi"])
+        return detect_cli(self, find_spin(), "WASMLAB_SPIN", parse_version, "Fermyon Spin's 'spin X.Y.Z'",
+                          lambda version: ["wagi"])
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         raise ValueError("spin serves an HTTP app rather than running a command module; "

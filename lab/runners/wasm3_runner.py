@@ -11,7 +11,6 @@ runtime and link WASI), execute (_start).
 
 from __future__ import annotations
 
-import importlib.metadata
 import sys
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lab.model import Detection, Invocation
-from lab.runners.base import Runner, wasi_flags
+from lab.runners.base import Runner, detect_python_package, wasi_flags
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
 if TYPE_CHECKING:
@@ -41,13 +40,8 @@ class Wasm3Runner(Runner):
     install_hint = "pip install pywasm3 (builds from source: needs a C compiler)"
 
     def detect(self) -> Detection:
-        try:
-            version = importlib.metadata.version("pywasm3")
-            import wasm3
-        except (ImportError, OSError) as error:  # not installed, or its extension cannot load
-            return Detection(self.id, False, reason=f"PyPI pywasm3 not importable ({error}); {self.install_hint}")
-        return Detection(self.id, True, version=f"{wasm3.M3_VERSION} (pywasm3 {version})", path=sys.executable,
-                         modes=["interpreter"])
+        return detect_python_package(self, "pywasm3", "wasm3", ["interpreter"],
+                                     lambda version, wasm3: f"{wasm3.M3_VERSION} (pywasm3 {version})")
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         return [sys.executable, "-m", "lab.runners.wasm3_runner", *wasi_flags(invocation), str(invocation.wasm),

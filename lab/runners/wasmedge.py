@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lab.config import cache_dir
 from lab.model import Detection, Invocation
-from lab.runners.base import Runner
+from lab.runners.base import Runner, detect_cli
 
 INSTALL_COMMAND = "curl -sSf https://raw.githubusercontent.com/WasmEdge/WasmEdge/master/utils/install.sh | bash"
 MODES = ("interpreter", "aot")
@@ -74,21 +74,8 @@ class WasmEdgeRunner(Runner):
     install_hint = f"install: {INSTALL_COMMAND}"
 
     def detect(self) -> Detection:
-        binary = find_wasmedge()
-        if binary is None:
-            where = os.environ.get("WASMLAB_WASMEDGE")
-            missing = f"WASMLAB_WASMEDGE={where} is not executable" if where else "wasmedge not on PATH"
-            return Detection(self.id, False, reason=f"{missing}; {self.install_hint}")
-        try:
-            done = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            return Detection(self.id, False, path=binary, reason=f"{binary} --version failed: {error}")
-        version = parse_version(done.stdout)
-        if not version:
-            seen = (done.stdout or done.stderr).strip()[:80]
-            return Detection(self.id, False, path=binary,
-                             reason=f"{binary} --version printed {seen!r}, not 'wasmedge version X.Y.Z'")
-        return Detection(self.id, True, version=version, path=binary, modes=modes_for(version))
+        return detect_cli(self, find_wasmedge(), "WASMLAB_WASMEDGE", parse_version, "'wasmedge version X.Y.Z'",
+                          modes_for)
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         detection = self.detection()

@@ -17,14 +17,13 @@ does not separate).
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 import sys
 from functools import lru_cache
 from pathlib import Path
 
 from lab.model import Detection, Invocation
-from lab.runners.base import Runner, wasi_flags
+from lab.runners.base import Runner, detect_python_package, wasi_flags
 
 PROG = "python -m lab.runners.wasmer_runner"
 MODE = "cranelift"
@@ -38,13 +37,8 @@ class WasmerRunner(Runner):
     install_hint = "pip install wasmer-sdk"
 
     def detect(self) -> Detection:
-        try:
-            version = importlib.metadata.version("wasmer-sdk")
-            import wasmer_sdk
-        except (ImportError, OSError) as error:  # not installed, or its native library cannot load
-            return Detection(self.id, False, reason=f"PyPI wasmer-sdk not importable ({error}); {self.install_hint}")
-        return Detection(self.id, True, version=f"wasmer-sdk {version}{_engine_build(wasmer_sdk.__file__)}",
-                         path=sys.executable, modes=[MODE])
+        return detect_python_package(self, "wasmer-sdk", "wasmer_sdk", [MODE],
+                                     lambda version, sdk: f"wasmer-sdk {version}{_engine_build(sdk.__file__)}")
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         return [sys.executable, "-m", "lab.runners.wasmer_runner", *wasi_flags(invocation), str(invocation.wasm),

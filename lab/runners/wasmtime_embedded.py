@@ -7,12 +7,11 @@ code) and pulley (wasmtime's portable interpreter).
 
 from __future__ import annotations
 
-import importlib.metadata
 import sys
 import time
 
 from lab.model import Detection, Invocation
-from lab.runners.base import Runner, wasi_flags
+from lab.runners.base import Runner, detect_python_package, wasi_flags
 from lab.runners.guest_args import parse_guest_args
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
@@ -25,12 +24,7 @@ class WasmtimeEmbeddedRunner(Runner):
     install_hint = "pip install wasmtime"
 
     def detect(self) -> Detection:
-        try:
-            version = importlib.metadata.version("wasmtime")
-            import wasmtime  # noqa: F401
-        except Exception as error:  # any import failure means unusable here
-            return Detection(self.id, False, reason=f"PyPI wasmtime not importable ({error}); {self.install_hint}")
-        return Detection(self.id, True, version=version, path=sys.executable, modes=list(MODES))
+        return detect_python_package(self, "wasmtime", "wasmtime", MODES)
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         return [sys.executable, "-m", "lab.runners.wasmtime_embedded", "--mode", mode,

@@ -63,7 +63,7 @@ def test_another_program_called_spin_is_refused(monkeypatch, tmp_path):
     promela.chmod(0o755)
     monkeypatch.setenv("WASMLAB_SPIN", str(promela))
     detection = SpinRunner().detect()
-    assert not detection.available and "is not Fermyon Spin" in detection.reason
+    assert not detection.available and "not Fermyon Spin" in detection.reason
 
 
 def test_app_manifest_routes_to_the_built_handler(tmp_path):
