@@ -1,0 +1,136 @@
+"""A small WebAssembly binary encoder, independent of lab.interp so the fuzzer does not share
+the decoder's assumptions: a `ModuleSpec` of plain tuples in, module bytes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+I32, I64, F32, F64 = 0x7F, 0x7E, 0x7D, 0x7C
+FUNCREF, EXTERNREF = 0x70, 0x6F
+V128 = 0x7B
+NUM_TYPES = (I32, I64, F32, F64)
+KIND_FUNC, KIND_TABLE, KIND_MEMORY, KIND_GLOBAL = 0, 1, 2, 3
+
+
+def uleb(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def sleb(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
+        out.append(byte if done else byte | 0x80)
+        if done:
+            return bytes(out)
+
+
+def vec(items: list[bytes]) -> bytes:
+    return uleb(len(items)) + b"".join(items)
+
+
+def name(text: str) -> bytes:
+    raw = text.encode()
+    return uleb(len(raw)) + raw
+
+
+def limits(minimum: int, maximum: int | None) -> bytes:
+    return b"\x00" + uleb(minimum) if maximum is None else b"\x01" + uleb(minimum) + uleb(maximum)
+
+
+def section(section_id: int, payload: bytes) -> bytes:
+    return bytes([section_id]) + uleb(len(payload)) + payload
+
+
+@dataclass
+class FuncBody:
+    type_index: int
+    locals: list[int]  # one value type per local (run-length encoded on output)
+    code: bytes  # instructions, without the final `end`
+    raw_locals: bytes | None = None  # written as given instead of `locals` (hostile declarations)
+
+
+@dataclass
+class ModuleSpec:
+    types: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+    func_imports: list[tuple[str, str, int]] = field(default_factory=list)  # module, name, type index
+    funcs: list[FuncBody] = field(default_factory=list)
+    tables: list[tuple[int, int, int | None]] = field(default_factory=list)  # reftype, min, max
+    memories: list[tuple[int, int | None]] = field(default_factory=list)
+    globals: list[tuple[int, bool, bytes]] = field(default_factory=list)  # type, mutable, init expr
+    exports: list[tuple[str, int, int]] = field(default_factory=list)  # name, kind, index
+    start: int | None = None
+    elems: list[tuple[bytes, list[int]]] = field(default_factory=list)  # table 0 offset expr, func indices
+    passive_elems: list[list[int]] = field(default_factory=list)
+    datas: list[tuple[bytes, bytes]] = field(default_factory=list)  # memory 0 offset expr, bytes
+    passive_datas: list[bytes] = field(default_factory=list)
+    raw_data_segments: list[bytes] = field(default_factory=list)  # appended as given (hostile segments)
+
+    @property
+    def func_count(self) -> int:
+        return len(self.func_imports) + len(self.funcs)
+
+    def func_type(self, func_index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        if func_index < len(self.func_imports):
+            return self.types[self.func_imports[func_index][2]]
+        return self.types[self.funcs[func_index - len(self.func_imports)].type_index]
+
+
+def _locals(types: list[int]) -> bytes:
+    runs: list[list[int]] = []
+    for t in types:
+        if runs and runs[-1][1] == t:
+            runs[-1][0] += 1
+        else:
+            runs.append([1, t])
+    return vec([uleb(count) + bytes([t]) for count, t in runs])
+
+
+def encode_module(spec: ModuleSpec) -> bytes:
+    out = bytearray(b"\x00asm\x01\x00\x00\x00")
+    if spec.types:
+        out += section(1, vec([b"\x60" + vec([bytes([p]) for p in params]) + vec([bytes([r]) for r in results])
+                               for params, results in spec.types]))
+    if spec.func_imports:
+        out += section(2, vec([name(m) + name(n) + b"\x00" + uleb(t) for m, n, t in spec.func_imports]))
+    if spec.funcs:
+        out += section(3, vec([uleb(f.type_index) for f in spec.funcs]))
+    if spec.tables:
+        out += section(4, vec([bytes([t]) + limits(lo, hi) for t, lo, hi in spec.tables]))
+    if spec.memories:
+        out += section(5, vec([limits(lo, hi) for lo, hi in spec.memories]))
+    if spec.globals:
+        out += section(6, vec([bytes([t, int(mut)]) + init + b"\x0b" for t, mut, init in spec.globals]))
+    if spec.exports:
+        out += section(7, vec([name(n) + bytes([kind]) + uleb(index) for n, kind, index in spec.exports]))
+    if spec.start is not None:
+        out += section(8, uleb(spec.start))
+    segments = [b"\x00" + offset + b"\x0b" + vec([uleb(f) for f in funcs]) for offset, funcs in spec.elems]
+    segments += [b"\x01\x00" + vec([uleb(f) for f in funcs]) for funcs in spec.passive_elems]
+    if segments:
+        out += section(9, vec(segments))
+    data_count = len(spec.datas) + len(spec.passive_datas)
+    if spec.passive_datas:
+        out += section(12, uleb(data_count))  # memory.init / data.drop need the data count
+    if spec.funcs:
+        bodies = []
+        for f in spec.funcs:
+            body = (_locals(f.locals) if f.raw_locals is None else f.raw_locals) + f.code + b"\x0b"
+            bodies.append(uleb(len(body)) + body)
+        out += section(10, vec(bodies))
+    if data_count or spec.raw_data_segments:
+        data = [b"\x00" + offset + b"\x0b" + uleb(len(raw)) + raw for offset, raw in spec.datas]
+        data += [b"\x01" + uleb(len(raw)) + raw for raw in spec.passive_datas]
+        data += spec.raw_data_segments
+        out += section(11, vec(data))
+    return bytes(out)

@@ -1,0 +1,124 @@
+"""A crashing, a hanging and a flooding guest, and a missing runtime, through the real `wasmlab run`:
+each costs its own cells only, is recorded with a status and a reason (the signal, the timeout,
+the output size), and the well-behaved cells of the same run finish."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from lab.runners.registry import get_runner
+from lab.store import load, open_run
+from tests.faults.crafted import leftover_temp_dirs, run_wasmlab, write_manifest
+
+TIMEOUT_S = 8
+
+
+def _missing_runtime() -> str:
+    for runtime in ("wasmedge", "spin", "wasm3"):
+        if not get_runner(runtime).detection().available:
+            return runtime
+    pytest.skip("every optional runtime is installed here")
+
+
+@pytest.fixture(scope="module")
+def faulty_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("faulty")
+    manifest = write_manifest(root / "suite", ["crash", "hang", "flood", "ok"])
+    missing = _missing_runtime()
+    started = time.monotonic()
+    done = run_wasmlab(manifest, "run", "--suite", "workloads", "--runtime", "native", "interp", missing,
+                       "--repeat", "1", "--warmup", "0", "--timeout", str(TIMEOUT_S), "--out", str(root / "results"),
+                       tmpdir=root / "tmp")
+    elapsed = time.monotonic() - started
+    return done, root, missing, elapsed
+
+
+def _cell(frame, runtime: str, case: str):
+    rows = frame[(frame.runtime == runtime) & (frame.case == case) & (frame.metric == "wall_time")]
+    assert len(rows) == 1, (runtime, case, rows)
+    return rows.iloc[0]
+
+
+def test_the_run_completes_and_prints_its_folder(faulty_run):
+    done, root, _, _ = faulty_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    run_path = Path(done.stdout.strip().splitlines()[-1])
+    assert run_path.parent == root / "results"
+    assert open_run(run_path).manifest()["status"] == "complete"
+    assert "Traceback" not in done.stderr
+
+
+def test_crashes_are_errors_with_the_signal_or_the_trap(faulty_run):
+    frame = load(faulty_run[0].stdout.strip().splitlines()[-1])
+    native = _cell(frame, "native", "crash")
+    assert native.status == "error" and "SIGSEGV" in native.reason, native.reason
+    interp = _cell(frame, "interp", "crash")
+    assert interp.status == "error", interp.reason
+    assert "exit code 134" in interp.reason and "unreachable" in interp.reason, interp.reason
+
+
+def test_hanging_guests_time_out_and_their_process_groups_die(faulty_run):
+    done, _, _, elapsed = faulty_run
+    frame = load(done.stdout.strip().splitlines()[-1])
+    for runtime in ("native", "interp"):
+        cell = _cell(frame, runtime, "hang")
+        assert cell.status == "timeout" and "timed out" in cell.reason, cell.reason
+        assert TIMEOUT_S <= cell.value < TIMEOUT_S + 5
+    assert elapsed < 10 * TIMEOUT_S
+    # The hang builds are cached as hang-<hash>.bin / .wasm: nothing may still be running them.
+    survivors = [cmd for cmd in map(_cmdline, os.listdir("/proc")) if "/hang-" in cmd]
+    assert not survivors, survivors
+
+
+def _cmdline(pid: str) -> str:
+    if not pid.isdigit():
+        return ""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_a_flood_of_output_is_capped_counted_and_judged(faulty_run):
+    frame = load(faulty_run[0].stdout.strip().splitlines()[-1])
+    for runtime in ("native", "interp"):
+        cell = _cell(frame, runtime, "flood")
+        assert cell.status == "wrong-output", (runtime, cell.status, cell.reason)
+        assert f"{5 * 1024 * 1024} bytes" in cell.reason  # every byte counted, though only 1 MiB kept
+
+
+def test_well_behaved_cells_of_the_same_run_finish(faulty_run):
+    frame = load(faulty_run[0].stdout.strip().splitlines()[-1])
+    for runtime in ("native", "interp"):
+        cell = _cell(frame, runtime, "ok")
+        assert cell.status == "ok" and cell.value > 0
+
+
+def test_a_missing_runtime_costs_its_cells_only(faulty_run):
+    done, _, missing, _ = faulty_run
+    frame = load(done.stdout.strip().splitlines()[-1])
+    rows = frame[frame.runtime == missing]
+    assert set(rows.case) == {"crash", "hang", "flood", "ok"}
+    assert set(rows.status) == {"unavailable"} and all(missing in r for r in rows.reason)
+
+
+@pytest.mark.xfail(strict=True, reason="a workload whose build fails aborts the whole run (`wasmlab: error: zig cc "
+                   "failed building broken.c`, exit 2, no run folder) instead of costing its own cells only: "
+                   "lab/suites/measured.py builds every case while planning and lets BuildError escape")
+def test_a_guest_that_does_not_build_costs_its_cells_only(tmp_path):
+    manifest = write_manifest(tmp_path / "suite", ["broken", "ok"])
+    done = run_wasmlab(manifest, "run", "--suite", "workloads", "--runtime", "native", "--repeat", "1",
+                       "--warmup", "0", "--out", str(tmp_path / "results"), "--quiet")
+    assert done.returncode == 0, done.stderr
+    frame = load(done.stdout.strip().splitlines()[-1])
+    assert _cell(frame, "native", "ok").status == "ok"
+    assert _cell(frame, "native", "broken").status == "error"
+
+
+def test_no_temporary_folders_are_left_behind(faulty_run):
+    _, root, _, _ = faulty_run
+    assert leftover_temp_dirs(root / "tmp") == []
