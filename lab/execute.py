@@ -9,7 +9,6 @@ status and a reason on that cell's rows, and the run goes on.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -28,6 +27,7 @@ from lab.model import (
 )
 from lab.plan import Plan, PlannedCell
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
+from lab.scratch import make_scratch
 from lab.store import Run
 
 ProgressFn = Callable[[int, int, Job, str], None]
@@ -103,8 +103,8 @@ def run_measured_job(cell: PlannedCell, context: RunContext) -> str:
         rows = measure_sample(case, runner, job, index, index < context.warmup, context)
         context.run.journal_sample(job.key, rows)
         samples.append(rows)
-        if rows[0]["status"] == STATUS_SKIPPED:
-            break  # the case does not apply: one row says so, no point repeating
+        if rows[0]["status"] == STATUS_SKIPPED or case.build_error:
+            break  # the case does not apply or did not build: one row says so, no point repeating
     all_rows = [row for sample in samples for row in sample]
     context.run.finish_job(job.key, all_rows)
     return worst_status(row["status"] for row in all_rows if not row["warmup"])
@@ -115,6 +115,9 @@ def measure_sample(case: Case, runner: Runner, job: Job, index: int, warmup: boo
     """One fresh process: its rows (times, peak memory, phases), all with the sample's status."""
     base = {**context.base_row(job), "case": case.name, "size": case.size, "process": index,
             "iteration": 0, "warmup": warmup}
+    if case.build_error:
+        return [{**base, "phase": "process", "metric": "wall_time", "value": float("nan"), "unit": "s",
+                 "status": STATUS_ERROR, "reason": case.build_error}]
     host = context.fleet.hosts[job.host]
     invocation = case.invocation_for(host.arch)
     artifact = invocation.native if runner.artifact == "native" else invocation.wasm
@@ -185,7 +188,7 @@ class _fresh_inputs:
         invocation = self.invocation
         if self.case.inputs_dir is None:
             return invocation
-        self.tmp = tempfile.mkdtemp(prefix="wasmlab-inputs-")
+        self.tmp = str(make_scratch("inputs"))
         data = Path(self.tmp) / "data"
         shutil.copytree(self.case.inputs_dir, data)
         return replace(invocation, dirs=((str(data), "/data"),))

@@ -18,7 +18,6 @@ import os
 import resource
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from collections import deque
@@ -26,6 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Sequence
+
+from lab.scratch import scratch_dir
 
 DEFAULT_OUTPUT_CAP = 1 << 20  # bytes kept per stream; the rest is counted, not stored
 
@@ -116,8 +117,8 @@ def run_process(
     PermissionError) when the program cannot be started; everything after the start is recorded
     in the result, never raised."""
     launcher = spawner()
-    with tempfile.TemporaryDirectory(prefix="wasmlab-measure-") as scratch:
-        report = Path(scratch) / "usage"
+    with scratch_dir("measure") as scratch:
+        report = scratch / "usage"
         if launcher:
             full_argv = [str(launcher), str(report), str(memory_limit_bytes or 0), *argv]
             preexec = None

@@ -86,6 +86,7 @@ class Case:
     expected_stdout: bytes | None  # None: output is not checked (only the exit code)
     inputs_dir: Path | None = None  # copied fresh for every sample when the case writes files
     natives: tuple[tuple[str, Path], ...] = ()  # (arch, static binary) for every planned host
+    build_error: str = ""  # set when the program did not build: its cells are errors, the run goes on
 
     def invocation_for(self, arch: str) -> Invocation:
         """The invocation with the native build for a host of this architecture."""

@@ -12,6 +12,7 @@ from lab.fleet import Fleet, assemble
 from lab.hosts import fingerprint
 from lab.plan import Plan, RunConfig, build_plan
 from lab.runners.base import Limits
+from lab.scratch import sweep_stale
 from lab.store import Run, create_run, open_run
 
 
@@ -31,6 +32,7 @@ def _now() -> str:
 def start_run(config: RunConfig, results_dir: Path, progress: ProgressFn | None = None) -> Run:
     """Plan the configuration, create the run folder, and execute it."""
     config.validate()
+    sweep_stale()  # leftovers of runs killed with SIGKILL
     fleet = assemble(config.hosts, config.local_name)
     plan = build_plan(config, fleet)  # before the folder: a bad configuration leaves no run behind
     run = create_run(results_dir, {
@@ -51,6 +53,7 @@ def resume_run(run_path: str | Path, progress: ProgressFn | None = None) -> Run:
     run = open_run(run_path)
     manifest = run.manifest()
     config = RunConfig.from_dict(manifest["config"])
+    sweep_stale()
     fleet = assemble(config.hosts, config.local_name)
     plan = build_plan(config, fleet)
     run.update_manifest(status="running", resumed=_now())

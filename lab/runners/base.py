@@ -12,7 +12,6 @@ import importlib.metadata
 import os
 import subprocess
 import sys
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from lab.hosts import Host
 from lab.measure import ProcessResult, run_process
 from lab.model import Detection, Invocation
 from lab.runners.phases import PHASES_ENV, read_phases
+from lab.scratch import scratch_dir
 
 
 class RunnerUnavailable(Exception):
@@ -90,8 +90,8 @@ class Runner(ABC):
             raise RunnerUnavailable(detection.reason)
         argv = self.command(invocation, mode)
         env = self.environment(invocation)
-        with tempfile.TemporaryDirectory(prefix="wasmlab-phases-") as scratch:
-            phases_file = Path(scratch) / "phases.json"
+        with scratch_dir("phases") as scratch:
+            phases_file = scratch / "phases.json"
             env[PHASES_ENV] = str(phases_file)
             result = run_process(argv, env=env, cwd=cwd, timeout_s=limits.timeout_s,
                                  memory_limit_bytes=limits.memory_limit_bytes,

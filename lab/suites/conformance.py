@@ -10,13 +10,13 @@ from __future__ import annotations
 import fnmatch
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lab.measure import run_process
 from lab.model import STATUS_ERROR, STATUS_OK, STATUS_TIMEOUT
 from lab.runners.base import Runner
+from lab.scratch import scratch_dir
 
 if TYPE_CHECKING:
     from lab.suites.spec import SpecFile
@@ -82,8 +82,8 @@ def run_spec_job(cell, context) -> list[dict]:
     """One spec file in a child process; a crash or timeout marks each of its commands as error."""
     job, spec_file = cell.job, cell.payload
     timeout = max(context.limits.timeout_s or 0, SPEC_FILE_MIN_TIMEOUT_S)
-    with tempfile.TemporaryDirectory(prefix="wasmlab-spec-") as scratch:
-        out = Path(scratch) / "outcomes.json"
+    with scratch_dir("spec") as scratch:
+        out = scratch / "outcomes.json"
         result = run_process(
             [sys.executable, "-m", "lab.suites.spec_job", "--suite", job.suite, "--runtime", job.runtime,
              "--file", spec_file.name, "--out", str(out)],

@@ -22,23 +22,30 @@ class UnknownWorkload(ValueError):
     pass
 
 
-def _builds(source: Path, name: str, archs: tuple[str, ...]) -> tuple[Path, tuple[tuple[str, Path], ...]]:
-    """The wasm build and one static native build per architecture the run's hosts need."""
-    wasm = toolchain.build(source, WASM_TARGET, name=name)
-    natives = tuple((arch, toolchain.build(source, f"{arch}-linux-musl", name=name)) for arch in archs)
-    return wasm, natives
+def _builds(source: Path, name: str, archs: tuple[str, ...]) -> tuple[Path | None, tuple[tuple[str, Path], ...], str]:
+    """The wasm build and one static native build per architecture the run's hosts need, or the
+    compiler's complaint: a program that does not build costs its own cells, not the run."""
+    try:
+        wasm = toolchain.build(source, WASM_TARGET, name=name)
+        natives = tuple((arch, toolchain.build(source, f"{arch}-linux-musl", name=name)) for arch in archs)
+    except toolchain.ToolchainUnavailable:
+        raise  # no compiler at all: every case would fail, so say it once
+    except toolchain.BuildError as error:
+        return None, (), f"build failed: {str(error)[-600:]}"
+    return wasm, natives, ""
 
 
-def _case(suite: str, name: str, size: str, wasm: Path, natives, args: tuple[str, ...] = (), **extra) -> Case:
+def _case(suite: str, name: str, size: str, built, args: tuple[str, ...] = (), **extra) -> Case:
+    wasm, natives, build_error = built
     local_native = dict(natives).get(toolchain.host_arch())
-    return Case(suite=suite, name=name, size=size, natives=natives,
+    return Case(suite=suite, name=name, size=size, natives=natives, build_error=build_error,
                 invocation=Invocation(wasm=wasm, native=local_native, args=args), **extra)
 
 
 def startup_cases(archs: tuple[str, ...]) -> list[Case]:
     """One case: a WASI program that prints one line and exits, and its native twin."""
-    wasm, natives = _builds(STARTUP_SOURCE, "hello", archs)
-    return [_case("startup", "hello", "-", wasm, natives, expected_stdout=STARTUP_EXPECTED)]
+    built = _builds(STARTUP_SOURCE, "hello", archs)
+    return [_case("startup", "hello", "-", built, expected_stdout=STARTUP_EXPECTED)]
 
 
 def workload_cases(sizes: tuple[str, ...], names: tuple[str, ...], archs: tuple[str, ...]) -> list[Case]:
@@ -54,9 +61,9 @@ def workload_cases(sizes: tuple[str, ...], names: tuple[str, ...], archs: tuple[
     for workload in manifest:
         if names and workload.name not in names:
             continue
-        wasm, natives = _builds(workload.source, workload.name, archs)
+        built = _builds(workload.source, workload.name, archs)
         for size in sizes:
-            cases.append(_case("workloads", workload.name, size, wasm, natives, tuple(workload.args[size]),
+            cases.append(_case("workloads", workload.name, size, built, tuple(workload.args[size]),
                                expected_stdout=workloads.expected_output(workload, size),
                                inputs_dir=workload.inputs_dir))
     return cases

@@ -5,17 +5,16 @@ suite's own exact comparison."""
 from __future__ import annotations
 
 import shutil
-import tempfile
-from pathlib import Path
 
 from lab.model import Invocation
 from lab.runners.base import Limits, Runner, RunnerUnavailable
+from lab.scratch import make_scratch
 from lab.suites.wasi import WasiTest, apply_expectations, check_result, load_expectations, prepare_root
 
 
 def run_wasi_test(test: WasiTest, runner: Runner, mode: str, limits: Limits) -> tuple[str, str]:
     """(outcome, reason) of one test on one runtime, before expectations are applied."""
-    scratch = Path(tempfile.mkdtemp(prefix="wasmlab-wasi-"))
+    scratch = make_scratch("wasi")
     try:
         root = prepare_root(test, scratch)
         invocation = Invocation(wasm=test.wasm, args=tuple(test.args), env=tuple(test.env.items()),

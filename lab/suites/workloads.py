@@ -21,6 +21,7 @@ from lab.config import REPO_ROOT
 
 SUITE_DIR = REPO_ROOT / "suites" / "workloads"
 MANIFEST = SUITE_DIR / "manifest.toml"
+MANIFEST_ENV = "WASMLAB_WORKLOADS_MANIFEST"  # another workload list (crafted guests, private suites)
 STARTUP_SOURCE = REPO_ROOT / "suites" / "startup" / "hello.c"
 STARTUP_EXPECTED = b"hello from wasmlab\n"
 
@@ -102,8 +103,10 @@ def _parse_entry(entry: dict, suite_dir: Path, sizes: tuple[str, ...], expected_
     )
 
 
-def load_manifest(path: Path = MANIFEST) -> list[Workload]:
-    """All workloads of the manifest, in manifest order; ManifestError when it is malformed."""
+def load_manifest(path: Path | None = None) -> list[Workload]:
+    """All workloads of the manifest (WASMLAB_WORKLOADS_MANIFEST, else the suite's own), in manifest
+    order; ManifestError when it is malformed."""
+    path = path or Path(os.environ.get(MANIFEST_ENV) or MANIFEST)
     with open(path, "rb") as handle:
         manifest = tomllib.load(handle)
     suite = manifest.get("suite", {})

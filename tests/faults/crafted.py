@@ -1,9 +1,8 @@
 """Crafted guests for end-to-end fault tests: a workload manifest over tests/faults/guests/*.c and a
 way to run the real `wasmlab` command on it in a child process.
 
-The workload suite reads suites/workloads/manifest.toml; `wasmlab_cli.py` (run as a script) points
-it at the crafted manifest named by CRAFTED_MANIFEST_ENV and then calls lab.cli.main, so the
-child is the real CLI path (planning, execution, store, signals) with our guests as the cases."""
+The child is the real CLI (`python -m lab.cli`: planning, execution, store, signals), pointed at
+the crafted manifest through WASMLAB_WORKLOADS_MANIFEST, so our guests are its workload cases."""
 
 from __future__ import annotations
 
@@ -13,8 +12,7 @@ import sys
 from pathlib import Path
 
 GUESTS = Path(__file__).parent / "guests"
-CLI_SHIM = Path(__file__).parent / "wasmlab_cli.py"
-CRAFTED_MANIFEST_ENV = "WASMLAB_TEST_MANIFEST"
+CRAFTED_MANIFEST_ENV = "WASMLAB_WORKLOADS_MANIFEST"
 
 # name -> (expected stdout, args): the expected output decides wrong-output for the flood.
 GUEST_OUTPUTS = {"crash": "about to crash\n", "hang": "", "flood": "", "ok": "ok\n", "slow": "done\n", "broken": ""}
@@ -45,7 +43,7 @@ def child_env(manifest: Path | None, tmpdir: Path | None = None) -> dict[str, st
 
 
 def wasmlab_argv(*args: str) -> list[str]:
-    return [sys.executable, str(CLI_SHIM), *args]
+    return [sys.executable, "-m", "lab.cli", *args]
 
 
 def run_wasmlab(manifest: Path | None, *args: str, tmpdir: Path | None = None,
