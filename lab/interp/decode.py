@@ -22,6 +22,7 @@ custom payloads, data segments).
 
 from __future__ import annotations
 
+from . import opcodes as ops
 from .errors import MalformedError
 from .leb128 import UNEXPECTED_END, read_s32, read_s33, read_s64, read_u32, read_unsigned
 from .module import (
@@ -40,8 +41,8 @@ from .module import (
     Data,
     Elem,
     Export,
-    FuncType,
     Function,
+    FuncType,
     Global,
     GlobalType,
     Import,
@@ -51,7 +52,6 @@ from .module import (
     TableType,
     TypeIdx,
 )
-from . import opcodes as ops
 
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
@@ -91,6 +91,8 @@ _IMM_KIND = {
 
 # One-byte opcodes -> kind (illegal bytes -1); prefixed opcodes by full number.
 _KIND1 = [_K_ILLEGAL] * 256
+_FC_SUB_LIMIT = 0x100  # FC_BASE = 0xFC00 leaves 8 free bits
+_FD_SUB_LIMIT = 0x1000  # FD_BASE = 0xFD000 leaves 12 free bits
 _KIND_PREFIXED: dict[int, int] = {}
 for _code, _info in ops.OPCODES.items():
     if _code < 0x100:
@@ -505,7 +507,10 @@ class _Decoder:
                     append((op, x))
                 elif kind == _K_PREFIX_FC or kind == _K_PREFIX_FD:
                     sub, pos = read_u32(data, pos)
-                    code = (ops.FC_BASE if op == ops.PREFIX_FC else ops.FD_BASE) | sub
+                    # A sub-opcode wider than the base's free low bits would OR into another
+                    # opcode's code (fc 80 08 is sub 0x400, not trunc_sat): such codes are illegal.
+                    limit = _FC_SUB_LIMIT if op == ops.PREFIX_FC else _FD_SUB_LIMIT
+                    code = (ops.FC_BASE if op == ops.PREFIX_FC else ops.FD_BASE) | sub if sub < limit else -1
                     kind = _KIND_PREFIXED.get(code, _K_ILLEGAL)
                     if kind == _K_ILLEGAL:
                         if op == ops.PREFIX_FC:

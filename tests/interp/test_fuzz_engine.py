@@ -37,11 +37,6 @@ OPEN_ENGINE_BUGS = {
         ("divergence: instantiate: ours ('refused', 'unsupported constant instruction 0xfd",
          "a global initialised with v128.const validates but instantiation refuses it with "
          "LinkError/LimitError 'unsupported constant instruction 0xfd00c'; wasmtime instantiates it"),
-    "fc_subopcode_aliases_another.wasm":
-        ("validation-mismatch: ours ('ok', None), wasmtime ('rejected'",
-         "decode.py builds prefixed opcodes as FC_BASE | sub (FD_BASE | sub), so a sub-opcode with bits above "
-         "the base's low bits aliases a real one: `fc 80 08` (sub 0x400) decodes as i32.trunc_sat_f32_s and "
-         "`fd 82 21` (sub 0x1082) as i16x8.q15mulr_sat_s; both must be rejected as illegal opcodes"),
     "host_call_at_max_depth.wasm":
         ("crash: plain WasmError escaped: WasmError(\"host function 'stub' raised RecursionError",
          "unbounded Wasm recursion that calls a host import at each level: the translating tier's "
