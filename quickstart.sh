@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # wasmlab quick start. On a fresh Debian 12 machine with Python 3.11:
-#   ./quickstart.sh run    set up, then run the default job (every runtime found) and summarise it
+#   ./quickstart.sh run    set up, run the default job (every runtime found), summary and HTML report
 #   ./quickstart.sh test   set up, then run the test suite
 #   ./quickstart.sh setup  only set up (.venv with wasmlab and its runtimes; system packages when root)
 # Extra arguments after `run` or `test` go to `wasmlab run` or pytest.
@@ -64,7 +64,9 @@ case "$command" in
   run)
     setup
     "$VENV/bin/wasmlab" doctor
-    "$VENV/bin/wasmlab" run "$@"
+    run_dir=$("$VENV/bin/wasmlab" run "$@" | tail -n 1)  # the summary goes to stderr as it ends
+    say "results: $run_dir"
+    say "report: $("$VENV/bin/wasmlab" report "$run_dir")"
     ;;
   test)
     setup
