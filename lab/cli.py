@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=Path("reports/out"), metavar="DIR",
                         help="output folder (default reports/out)")
 
+    imported = commands.add_parser(
+        "import-benchmark", help="store a pytest-benchmark JSON file (benchmarks/engine) as a run")
+    imported.add_argument("file", metavar="FILE.json", help="pytest-benchmark --benchmark-json output")
+    imported.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
+                          help="results folder (default results/)")
+
     build = commands.add_parser("build", help="build the workload and startup programs for every target")
     build.add_argument("--target", action="extend", nargs="+", metavar="TARGET",
                        help="wasm32-wasi, x86_64-linux-musl, aarch64-linux-musl (default: all)")
@@ -136,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     handler = {"doctor": cmd_doctor, "run": cmd_run, "summary": cmd_summary, "exec": cmd_exec,
                "build": cmd_build, "merge": cmd_merge, "matrix": cmd_matrix,
-               "compare": cmd_compare, "report": cmd_report}[options.command]
+               "compare": cmd_compare, "report": cmd_report,
+               "import-benchmark": cmd_import_benchmark}[options.command]
     try:
         return handler(options)
     except KeyboardInterrupt:
@@ -221,6 +228,13 @@ def cmd_exec(options) -> int:
     args = options.args[1:] if options.args[:1] == ["--"] else options.args
     return exec_guest(runtime, options.module, args, env=options.env, dirs=options.dir, mode=mode,
                       timeout_s=options.timeout)
+
+
+def cmd_import_benchmark(options) -> int:
+    from lab.import_benchmark import import_benchmark
+
+    print(import_benchmark(options.file, options.out).path)
+    return 0
 
 
 def cmd_merge(options) -> int:

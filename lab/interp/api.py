@@ -49,26 +49,17 @@ from .errors import (
     Trap,
     WasmError,
 )
-from .machine import execute as _execute
-from .module import (
-    EXTERNREF,
-    F32,
-    F64,
-    FUNCREF,
-    I32,
-    I64,
-    Limits,
-)
-from .numeric import (
-    M32,
-    M64,
-    bits_to_f64,
-    f32_to_float,
-    f64_to_bits,
-    float_to_f32,
-    signed32,
-    signed64,
-)
+from .module import EXTERNREF, F32, F64, FUNCREF, I32, I64, Limits
+
+M32 = 0xFFFFFFFF
+M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def _numeric():
+    """numeric.py, imported on first use of a float conversion (keeps cold starts short)."""
+    from . import numeric
+    return numeric
+from .tier import execute as _execute
 
 __all__ = [
     "Engine", "Store", "StoreLimits", "Module", "Instance", "Func", "Memory", "Table", "Global",
@@ -106,7 +97,7 @@ def _to_internal(t: int, v: Any, store: Store | None = None):
     if t == I64:
         return int(v) & M64
     if t == F32:
-        return float_to_f32(float(v))
+        return _numeric().float_to_f32(float(v))
     if t == F64:
         return float(v)
     if t == FUNCREF:
@@ -122,11 +113,11 @@ def _to_internal(t: int, v: Any, store: Store | None = None):
 
 def _from_internal(t: int, v: Any, store: Store):
     if t == I32:
-        return signed32(v)
+        return v - ((v & 0x80000000) << 1)
     if t == I64:
-        return signed64(v)
+        return v - ((v & 0x8000000000000000) << 1)
     if t == F32:
-        return f32_to_float(v)
+        return _numeric().f32_to_float(v)
     if t == F64:
         return v
     if t == FUNCREF:
@@ -136,7 +127,7 @@ def _from_internal(t: int, v: Any, store: Store):
 
 def _bits_to_internal(t: int, v: Any):
     if t == F64:
-        return bits_to_f64(v)
+        return _numeric().bits_to_f64(v)
     if t == I32 or t == F32:
         return v & M32
     if t == I64:
@@ -148,7 +139,7 @@ def _bits_to_internal(t: int, v: Any):
 
 def _internal_to_bits(t: int, v: Any):
     if t == F64:
-        return f64_to_bits(v)
+        return _numeric().f64_to_bits(v)
     return v
 
 
@@ -210,7 +201,12 @@ class Module:
 
     def __init__(self, engine: Engine | None, wasm: bytes | bytearray | memoryview) -> None:
         self.engine = engine
-        self._module = _decode_validate(bytes(wasm))
+        wasm = bytes(wasm)
+        from .tier import attach_disk_cache, cached_code
+        path, entries = cached_code(wasm)
+        # code cached for these exact bytes was translated from a validated module
+        self._module = _decode_validate(wasm, validate=entries is None)
+        attach_disk_cache(self._module, path, entries)
 
     @classmethod
     def from_decoded(cls, engine: Engine | None, module: _m.Module) -> Module:
@@ -234,11 +230,12 @@ class Module:
         return list(self._module.exports)
 
     def precompile(self) -> None:
-        """Compile every function body now instead of at its first call."""
-        _rt.precompile(self._module)
+        """Compile every function body now instead of at its first call (for the default
+        tier: see runtime.default_tier)."""
+        _rt.precompile(self._module, _rt.default_tier())
 
 
-def _decode_validate(wasm: bytes) -> _m.Module:
+def _decode_validate(wasm: bytes, validate: bool = True) -> _m.Module:
     from .decode import decode_module
     try:
         module = decode_module(wasm)
@@ -246,6 +243,8 @@ def _decode_validate(wasm: bytes) -> _m.Module:
         raise
     except Exception as exc:  # a decoder bug must not escape as a raw Python error
         raise MalformedError(f"decoder failed: {exc!r}") from exc
+    if not validate:
+        return module
     from .validate import validate_module
     try:
         validate_module(module)

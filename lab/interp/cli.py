@@ -74,6 +74,7 @@ def run(options: argparse.Namespace) -> int:
         env = [_env_item(item) for item in options.env]
     except ValueError as error:
         return _fail(str(error))
+    _use_code_cache()
     try:
         outcome = wasi_host.run_command(
             wasi_host.read_module_file(options.module),
@@ -83,11 +84,24 @@ def run(options: argparse.Namespace) -> int:
             fuel=options.fuel, max_memory_pages=options.max_memory_pages)
     except wasi_host.GuestError as error:
         return _fail(f"{options.module}: {error}")
+    finally:
+        from lab.interp.tier import save_disk_caches
+        save_disk_caches()
     if outcome.trap:
         sys.stderr.write(f"{outcome.trap}\n")
     from lab.runners.phases import write_phases
     write_phases(outcome.phases)
     return outcome.exit_code
+
+
+def _use_code_cache() -> None:
+    """Keep the translating tier's generated code across processes (WASMLAB_INTERP_CACHE=0
+    turns it off), so a module's second run starts without translating."""
+    if os.environ.get("WASMLAB_INTERP_CACHE", "1") == "0":
+        return
+    from lab.config import cache_dir
+    from lab.interp.tier import configure_disk_cache
+    configure_disk_cache(cache_dir() / "interp-code")
 
 
 def validate(options: argparse.Namespace) -> int:

@@ -29,16 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import module as m
-from .numeric import (
-    BINARY,
-    COND_BINARY,
-    EXPR_BINARY,
-    EXPR_UNARY,
-    M32,
-    M64,
-    UNARY,
-    bits_to_f64,
-)
+from .numeric import BINARY, COND_BINARY, EXPR_BINARY, EXPR_UNARY, M32, M64, UNARY, bits_to_f64
 
 # Internal opcodes that are not Wasm opcodes (Wasm opcodes reused as-is are listed below).
 UNREACHABLE = 0x00
@@ -158,16 +149,7 @@ def zero_value(valtype: int):
     return _ZERO[valtype]
 
 
-_CANON: dict = {}
-
-
-def canonical_type(ft: m.FuncType) -> m.FuncType:
-    """The process-wide canonical object for a function type (call_indirect compares by
-    identity)."""
-    c = _CANON.get(ft)
-    if c is None:
-        c = _CANON.setdefault(ft, ft)
-    return c
+from .runtime import canonical_type  # noqa: E402,F401  (re-exported: one canonical table)
 
 
 def _stack_effect(op: int) -> tuple[int, int] | None:

@@ -441,8 +441,14 @@ def _code_object():
 
 
 def execute(store, func, args):
-    """Run the Wasm function instance `func` with `args` (internal representation); return its
-    results as a list. Raises Trap."""
+    """Run the Wasm function instance `func` with `args` (internal representation) on the
+    store's tier; return its results as a list. Raises Trap."""
+    from .tier import execute as run
+    return run(store, func, args)
+
+
+def interpret(store, func, args):
+    """Run `func` on the interpreter tier (this module's dispatch loop)."""
     global _compiled_execute
     if _compiled_execute is None:
         ns = _namespace()

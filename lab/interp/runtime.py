@@ -8,26 +8,64 @@ lab.interp.errors types (LinkError, LimitError, Trap).
 from __future__ import annotations
 
 from . import module as m
-from .compile import canonical_type, compile_function
 from .errors import TRAP_OOB_MEMORY, TRAP_OOB_TABLE, LimitError, LinkError, Trap
-from .numeric import M32, M64, bits_to_f64
+
+M32 = 0xFFFFFFFF
+M64 = 0xFFFFFFFFFFFFFFFF
 
 DEFAULT_MAX_MEMORY_PAGES = 16384       # 1 GiB
 DEFAULT_MAX_TABLE_ELEMENTS = 10_000_000
 DEFAULT_MAX_CALL_DEPTH = 20_000
 MAX_TABLE_SIZE = 0xFFFFFFFF
+# Execution tiers: "translate" (Wasm functions become Python functions, see tier.py) or
+# "interpreter" (compile.py + machine.py). WASMLAB_INTERP_TIER overrides the default.
+TIERS = ("translate", "interpreter")
+
+
+_CANON: dict = {}
+
+
+def canonical_type(ft: m.FuncType) -> m.FuncType:
+    """The process-wide canonical object for a function type (call_indirect compares by
+    identity)."""
+    c = _CANON.get(ft)
+    if c is None:
+        c = _CANON.setdefault(ft, ft)
+    return c
+
+
+def global_is_mutable(module: m.Module, index: int) -> bool:
+    """Whether global `index` (imports first) of `module` is mutable."""
+    imported = module.imports_of(m.KIND_GLOBAL)
+    if index < len(imported):
+        desc = imported[index].desc
+        assert isinstance(desc, m.GlobalType)
+        return desc.mutable
+    return module.globals[index - len(imported)].type.mutable
+
+
+def default_tier() -> str:
+    import os
+    tier = os.environ.get("WASMLAB_INTERP_TIER", "translate")
+    return tier if tier in TIERS else "translate"
 
 
 class Store:
     """Owns every runtime object created in it, plus its limits and fuel.
 
     fuel: None for unlimited; otherwise units left (one unit per call plus, per loop iteration,
-    the size of the loop body in compiled instructions)."""
+    the size of the loop body: in compiled instructions on the interpreter, in Wasm
+    instructions on the translating tier).
+    tier: which executor runs this store's code ("translate" or "interpreter")."""
 
     def __init__(self, *, fuel: int | None = None,
                  max_memory_pages: int = DEFAULT_MAX_MEMORY_PAGES,
                  max_table_elements: int = DEFAULT_MAX_TABLE_ELEMENTS,
-                 max_call_depth: int = DEFAULT_MAX_CALL_DEPTH) -> None:
+                 max_call_depth: int = DEFAULT_MAX_CALL_DEPTH, tier: str | None = None) -> None:
+        tier = tier or default_tier()
+        if tier not in TIERS:
+            raise ValueError(f"unknown tier {tier!r}; one of {', '.join(TIERS)}")
+        self.tier = tier
         self.fuel = fuel
         self.max_memory_pages = max_memory_pages
         self.max_table_elements = max_table_elements
@@ -40,7 +78,7 @@ class FuncInst:
     (`host(caller_instance_or_None, args: list) -> sequence of results`)."""
 
     __slots__ = ("__weakref__", "compiled", "defined_index", "entry", "host", "inst", "module",
-                 "name", "nparams", "type")
+                 "name", "nparams", "py", "type")
 
     def __init__(self, ftype: m.FuncType, inst=None, defined_index: int = -1, host=None,
                  name: str = "") -> None:
@@ -52,12 +90,14 @@ class FuncInst:
         self.entry = None     # what the executor needs at a call: (code, nparams, zeros, weight)
         self.host = host
         self.name = name
+        self.py = None        # translating tier: the Python callable (see tier.py)
 
     def compile(self):
         inst = self.inst
         cache = inst.compiled_cache
         c = cache[self.defined_index]
         if c is None:
+            from .compile import compile_function
             c = compile_function(inst.module, inst.func_types, self.defined_index)
             cache[self.defined_index] = c
         self.compiled = c
@@ -156,6 +196,8 @@ class ModuleInst:
         self.mem0: MemInst | None = None
         self.M: bytearray | None = None
         self.func_types, self.compiled_cache = _module_caches(module)
+        self.ns: dict | None = None   # translating tier: the generated code's globals
+        self.store = None
 
 
 def _module_caches(module: m.Module):
@@ -168,9 +210,15 @@ def _module_caches(module: m.Module):
     return caches
 
 
-def precompile(module: m.Module) -> None:
-    """Compile every function body of a module now (normally done lazily, at first call)."""
+def precompile(module: m.Module, tier: str = "interpreter") -> None:
+    """Compile every function body of a module now for `tier` (normally done lazily, at first
+    call). The translating tier takes what a disk cache holds and translates the rest."""
     ftypes, cache = _module_caches(module)
+    if tier == "translate":
+        from .tier import translate_all
+        translate_all(module, ftypes)
+        return
+    from .compile import compile_function
     for i in range(len(module.funcs)):
         if cache[i] is None:
             cache[i] = compile_function(module, ftypes, i)
@@ -242,6 +290,7 @@ def eval_const(expr: list[tuple], inst: ModuleInst):
         elif op == 0x43:
             stack.append(ins[1])
         elif op == 0x44:
+            from .numeric import bits_to_f64
             stack.append(bits_to_f64(ins[1]))
         elif op == 0xD0:
             stack.append(None)
@@ -321,7 +370,7 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
             inst.datas[i] = b""
     if module.start is not None:
         if invoke is None:
-            from .machine import execute as invoke_wasm
+            from .tier import execute as invoke_wasm
 
             def invoke(st, f, args):
                 if f.host is not None:

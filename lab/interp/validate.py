@@ -17,6 +17,7 @@ immutable global; globals, element and data segments see the imported globals on
 
 from __future__ import annotations
 
+from . import opcodes as ops
 from .errors import InvalidError
 from .module import (
     EXTERNREF,
@@ -41,7 +42,6 @@ from .module import (
     TableType,
     TypeIdx,
 )
-from . import opcodes as ops
 
 UNKNOWN = 0
 """An operand type not known in unreachable code (never a real value type)."""

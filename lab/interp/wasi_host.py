@@ -19,8 +19,8 @@ from lab.interp import api
 from lab.interp.errors import TRAP_OUT_OF_FUEL, Trap, WasmError
 from lab.interp.wasi import MODULE_NAME, HostFunction, ProcExit, WasiPreview1
 from lab.interp.wasi.stdio import StdioSpec
-
 from lab.runners.phases import TRAP_EXIT_CODE
+
 ERROR_EXIT_CODE = 1      # the module could not be loaded, linked or run
 _VALTYPES = {"i32": api.I32, "i64": api.I64}
 

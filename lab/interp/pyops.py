@@ -1,0 +1,112 @@
+"""Python expression templates for every Wasm numeric instruction, for the translating tier.
+
+Each entry maps an opcode to an `Op`: a template over `{x}` (first operand) and `{y}` (second),
+in the engine's internal value representation (see numeric.py). Flags say how the translator
+may use it:
+  cond      the template is a Python condition (bool), not a value: the translator uses it
+            directly in `if`/`while` tests and wraps it as `(1 if c else 0)` only when the value
+            is needed;
+  trapping  evaluating it may raise Trap: it is evaluated at once into a temporary, so traps
+            keep their order relative to other side effects;
+  atomic    an operand appears more than once, so operands must be plain names or literals.
+Ops that are not inlined call the function from numeric.UNARY/BINARY, bound in the generated
+code's namespace under `helper_name(op)`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .numeric import BINARY, COND_BINARY, EXPR_BINARY, EXPR_UNARY, UNARY
+
+
+class Op(NamedTuple):
+    template: str
+    cond: bool = False
+    trapping: bool = False
+    atomic: bool = False
+
+
+# Conversions whose operand may be out of range (non-saturating truncations).
+_TRAPPING_UNARY = frozenset(range(0xA8, 0xB2)) - {0xAC, 0xAD}
+# Divisions and remainders trap on a zero divisor (and the signed ones on overflow).
+_TRAPPING_BINARY = frozenset({0x6D, 0x6E, 0x6F, 0x70, 0x7F, 0x80, 0x81, 0x82})
+
+M32 = "0xFFFFFFFF"
+M64 = "0xFFFFFFFFFFFFFFFF"
+
+
+def helper_name(op: int, binary: bool) -> str:
+    return f"{'B' if binary else 'U'}{op:x}"
+
+
+def _inline_unary() -> dict[int, Op]:
+    ops = {op: Op(t) for op, t in EXPR_UNARY.items()}
+    ops.update({
+        0x45: Op("not {x}", cond=True), 0x50: Op("not {x}", cond=True),
+        0x67: Op("32 - ({x}).bit_length()"), 0x79: Op("64 - ({x}).bit_length()"),
+        0x69: Op("({x}).bit_count()"), 0x7B: Op("({x}).bit_count()"),
+        0xAD: Op("{x}"),
+        0x8B: Op("{x} & 0x7FFFFFFF"), 0x8C: Op("{x} ^ 0x80000000"),
+        0x99: Op("fabs({x})"), 0x9A: Op("-{x}"),
+        0x9F: Op("sqrt({x}) if {x} >= 0.0 else fsqrt({x})", atomic=True),
+        0xB7: Op("float(({x} ^ 0x80000000) - 0x80000000)"), 0xB8: Op("float({x})"),
+        0xB9: Op("float(({x} ^ 0x8000000000000000) - 0x8000000000000000)"),
+        0xBA: Op("float({x})"),
+        0xBC: Op("{x}"), 0xBE: Op("{x}"),
+        0xC0: Op("((({x} & 0xFF) ^ 0x80) - 0x80) & " + M32),
+        0xC1: Op("((({x} & 0xFFFF) ^ 0x8000) - 0x8000) & " + M32),
+        0xC2: Op("((({x} & 0xFF) ^ 0x80) - 0x80) & " + M64),
+        0xC3: Op("((({x} & 0xFFFF) ^ 0x8000) - 0x8000) & " + M64),
+        0xC4: Op("((({x} & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000) & " + M64),
+    })
+    return ops
+
+
+def _inline_binary() -> dict[int, Op]:
+    ops = {op: Op(t) for op, t in EXPR_BINARY.items()}
+    ops.update({op: Op(c, cond=True) for op, c in COND_BINARY.items()})
+    ops.update({
+        0x98: Op("({x} & 0x7FFFFFFF) | ({y} & 0x80000000)"),
+        0xA3: Op("{x} / {y} if {y} else fdiv({x}, {y})", atomic=True),
+        0xA6: Op("copysign({x}, {y})"),
+        0x6E: Op("{x} // {y} if {y} else div_zero()", trapping=True, atomic=True),
+        0x70: Op("{x} % {y} if {y} else div_zero()", trapping=True, atomic=True),
+        0x80: Op("{x} // {y} if {y} else div_zero()", trapping=True, atomic=True),
+        0x82: Op("{x} % {y} if {y} else div_zero()", trapping=True, atomic=True),
+        0x77: Op("(({x} << ({y} & 31)) | ({x} >> (32 - ({y} & 31)))) & " + M32, atomic=True),
+        0x78: Op("(({x} >> ({y} & 31)) | ({x} << (32 - ({y} & 31)))) & " + M32, atomic=True),
+        0x89: Op("(({x} << ({y} & 63)) | ({x} >> (64 - ({y} & 63)))) & " + M64, atomic=True),
+        0x8A: Op("(({x} >> ({y} & 63)) | ({x} << (64 - ({y} & 63)))) & " + M64, atomic=True),
+    })
+    return ops
+
+
+def _by_call(table: dict, binary: bool, trapping: frozenset) -> dict[int, Op]:
+    args = "{x}, {y}" if binary else "{x}"
+    return {op: Op(f"{helper_name(op, binary)}({args})", trapping=op in trapping)
+            for op in table}
+
+
+UNARY_OPS: dict[int, Op] = {**_by_call(UNARY, False, _TRAPPING_UNARY), **_inline_unary()}
+BINARY_OPS: dict[int, Op] = {**_by_call(BINARY, True, _TRAPPING_BINARY), **_inline_binary()}
+
+# Loads: opcode -> (template over {a} = effective address, natural alignment unused).
+LOADS: dict[int, str] = {
+    0x28: "ldI(M, {a})[0]", 0x29: "ldQ(M, {a})[0]", 0x2A: "ldI(M, {a})[0]",
+    0x2B: "ldd(M, {a})[0]",
+    0x2C: "((M[{a}] ^ 0x80) - 0x80) & " + M32, 0x2D: "M[{a}]",
+    0x2E: "ldh(M, {a})[0] & " + M32, 0x2F: "ldH(M, {a})[0]",
+    0x30: "((M[{a}] ^ 0x80) - 0x80) & " + M64, 0x31: "M[{a}]",
+    0x32: "ldh(M, {a})[0] & " + M64, 0x33: "ldH(M, {a})[0]",
+    0x34: "ldi(M, {a})[0] & " + M64, 0x35: "ldI(M, {a})[0]",
+}
+# Stores: opcode -> statement template over {a} (address) and {v} (value).
+STORES: dict[int, str] = {
+    0x36: "stI(M, {a}, {v})", 0x37: "stQ(M, {a}, {v})", 0x38: "stI(M, {a}, {v})",
+    0x39: "std(M, {a}, {v})",
+    0x3A: "M[{a}] = {v} & 0xFF", 0x3B: "stH(M, {a}, {v} & 0xFFFF)",
+    0x3C: "M[{a}] = {v} & 0xFF", 0x3D: "stH(M, {a}, {v} & 0xFFFF)",
+    0x3E: "stI(M, {a}, {v} & 0xFFFFFFFF)",
+}
+STRUCT_FORMATS = {"I": "<I", "Q": "<Q", "d": "<d", "h": "<h", "H": "<H", "i": "<i"}

@@ -1,0 +1,762 @@
+"""The translating tier's code generator: one Wasm function body -> the source of one Python
+function.
+
+Shape of the generated function (`def f<index>(l0, l1, ...)`):
+  * Wasm locals are Python locals `l<k>`; operand-stack slots are Python locals `s<height>`;
+    the generator keeps a compile-time stack of pending *expressions* and writes a slot only
+    when it must (a side effect, a control-flow merge, or a write to a variable an expression
+    reads), so `local.get 0; i32.const 1; i32.add; local.set 0` becomes `l0 = (l0 + 1) & M`.
+  * Wasm loops become `while True:` (a branch to the loop is `continue`, falling off its end is
+    `break`). Blocks and ifs do not nest Python loops, because CPython allows only 20 nested
+    loops: a branch forward to the end of a block sets the local `br` to the block's label id,
+    leaves any Python loops in between with `break`, and the code up to that block's end runs
+    under sibling `if not br:` guards (flat, so deep Wasm nesting stays shallow in Python).
+    Wasm `if`/`else` becomes a Python `if`/`else`.
+  * Calls are direct Python calls of `f<index>` from the instance's namespace, so deep Wasm
+    recursion is deep Python recursion: tier.py bounds it with the recursion limit and turns
+    RecursionError into a call-stack-exhausted trap.
+  * Fuel, only when generated with `fuel=True`: one unit per call and, per loop iteration, the
+    number of Wasm instructions in the loop, kept in the store (`S.fuel`).
+Numbers use pyops' templates (bit-exact, from numeric.py); loads and stores go through
+struct's unpack_from/pack_into and bytearray indexing, whose struct.error/IndexError past the
+end of memory tier.py turns into an out-of-bounds trap.
+
+The source depends only on the module, so its code object is shared by every instance (it is
+executed in an instance's namespace: see tier.py) and can be cached on disk.
+"""
+
+from __future__ import annotations
+
+from . import module as m
+from .numeric import bits_to_f64, f64_to_bits
+from .pyops import BINARY_OPS, LOADS, STORES, UNARY_OPS
+from .runtime import global_is_mutable
+
+# Python limits the generated code must respect.
+MAX_PY_LOOPS = 18        # CPython: at most 20 statically nested blocks (loops, try, with)
+MAX_INDENT = 90          # tokenizer: at most 100 indentation levels
+MAX_EXPR_DEPTH = 12      # keep nested expressions far from the parser's limits
+FILENAME = "<wasm>"      # co_filename of every generated function: tier.py counts these frames
+
+
+class Untranslatable(Exception):
+    """The function cannot be expressed within Python's limits; it stays on the interpreter."""
+
+
+_BLOCK, _LOOP, _IF, _FUNC = "block", "loop", "if", "func"
+
+
+class _Entry:
+    """One compile-time operand: a Python expression and the variables it reads."""
+
+    __slots__ = ("expr", "deps", "cond", "atom", "depth")
+
+    def __init__(self, expr: str, deps: frozenset = frozenset(), cond: bool = False,
+                 atom: bool = False, depth: int = 0) -> None:
+        self.expr = expr
+        self.deps = deps      # names of locals/slots it reads; "G" if it reads a global
+        self.cond = cond      # a Python condition rather than a value
+        self.atom = atom      # a name or a literal: usable anywhere without parentheses
+        self.depth = depth
+
+    def value(self) -> str:
+        return f"(1 if {self.expr} else 0)" if self.cond else self.expr
+
+    def operand(self) -> str:
+        if self.atom:
+            return self.expr
+        return f"({self.value()})"
+
+    def test(self) -> str:
+        return self.expr
+
+
+def _var(name: str) -> _Entry:
+    return _Entry(name, frozenset((name,)), atom=True)
+
+
+def _const(text: str) -> _Entry:
+    return _Entry(text, atom=not text.startswith("-"))
+
+
+class _Ctrl:
+    __slots__ = ("kind", "base", "nparams", "nresults", "label", "loop", "ctx", "escapes",
+                 "if_indent", "then_pending", "then_reached", "cost_start")
+
+    def __init__(self, kind, base, nparams, nresults, label, loop, ctx):
+        self.kind = kind
+        self.base = base
+        self.nparams = nparams
+        self.nresults = nresults
+        self.label = label      # id stored in `br` by branches to it
+        self.loop = loop        # the innermost Python loop (a _Ctrl of kind loop) around it
+        self.ctx = ctx          # the Python context its end is emitted in
+        self.escapes: set[int] = set()    # loop: labels outside it that a `break` from it may carry
+        self.if_indent = 0      # if: indentation of its `if` line (for `else:`)
+        self.then_pending = None
+        self.then_reached = False
+        self.cost_start = 0
+
+
+class _Context:
+    """A Python statement list: the function body, a loop body or an if arm."""
+
+    __slots__ = ("indent", "guard", "reguard", "pending", "has_stmt")
+
+    def __init__(self, indent: int) -> None:
+        self.indent = indent
+        self.guard = False      # inside an `if not br:` guard of this context
+        self.reguard = False    # `br` may have been set since the guard was opened
+        self.pending: set[int] = set()    # labels `br` may hold here
+        self.has_stmt = False
+
+
+class FunctionTranslator:
+    def __init__(self, mod: m.Module, func_types: list[m.FuncType], defined_index: int,
+                 fuel: bool = False) -> None:
+        self.mod = mod
+        self.func_types = func_types
+        self.index = len(func_types) - len(mod.funcs) + defined_index
+        self.func = mod.funcs[defined_index]
+        self.ftype = mod.types[self.func.type_index]
+        self.fuel = fuel
+        self.lines: list[str] = []
+        self.stack: list[_Entry] = []
+        self.ctrls: list[_Ctrl] = []
+        self.ctxs: list[_Context] = []
+        self.next_label = 1
+        self.py_loops = 0
+        self.special_consts: dict[int, str] = {}   # f64 bits -> keyword default name
+        self.uses_br = False
+        self.ninstr = 0
+        self.last_result = (-1, "")
+
+    # -- emission ---------------------------------------------------------------------------
+
+    @property
+    def ctx(self) -> _Context:
+        return self.ctxs[-1]
+
+    def _put(self, indent: int, text: str) -> None:
+        if indent > MAX_INDENT:
+            raise Untranslatable("nesting too deep for Python")
+        self.lines.append("    " * indent + text)
+
+    def emit(self, text: str) -> int:
+        """Emit a statement in the current context (inside a guard if a branch may be in
+        flight); return its indentation."""
+        c = self.ctx
+        if c.pending and (not c.guard or c.reguard):
+            self._put(c.indent, "if not br:")
+            c.guard, c.reguard = True, False
+        elif not c.pending:
+            c.guard = False
+        ind = c.indent + (1 if c.guard else 0)
+        self._put(ind, text)
+        c.has_stmt = True
+        return ind
+
+    def emit_plain(self, text: str) -> None:
+        """Emit at the context's own level, closing any open guard."""
+        c = self.ctx
+        c.guard = False
+        self._put(c.indent, text)
+        c.has_stmt = True
+
+    def in_flight(self, labels) -> None:
+        if labels:
+            self.uses_br = True
+            self.ctx.pending |= set(labels)
+            self.ctx.reguard = True
+
+    # -- the operand stack -----------------------------------------------------------------
+
+    def push(self, e: _Entry) -> None:
+        if e.depth > MAX_EXPR_DEPTH or len(e.expr) > 400:
+            self.stack.append(e)
+            self.materialize(len(self.stack) - 1)
+            return
+        self.stack.append(e)
+
+    def pop(self) -> _Entry:
+        return self.stack.pop()
+
+    def slot(self, h: int) -> str:
+        return f"s{h}"
+
+    def materialize(self, h: int) -> None:
+        e = self.stack[h]
+        name = self.slot(h)
+        if e.expr == name:
+            return
+        self.before_write(name, keep=h)
+        self.emit(f"{name} = {e.value()}")
+        self.stack[h] = _var(name)
+
+    def before_write(self, name: str, keep: int = -1) -> None:
+        """Write out every pending expression that reads `name` (about to change)."""
+        for h, e in enumerate(self.stack):
+            if h != keep and name in e.deps:
+                self.materialize(h)
+
+    def flush_globals(self) -> None:
+        for h, e in enumerate(self.stack):
+            if "G" in e.deps:
+                self.materialize(h)
+
+    def flush_all(self) -> None:
+        """Before control flow: every operand becomes its slot variable (or a literal)."""
+        for h, e in enumerate(self.stack):
+            if e.deps and e.expr != self.slot(h):
+                self.materialize(h)
+
+    def result_into(self, h: int, e: _Entry) -> None:
+        """Push `e` (a side effect or trapping expression) evaluated now into slot h."""
+        name = self.slot(h)
+        self.before_write(name)
+        self.emit(f"{name} = {e.value()}")
+        self.stack.append(_var(name))
+        self.last_result = (len(self.lines), name)
+
+    def retarget_last_result(self, e: _Entry, local: str) -> bool:
+        """`s = <load/call...>; local.set x`: assign the local directly when the slot's value
+        was computed by the very last line."""
+        if self.last_result != (len(self.lines), e.expr):
+            return False
+        line = self.lines[-1]
+        pad = len(line) - len(line.lstrip())
+        prefix = f"{e.expr} = "
+        if not line[pad:].startswith(prefix):
+            return False
+        self.lines[-1] = line[:pad] + f"{local} = " + line[pad + len(prefix):]
+        return True
+
+    def atomize(self, n: int) -> None:
+        """Turn the top n operands into plain names (a template repeats them)."""
+        top = len(self.stack)
+        for h in range(top - n, top):
+            if not self.stack[h].atom:
+                self.materialize(h)
+
+    @staticmethod
+    def combine(operands: list[_Entry]) -> tuple[dict, frozenset, int]:
+        subs = {}
+        deps: frozenset = frozenset()
+        depth = 0
+        for key, e in zip("xy", operands):
+            subs[key] = e.operand()
+            deps |= e.deps
+            depth = max(depth, e.depth)
+        return subs, deps, depth + 1
+
+    # -- constants --------------------------------------------------------------------------
+
+    def f64_literal(self, bits: int) -> str:
+        x = bits_to_f64(bits)
+        if x != x:
+            name = self.special_consts.get(bits)
+            if name is None:
+                name = self.special_consts[bits] = f"k{len(self.special_consts)}"
+            return name
+        if x in (float("inf"), float("-inf")):
+            return "1e999" if x > 0 else "-1e999"
+        text = repr(x)
+        assert f64_to_bits(float(text)) == bits
+        return text
+
+    # -- control ----------------------------------------------------------------------------
+
+    def block_sig(self, bt) -> tuple[int, int]:
+        if bt is None:
+            return 0, 0
+        if isinstance(bt, m.TypeIdx):
+            t = self.mod.types[bt.index]
+            return len(t.params), len(t.results)
+        return 0, 1
+
+    def new_label(self) -> int:
+        self.next_label += 1
+        return self.next_label
+
+    def assign_values(self, base: int, values: list[_Entry]) -> str | None:
+        targets, sources = [], []
+        for i, e in enumerate(values):
+            name = self.slot(base + i)
+            if e.expr != name:
+                targets.append(name)
+                sources.append(e.value())
+        if not targets:
+            return None
+        return f"{', '.join(targets)} = {', '.join(sources)}"
+
+    def fuel_lines(self, cost: int) -> list[str]:
+        if not self.fuel:
+            return []
+        return [f"S.fuel -= {cost}", "if S.fuel < 0: out_of_fuel()"]
+
+    def branch_lines(self, depth: int) -> tuple[list[str], set]:
+        """Statements that take the branch to label `depth` from here (values included), and
+        the labels this leaves in flight in the current context."""
+        t = self.ctrls[-1 - depth]
+        cur_loop = self.ctrls[-1].loop if self.ctrls[-1].kind != _LOOP else self.ctrls[-1]
+        arity = t.nparams if t.kind == _LOOP else t.nresults
+        values = self.stack[len(self.stack) - arity:] if arity else []
+        if t.kind == _FUNC:
+            return [self.return_line(values)], set()
+        lines = []
+        assign = self.assign_values(t.base, values)
+        if assign:
+            lines.append(assign)
+        if t.kind == _LOOP and t is cur_loop:
+            lines += self.fuel_lines(self.ninstr - t.cost_start + 1)
+            lines.append("continue")
+            return lines, set()
+        lines.append(f"br = {t.label}")
+        self.uses_br = True
+        target_loop = t if t.kind == _LOOP else t.loop
+        if target_loop is not cur_loop:
+            # leave every Python loop between here and the target
+            lp = cur_loop
+            while lp is not None and lp is not target_loop:
+                lp.escapes.add(t.label)
+                lp = lp.loop
+            lines.append("break")
+            return lines, set()
+        return lines, {t.label}
+
+    def return_line(self, values: list[_Entry]) -> str:
+        if not values:
+            return "return"
+        return "return " + ", ".join(e.value() for e in values)
+
+    def enter(self, kind: str, nparams: int, nresults: int) -> _Ctrl:
+        self.last_result = (-1, "")
+        self.flush_all()
+        base = len(self.stack) - nparams
+        for h in range(base, len(self.stack)):   # parameters live in their slots, constants too
+            if self.stack[h].expr != self.slot(h):
+                self.materialize(h)
+        outer = self.ctrls[-1]
+        loop = outer if outer.kind == _LOOP else outer.loop
+        c = _Ctrl(kind, base, nparams, nresults, self.new_label(), loop, self.ctx)
+        c.cost_start = self.ninstr
+        self.ctrls.append(c)
+        return c
+
+    def fallthrough_results(self, c: _Ctrl) -> None:
+        values = self.stack[len(self.stack) - c.nresults:] if c.nresults else []
+        assign = self.assign_values(c.base, values)
+        if assign:
+            self.emit(assign)
+
+    def reset_stack(self, c: _Ctrl, n: int) -> None:
+        self.last_result = (-1, "")    # a control-flow merge: never retarget across it
+        del self.stack[c.base:]
+        self.stack.extend(_var(self.slot(c.base + i)) for i in range(n))
+
+    def resolve(self, label: int) -> None:
+        """The end of the block `label` in the current context: a branch to it lands here."""
+        c = self.ctx
+        if label not in c.pending:
+            return
+        if c.pending == {label}:
+            self.emit_plain("br = 0")
+        else:
+            self.emit_plain(f"if br == {label}: br = 0")
+        c.pending.discard(label)
+        c.reguard = bool(c.pending)
+
+    def close_context(self) -> _Context:
+        c = self.ctxs.pop()
+        if not c.has_stmt:
+            self._put(c.indent, "pass")
+        return c
+
+    # -- the body ---------------------------------------------------------------------------
+
+    def translate(self) -> str:
+        ft = self.ftype
+        params = [f"l{i}" for i in range(len(ft.params))]
+        nparams = len(params)
+        body_ctx = _Context(1)
+        self.ctxs.append(body_ctx)
+        func_ctrl = _Ctrl(_FUNC, 0, 0, len(ft.results), 0, None, body_ctx)
+        self.ctrls.append(func_ctrl)
+        zeros = {m.F64: "0.0", m.FUNCREF: "None", m.EXTERNREF: "None"}
+        for i, t in enumerate(self.func.code.locals):
+            if t == m.V128:
+                raise Untranslatable("SIMD")
+            self.emit(f"l{nparams + i} = {zeros.get(t, '0')}")
+        self.emit("br = 0")
+        if self.fuel:
+            self.emit("S.fuel -= 1")
+            self.emit("if S.fuel < 0: out_of_fuel()")
+        self.body(self.func.code.body)
+        lines = self.lines
+        kw = [f"{name}=bits_to_f64({bits:#x})" for bits, name in self.special_consts.items()]
+        header = f"def f{self.index}({', '.join(params + (['*'] + kw if kw else []))}):"
+        if not self.uses_br:
+            lines = [ln for ln in lines if ln.strip() != "br = 0"]
+        return header + "\n" + "\n".join(lines) + "\n"
+
+    def body(self, code: list[tuple]) -> None:
+        dead = False
+        dead_depth = 0
+        for ins in code:
+            op = ins[0]
+            if dead:
+                if op in (0x02, 0x03, 0x04):
+                    dead_depth += 1
+                    continue
+                if op == 0x0B:
+                    if dead_depth:
+                        dead_depth -= 1
+                        continue
+                elif op == 0x05:
+                    if dead_depth:
+                        continue
+                else:
+                    continue
+            self.ninstr += 1
+            dead = self.instruction(ins, dead)
+
+    def instruction(self, ins: tuple, dead: bool) -> bool:
+        """Translate one instruction; return whether the code after it is unreachable."""
+        op = ins[0]
+        st = self.stack
+        if dead and op not in (0x05, 0x0B):
+            return True
+        if op == 0x20:
+            self.push(_var(f"l{ins[1]}"))
+        elif op == 0x21 or op == 0x22:
+            e = self.pop()
+            name = f"l{ins[1]}"
+            self.before_write(name)
+            if e.expr != name and not self.retarget_last_result(e, name):
+                self.emit(f"{name} = {e.value()}")
+            if op == 0x22:
+                self.push(_var(name))
+        elif op == 0x41:
+            self.push(_const(str(ins[1] & 0xFFFFFFFF)))
+        elif op == 0x42:
+            self.push(_const(str(ins[1] & 0xFFFFFFFFFFFFFFFF)))
+        elif op == 0x43:
+            self.push(_const(str(ins[1])))
+        elif op == 0x44:
+            self.push(_const(self.f64_literal(ins[1])))
+        elif op in BINARY_OPS:
+            self.binary(op)
+        elif op in UNARY_OPS:
+            self.unary(op)
+        elif op in LOADS:
+            addr = self.pop()
+            a = self.address(addr, ins[2])
+            self.result_into(len(st), _Entry(LOADS[op].format(a=a)))
+        elif op in STORES:
+            v = self.pop()
+            addr = self.pop()
+            self.emit(STORES[op].format(a=self.address(addr, ins[2]), v=v.operand()))
+        elif op == 0x1A:
+            self.pop()
+        elif op == 0x1B or op == 0x1C:
+            c = self.pop()
+            y = self.pop()
+            x = self.pop()
+            self.push(_Entry(f"{x.operand()} if {c.operand() if not c.cond else c.expr} "
+                             f"else {y.operand()}", x.deps | y.deps | c.deps,
+                             depth=max(x.depth, y.depth, c.depth) + 1))
+        elif op == 0x23:
+            g = ins[1]
+            if global_is_mutable(self.mod, g):
+                self.push(_Entry(f"g{g}.value", frozenset(("G",)), atom=True))
+            else:
+                self.push(_Entry(f"gv{g}", atom=True))
+        elif op == 0x24:
+            e = self.pop()
+            self.flush_globals()
+            self.emit(f"g{ins[1]}.value = {e.value()}")
+        elif op == 0x02 or op == 0x03:
+            np_, nr = self.block_sig(ins[1])
+            if op == 0x02:
+                self.enter(_BLOCK, np_, nr)
+            else:
+                self.loop_start(np_, nr)
+        elif op == 0x04:
+            self.if_start(ins[1])
+        elif op == 0x05:
+            self.else_arm(dead)
+        elif op == 0x0B:
+            return self.end(dead)
+        elif op == 0x0C:
+            lines, flight = self.branch_lines(ins[1])
+            for ln in lines:
+                self.emit(ln)
+            self.in_flight(flight)
+            return True
+        elif op == 0x0D:
+            cond = self.pop()
+            lines, flight = self.branch_lines(ins[1])
+            self.conditional(cond.test(), lines)
+            self.in_flight(flight)
+        elif op == 0x0E:
+            self.br_table(ins[1], ins[2])
+            return True
+        elif op == 0x0F:
+            self.emit(self.return_line(self.stack[len(st) - len(self.ftype.results):]
+                                       if self.ftype.results else []))
+            return True
+        elif op == 0x00:
+            self.emit("unreachable()")
+            return True
+        elif op == 0x01:
+            pass
+        elif op == 0x10:
+            self.call(f"f{ins[1]}", self.func_types[ins[1]])
+        elif op == 0x11:
+            t = self.mod.types[ins[1]]
+            idx = self.pop()
+            self.flush_globals()
+            name = self.slot(len(st))
+            self.before_write(name)
+            self.emit(f"{name} = call_target(T{ins[2]}.elems, {idx.value()}, TY{ins[1]})")
+            self.call(name, t)
+        elif op == 0x3F:
+            self.result_into(len(st), _Entry("len(M) >> 16"))
+        elif op == 0x40:
+            n = self.pop()
+            self.result_into(len(st), _Entry(f"MEM.grow({n.value()}) & 0xFFFFFFFF"))
+        elif op == 0xD0:
+            self.push(_const("None"))
+        elif op == 0xD1:
+            x = self.pop()
+            self.push(_Entry(f"{x.operand()} is None", x.deps, cond=True, depth=x.depth + 1))
+        elif op == 0xD2:
+            self.result_into(len(st), _Entry(f"FUNCS[{ins[1]}]"))
+        else:
+            self.other(ins)
+        return False
+
+    def address(self, addr: _Entry, offset: int) -> str:
+        if offset == 0:
+            return addr.value()
+        if addr.atom and addr.expr.isdigit():
+            return str(int(addr.expr) + offset)
+        return f"{addr.operand()} + {offset}"
+
+    def binary(self, op: int) -> None:
+        spec = BINARY_OPS[op]
+        if spec.atomic:
+            self.atomize(2)
+        y = self.pop()
+        x = self.pop()
+        subs, deps, depth = self.combine([x, y])
+        e = _Entry(spec.template.format(**subs), deps, cond=spec.cond, depth=depth)
+        if spec.trapping:
+            self.result_into(len(self.stack), e)
+        else:
+            self.push(e)
+
+    def unary(self, op: int) -> None:
+        spec = UNARY_OPS[op]
+        if spec.atomic:
+            self.atomize(1)
+        x = self.pop()
+        if spec.cond and x.cond:      # eqz of a comparison: negate it
+            self.push(_Entry(f"not ({x.expr})", x.deps, cond=True, depth=x.depth + 1))
+            return
+        if spec.template == "{x}":
+            self.push(x)
+            return
+        subs, deps, depth = self.combine([x])
+        e = _Entry(spec.template.format(**subs), deps, cond=spec.cond, depth=depth)
+        if spec.trapping:
+            self.result_into(len(self.stack), e)
+        else:
+            self.push(e)
+
+    def conditional(self, test: str, lines: list[str]) -> None:
+        if len(lines) == 1 and len(lines[0]) < 60:
+            self.emit(f"if {test}: {lines[0]}")
+            return
+        ind = self.emit(f"if {test}:")
+        for ln in lines:
+            self._put(ind + 1, ln)
+
+    def call(self, target: str, t: m.FuncType) -> None:
+        n = len(t.params)
+        args = self.stack[len(self.stack) - n:] if n else []
+        del self.stack[len(self.stack) - n:]
+        self.flush_globals()
+        h = len(self.stack)
+        results = [self.slot(h + i) for i in range(len(t.results))]
+        for name in results:
+            self.before_write(name)
+        text = f"{target}({', '.join(a.value() for a in args)})"
+        if len(results) == 1:
+            text = f"{results[0]} = {text}"
+        elif results:
+            text = f"{', '.join(results)} = {text}"
+        self.emit(text)
+        self.stack.extend(_var(r) for r in results)
+        if len(results) == 1:
+            self.last_result = (len(self.lines), results[0])
+
+    def loop_start(self, nparams: int, nresults: int) -> None:
+        if self.py_loops >= MAX_PY_LOOPS:
+            raise Untranslatable("too many nested loops for Python")
+        self.py_loops += 1
+        c = self.enter(_LOOP, nparams, nresults)
+        ind = self.emit("while True:")
+        self.ctxs.append(_Context(ind + 1))
+        c.ctx = self.ctx
+
+    def if_start(self, bt) -> None:
+        cond = self.pop()
+        np_, nr = self.block_sig(bt)
+        c = self.enter(_IF, np_, nr)
+        c.ctx = self.ctx
+        c.if_indent = self.emit(f"if {cond.test()}:")
+        self.ctxs.append(_Context(c.if_indent + 1))
+
+    def else_arm(self, dead: bool) -> None:
+        c = self.ctrls[-1]
+        if not dead:
+            self.fallthrough_results(c)
+        arm = self.close_context()
+        c.then_pending = arm.pending
+        c.then_reached = not dead
+        self._put(c.if_indent, "else:")
+        self.ctxs.append(_Context(c.if_indent + 1))
+        self.reset_stack(c, c.nparams)
+
+    def end(self, dead: bool) -> bool:
+        """The end of the innermost construct; returns whether the code after it is dead."""
+        c = self.ctrls.pop()
+        if c.kind == _FUNC:
+            if not dead:
+                self.emit(self.return_line(self.stack[len(self.stack) - c.nresults:]
+                                           if c.nresults else []))
+            return True
+        if not dead:
+            self.fallthrough_results(c)
+        reached = not dead
+        if c.kind == _BLOCK:
+            reached = reached or c.label in self.ctx.pending
+            self.resolve(c.label)
+        elif c.kind == _IF:
+            arm = self.close_context()
+            flight = set(arm.pending)
+            if c.then_pending is not None:
+                flight |= c.then_pending
+                reached = reached or c.then_reached
+            else:
+                reached = True        # no else arm: a false condition falls through
+            reached = reached or c.label in flight
+            self.in_flight(flight)
+            self.resolve(c.label)
+        else:  # loop
+            body = self.ctx
+            if c.label in body.pending:
+                self.emit_plain(f"if br == {c.label}:")
+                self._put(body.indent + 1, "br = 0")
+                for ln in self.fuel_lines(self.ninstr - c.cost_start):
+                    self._put(body.indent + 1, ln)
+                self._put(body.indent + 1, "continue")
+                body.pending.discard(c.label)
+            escapes = c.escapes | body.pending
+            if reached or escapes:
+                self.emit_plain("break")
+            self.close_context()
+            self.py_loops -= 1
+            self.in_flight(escapes)
+        self.reset_stack(c, c.nresults)
+        return not reached
+
+    def br_table(self, labels: tuple, default: int) -> None:
+        idx = self.pop()
+        targets = list(labels) + [default]
+        # one statement list per distinct target depth
+        actions: dict[int, tuple[list[str], set]] = {}
+        for d in dict.fromkeys(targets):
+            actions[d] = self.branch_lines(d)
+        distinct = list(actions)
+        if len(distinct) == 1:
+            lines, flight = actions[distinct[0]]
+            for ln in lines:
+                self.emit(ln)
+            self.in_flight(flight)
+            return
+        # `t = (depth...)[i]` picks the target; each target's statements run under `if t == d`
+        table = "(" + ", ".join(str(d) for d in labels) + ("," if len(labels) == 1 else "") + ")"
+        i = idx.expr
+        if not idx.atom:
+            self.emit(f"t = {idx.value()}")
+            i = "t"
+        ind = self.emit(f"t = {table}[{i}] if {i} < {len(labels)} else {default}")
+        flight_all = set()
+        for k, d in enumerate(distinct):
+            lines, flight = actions[d]
+            head = "else:" if k == len(distinct) - 1 else f"{'if' if k == 0 else 'elif'} t == {d}:"
+            self._put(ind, head)
+            for ln in lines:
+                self._put(ind + 1, ln)
+            flight_all |= flight
+        self.in_flight(flight_all)
+
+    def other(self, ins: tuple) -> None:
+        op = ins[0]
+        st = self.stack
+        if op == 0x25:      # table.get
+            i = self.pop()
+            self.result_into(len(st), _Entry(f"table_get(T{ins[1]}, {i.value()})"))
+        elif op == 0x26:    # table.set
+            v = self.pop()
+            i = self.pop()
+            self.emit(f"table_set(T{ins[1]}, {i.value()}, {v.value()})")
+        elif op == 0xFC08:  # memory.init
+            n, s, d = self.pop(), self.pop(), self.pop()
+            self.emit(f"memory_init(INST, {ins[1]}, {d.value()}, {s.value()}, {n.value()})")
+        elif op == 0xFC09:
+            self.emit(f"INST.datas[{ins[1]}] = b''")
+        elif op == 0xFC0A:
+            n, s, d = self.pop(), self.pop(), self.pop()
+            self.emit(f"memory_copy(INST, {d.value()}, {s.value()}, {n.value()})")
+        elif op == 0xFC0B:
+            n, v, d = self.pop(), self.pop(), self.pop()
+            self.emit(f"memory_fill(INST, {d.value()}, {v.value()}, {n.value()})")
+        elif op == 0xFC0C:
+            n, s, d = self.pop(), self.pop(), self.pop()
+            self.emit(f"table_init(INST, {ins[1]}, {ins[2]}, {d.value()}, {s.value()}, "
+                      f"{n.value()})")
+        elif op == 0xFC0D:
+            self.emit(f"INST.elems[{ins[1]}] = ()")
+        elif op == 0xFC0E:
+            n, s, d = self.pop(), self.pop(), self.pop()
+            self.emit(f"table_copy(INST, {ins[1]}, {ins[2]}, {d.value()}, {s.value()}, "
+                      f"{n.value()})")
+        elif op == 0xFC0F:  # table.grow
+            n = self.pop()
+            v = self.pop()
+            self.result_into(len(st), _Entry(f"T{ins[1]}.grow({n.value()}, {v.value()}) "
+                                             f"& 0xFFFFFFFF"))
+        elif op == 0xFC10:
+            self.result_into(len(st), _Entry(f"len(T{ins[1]}.elems)"))
+        elif op == 0xFC11:
+            n, v, d = self.pop(), self.pop(), self.pop()
+            self.emit(f"table_fill(INST, {ins[1]}, {d.value()}, {v.value()}, {n.value()})")
+        else:
+            raise Untranslatable(f"opcode {op:#x}")
+
+
+def translate_function(mod: m.Module, func_types: list[m.FuncType], defined_index: int,
+                       fuel: bool = False) -> str:
+    """The Python source of one function (raises Untranslatable)."""
+    return FunctionTranslator(mod, func_types, defined_index, fuel).translate()
+
+
+def compile_function_source(source: str):
+    """The code object of a generated function's module-level definition."""
+    try:
+        return compile(source, FILENAME, "exec")
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+        raise Untranslatable(f"CPython refused the generated code: {exc}") from None

@@ -1,0 +1,212 @@
+"""The translating tier (lab/interp/translate.py, tier.py) against the interpreter tier:
+spec scripts through the driver, the workloads through `python -m lab.interp run`, and the
+guarantees the tier must keep (traps, depth and fuel limits, Python's nesting limits, the code
+cache)."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from lab.interp import runtime as rt
+from lab.interp import tier
+from lab.interp.errors import TRAP_OUT_OF_FUEL, TRAP_STACK_EXHAUSTED, Trap
+from lab.interp.machine import execute
+
+wasmtime = pytest.importorskip("wasmtime")
+
+TIERS = ("translate", "interpreter")
+
+
+def load(wat: str, store: rt.Store):
+    from lab.interp.decode import decode_module
+    module = decode_module(wasmtime.wat2wasm(wat))
+    return rt.instantiate(store, module, [])
+
+
+def call(store, inst, name, *args):
+    return execute(store, inst.exports[name], list(args))
+
+
+# -- spec scripts: both tiers, command by command ----------------------------------------------
+
+SPEC_FILES = ["fac.wast", "call.wast", "call_indirect.wast", "br_table.wast", "br_if.wast",
+              "loop.wast", "block.wast", "if.wast", "i32.wast", "i64.wast", "f32.wast",
+              "f64.wast", "conversions.wast", "float_exprs.wast", "left-to-right.wast",
+              "memory_grow.wast", "select.wast", "unwind.wast", "stack.wast", "traps.wast",
+              "skip-stack-guard-page.wast", "bulk.wast", "table_grow.wast", "ref_func.wast",
+              "func.wast"]
+
+
+def _spec_outcomes(name: str, tier_name: str, monkeypatch) -> list:
+    from lab.runners.interp_spec import InterpSpecSession
+    from lab.suites import spec
+    try:
+        spec_file = next(f for f in spec.spec_files("spec-2.0") if f.name == name)
+    except Exception as error:  # no test data here
+        pytest.skip(f"spec-2.0 data not available: {error}")
+    monkeypatch.setenv("WASMLAB_INTERP_TIER", tier_name)
+    return spec.run_spec_file(spec_file, InterpSpecSession, spec.Expectations.load("interp"),
+                              command_timeout=60)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SPEC_FILES)
+def test_spec_file_same_outcomes_on_both_tiers(name: str, monkeypatch) -> None:
+    translated = _spec_outcomes(name, "translate", monkeypatch)
+    interpreted = _spec_outcomes(name, "interpreter", monkeypatch)
+    bad = [o for o in translated if o.outcome in ("fail", "error") and o.group != "text-format"]
+    assert not bad, bad[:5]
+    assert [(o.line, o.outcome) for o in translated] == [(o.line, o.outcome) for o in interpreted]
+    assert Counter(o.outcome for o in translated)["pass"] > 0
+
+
+# -- workloads, small size, through the CLI on each tier ---------------------------------------
+
+def _workloads():
+    from lab.suites import workloads
+    return workloads.load_manifest()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tier_name", TIERS)
+def test_workloads_small_through_the_cli(tier_name: str, tmp_path: Path) -> None:
+    from lab import toolchain
+    from lab.suites import workloads
+    wrong = []
+    env = dict(os.environ, WASMLAB_INTERP_TIER=tier_name, WASMLAB_CACHE=str(tmp_path / "cache"))
+    for workload in _workloads():
+        try:
+            wasm = toolchain.build(workload.source, "wasm32-wasi")
+        except Exception as error:
+            pytest.skip(f"cannot build workloads here: {error}")
+        data = workloads.prepare_data_dir(workload, tmp_path / workload.name)
+        proc = subprocess.run([sys.executable, "-m", "lab.interp", "run", "--dir",
+                               f"{data}::{workload.data_mount}", str(wasm),
+                               *workload.argv("small")],
+                              capture_output=True, timeout=300, env=env)
+        verdict = workloads.check_output(workload, "small", proc.stdout)
+        if proc.returncode != 0 or verdict is not True:
+            wrong.append((workload.name, proc.returncode, verdict, proc.stderr[-300:]))
+    assert not wrong
+
+
+# -- guarantees -----------------------------------------------------------------------------
+
+RECURSION = """
+(module
+  (func $fac (export "fac") (param i64) (result i64)
+    (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 1))
+      (else (i64.mul (local.get 0) (call $fac (i64.sub (local.get 0) (i64.const 1)))))))
+  (func $run (export "runaway") (call $run))
+  (func $d (export "down") (param i32) (result i32)
+    (if (result i32) (local.get 0)
+      (then (i32.add (i32.const 1) (call $d (i32.sub (local.get 0) (i32.const 1)))))
+      (else (i32.const 0)))))
+"""
+
+
+def test_deep_recursion_is_a_trap_never_a_recursion_error() -> None:
+    store = rt.Store(max_call_depth=100_000, tier="translate")
+    inst = load(RECURSION, store)
+    assert call(store, inst, "fac", 5000) == [math.factorial(5000) & (2**64 - 1)]
+    with pytest.raises(Trap) as e:
+        call(store, inst, "runaway")
+    assert e.value.kind == TRAP_STACK_EXHAUSTED
+    before = sys.getrecursionlimit()
+    store = rt.Store(max_call_depth=100, tier="translate")
+    inst = load(RECURSION, store)
+    assert call(store, inst, "down", 90) == [90]
+    with pytest.raises(Trap) as e:
+        call(store, inst, "down", 200)
+    assert e.value.kind == TRAP_STACK_EXHAUSTED
+    assert sys.getrecursionlimit() == before   # restored after the call
+
+
+def test_fuel_is_charged_per_iteration_and_call() -> None:
+    src = """(module (func (export "spin") (loop (br 0)))
+                     (func (export "count") (param i32) (result i32)
+                       (loop (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+                       (local.get 0)))"""
+    store = rt.Store(fuel=10_000, tier="translate")
+    inst = load(src, store)
+    with pytest.raises(Trap) as e:
+        call(store, inst, "spin")
+    assert e.value.kind == TRAP_OUT_OF_FUEL
+    store.fuel = 1_000_000
+    assert call(store, inst, "count", 100) == [0]
+    assert 1_000_000 - 1000 < store.fuel < 1_000_000 - 100
+    store.fuel = None   # unlimited: the namespace switches to code without fuel checks
+    assert call(store, inst, "count", 100_000) == [0]
+    assert "fuel" not in inst.exports["count"].py.__code__.co_names
+
+
+def _nested(kind: str, depth: int) -> str:
+    if kind == "loop":   # nested loops that each run once
+        return "(local.set 0 (i32.add (local.get 0) (i32.const 1)))".join(
+            ["(loop "] * depth) + ")" * depth
+    return ("(block " * depth) + "(br_if 5 (local.get 0)) (local.set 0 (i32.const 7))" + \
+        ")" * depth
+
+
+@pytest.mark.parametrize("kind, depth", [("loop", 30), ("block", 200)])
+def test_deep_nesting_beyond_pythons_limits(kind: str, depth: int) -> None:
+    """CPython allows 20 nested loops and 100 indentation levels: deeper Wasm still runs (a
+    function too deep for Python stays on the interpreter)."""
+    src = f"""(module (func (export "f") (param i32) (result i32) (local i32)
+               {_nested(kind, depth)} (local.get 0)))"""
+    results = []
+    for tier_name in TIERS:
+        store = rt.Store(tier=tier_name)
+        results.append(call(store, load(src, store), "f", 0))
+    assert results[0] == results[1]
+
+
+def test_nan_constants_and_f32_bits_are_exact() -> None:
+    src = """(module (func (export "n") (result f64) (f64.const nan:0x4000000000001))
+                     (func (export "s") (result f32) (f32.const nan:0x200001))
+                     (func (export "neg0") (result f64) (f64.const -0.0)))"""
+    store = rt.Store(tier="translate")
+    inst = load(src, store)
+    import struct
+    assert struct.pack("<d", call(store, inst, "n")[0]) == struct.pack("<Q", 0x7FF4000000000001)
+    assert call(store, inst, "s") == [0x7FA00001]
+    assert math.copysign(1.0, call(store, inst, "neg0")[0]) == -1.0
+
+
+def test_code_cache_skips_translation_in_a_second_process(tmp_path: Path, monkeypatch) -> None:
+    from lab.interp import api
+    wasm = wasmtime.wat2wasm(RECURSION)
+    monkeypatch.setattr(tier, "_DISK_DIR", tmp_path)
+    monkeypatch.setattr(tier, "_DISK_MODULES", [])
+    first = api.Module(None, wasm)
+    first.precompile()
+    tier.save_disk_caches()
+    assert len(list(tmp_path.glob("*.marshal"))) == 1
+    import lab.interp.translate as translate_module
+
+    def refuse(*_args, **_kw):
+        raise AssertionError("translated again despite the cache")
+    monkeypatch.setattr(translate_module, "translate_function", refuse)
+    second = api.Module(None, wasm)
+    store = api.Store(None)
+    assert api.Instance(store, second, []).exports(store)["fac"](store, 20) == \
+        math.factorial(20)
+
+
+def test_a_load_at_an_arm_end_is_not_assigned_past_the_merge() -> None:
+    """Regression (fuzz seed 425200): `s = load` ending the else arm, then `local.tee` after
+    the if, must not become `local = load` inside the arm (the then arm's value was lost)."""
+    src = """(module (memory 1) (data (i32.const 0) "\\07")
+      (func (export "f") (param i32) (result i32) (local i32)
+        (if (result i32) (local.get 0) (then (i32.const 5)) (else (i32.load (i32.const 0))))
+        (local.tee 1)))"""
+    store = rt.Store(tier="translate")
+    inst = load(src, store)
+    assert call(store, inst, "f", 1) == [5] and call(store, inst, "f", 0) == [7]
