@@ -86,6 +86,11 @@ def bench(session: nox.Session) -> None:
     session.run("wasmlab", "run", "--suite", "startup", "workloads", "--size", "small", "medium", "large",
                 "--repeat", "10", *session.posargs)
     session.run("python", "benchmarks/accuracy_vs_hyperfine.py")
+    # The engine's own phases (decode, validate, translate, calls, hot loops), kept as a run so the
+    # report shows the engine's history next to the runtimes'.
+    session.run("pytest", "benchmarks/engine", "--benchmark-json=results/engine-bench.json",
+                "--benchmark-save-data", "-p", "no:cacheprovider")
+    session.run("wasmlab", "import-benchmark", "results/engine-bench.json")
 
 
 @nox.session

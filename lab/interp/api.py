@@ -50,6 +50,7 @@ from .errors import (
     WasmError,
 )
 from .module import EXTERNREF, F32, F64, FUNCREF, I32, I64, Limits
+from .tier import execute as _execute
 
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
@@ -59,7 +60,6 @@ def _numeric():
     """numeric.py, imported on first use of a float conversion (keeps cold starts short)."""
     from . import numeric
     return numeric
-from .tier import execute as _execute
 
 __all__ = [
     "Engine", "Store", "StoreLimits", "Module", "Instance", "Func", "Memory", "Table", "Global",
@@ -302,11 +302,11 @@ class Func:
         if len(args) != len(ft.params):
             raise WasmError(f"expected {len(ft.params)} arguments, got {len(args)}")
         try:
-            raw = [_to_internal(t, v) for t, v in zip(ft.params, args)]
+            raw = [_to_internal(t, v) for t, v in zip(ft.params, args, strict=True)]
         except (TypeError, ValueError) as exc:
             raise WasmError(f"bad argument: {exc}") from exc
         results = _call_internal(store, self._inst, raw)
-        out = [_from_internal(t, v, store) for t, v in zip(ft.results, results)]
+        out = [_from_internal(t, v, store) for t, v in zip(ft.results, results, strict=True)]
         if not out:
             return None
         return out[0] if len(out) == 1 else out
@@ -316,9 +316,9 @@ class Func:
         ft = self._inst.type
         if len(args) != len(ft.params):
             raise WasmError(f"expected {len(ft.params)} arguments, got {len(args)}")
-        raw = [_bits_to_internal(t, v) for t, v in zip(ft.params, args)]
+        raw = [_bits_to_internal(t, v) for t, v in zip(ft.params, args, strict=True)]
         results = _call_internal(store, self._inst, raw)
-        return [_internal_to_bits(t, v) for t, v in zip(ft.results, results)]
+        return [_internal_to_bits(t, v) for t, v in zip(ft.results, results, strict=True)]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Func) and other._inst is self._inst
@@ -368,7 +368,7 @@ def _make_host(store: Store, ty: _m.FuncType, fn: Callable, access_caller: bool,
             if raw:
                 pyargs = args
             else:
-                pyargs = [_from_internal(t, v, store) for t, v in zip(params, args)]
+                pyargs = [_from_internal(t, v, store) for t, v in zip(params, args, strict=True)]
             if access_caller:
                 r = fn(Caller(store, caller_inst), *pyargs)
             else:
@@ -379,9 +379,13 @@ def _make_host(store: Store, ty: _m.FuncType, fn: Callable, access_caller: bool,
                 r = (r,) if raw or not isinstance(r, (list, tuple)) else r
             if raw:
                 return r
-            return [_to_internal(t, v) for t, v in zip(results, r)]
+            return [_to_internal(t, v) for t, v in zip(results, r, strict=True)]
         except WasmError:
             raise
+        except RecursionError:
+            # The Python stack ran out inside the host function because the guest recursed to
+            # the limit: that is the guest's call stack exhausted, not a host failure.
+            raise Trap(TRAP_STACK_EXHAUSTED) from None
         except Exception as exc:
             raise WasmError(f"host function {getattr(fn, '__name__', fn)!r} raised "
                             f"{type(exc).__name__}: {exc}") from exc

@@ -17,6 +17,8 @@ import os
 import sys
 from pathlib import Path
 
+from lab.interp.runtime import TIERS
+
 PROG = "python -m lab.interp"
 
 
@@ -32,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="trap after N units of fuel (one per call and loop iteration)")
     run.add_argument("--max-memory-pages", type=_non_negative, default=None, metavar="N",
                      help="refuse to grow linear memory beyond N 64 KiB pages")
+    run.add_argument("--tier", choices=TIERS, default=None,
+                     help="execution tier (default translate: Wasm functions become Python functions)")
     run.add_argument("module")
     run.add_argument("args", nargs=argparse.REMAINDER, help="the guest's arguments")
     validate = commands.add_parser("validate", help="decode and validate a module")
@@ -75,6 +79,8 @@ def run(options: argparse.Namespace) -> int:
     except ValueError as error:
         return _fail(str(error))
     _use_code_cache()
+    if options.tier:
+        os.environ["WASMLAB_INTERP_TIER"] = options.tier  # read when the store is made
     try:
         outcome = wasi_host.run_command(
             wasi_host.read_module_file(options.module),

@@ -317,10 +317,10 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
     trapping start function; effects on imported objects made before the trap stay)."""
     if len(externs) != len(module.imports):
         raise LinkError(f"module needs {len(module.imports)} imports, {len(externs)} given")
-    for imp, obj in zip(module.imports, externs):
+    for imp, obj in zip(module.imports, externs, strict=True):
         check_import(module, imp, obj)
     inst = ModuleInst(module)
-    for imp, obj in zip(module.imports, externs):
+    for imp, obj in zip(module.imports, externs, strict=True):
         if imp.kind == m.KIND_FUNC:
             inst.funcs.append(obj)
         elif imp.kind == m.KIND_TABLE:

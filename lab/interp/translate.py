@@ -243,7 +243,7 @@ class FunctionTranslator:
         subs = {}
         deps: frozenset = frozenset()
         depth = 0
-        for key, e in zip("xy", operands):
+        for key, e in zip("xy", operands, strict=False):  # one operand for unary ops
             subs[key] = e.operand()
             deps |= e.deps
             depth = max(depth, e.depth)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from lab.interp.runtime import TIERS  # the first is the engine's default
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, wasi_flags
 
@@ -20,9 +21,10 @@ class InterpRunner(Runner):
         except ImportError as error:
             return Detection(self.id, False, reason=f"lab.interp is incomplete in this checkout ({error})")
         from lab import __version__
-        return Detection(self.id, True, version=__version__, path=sys.executable, modes=["interpreter"])
+        return Detection(self.id, True, version=__version__, path=sys.executable, modes=list(TIERS))
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
-        return [sys.executable, "-m", "lab.interp", "run", *wasi_flags(invocation), str(invocation.wasm),
-                *invocation.args]
+        tier = mode if mode in TIERS else TIERS[0]
+        return [sys.executable, "-m", "lab.interp", "run", "--tier", tier, *wasi_flags(invocation),
+                str(invocation.wasm), *invocation.args]
 

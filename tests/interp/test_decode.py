@@ -13,15 +13,7 @@ import pytest
 from lab.interp import opcodes as ops
 from lab.interp.decode import MAX_LOCALS, decode_module
 from lab.interp.errors import InvalidError, MalformedError
-from lab.interp.leb128 import (
-    encode_signed,
-    encode_unsigned,
-    read_s32,
-    read_s33,
-    read_s64,
-    read_u32,
-    read_u64,
-)
+from lab.interp.leb128 import encode_signed, encode_unsigned, read_s32, read_s33, read_s64, read_u32, read_u64
 from lab.interp.module import (
     EXTERNREF,
     F32,

@@ -37,12 +37,6 @@ OPEN_ENGINE_BUGS = {
         ("divergence: instantiate: ours ('refused', 'unsupported constant instruction 0xfd",
          "a global initialised with v128.const validates but instantiation refuses it with "
          "LinkError/LimitError 'unsupported constant instruction 0xfd00c'; wasmtime instantiates it"),
-    "host_call_at_max_depth.wasm":
-        ("crash: plain WasmError escaped: WasmError(\"host function 'stub' raised RecursionError",
-         "unbounded Wasm recursion that calls a host import at each level: the translating tier's "
-         "recursion-limit slack is too small for the host call at the deepest frame, so the host "
-         "function raises RecursionError, which api._make_host wraps as a plain WasmError "
-         "('host function ... raised RecursionError') instead of Trap('call stack exhausted')"),
 }
 
 

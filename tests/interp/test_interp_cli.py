@@ -12,8 +12,8 @@ import wasmtime
 from lab.model import Invocation
 from lab.runners.base import Limits
 from lab.runners.interp import InterpRunner
-from lab.suites.wasi_runs import run_wasi_test
 from lab.suites import wasi as suite
+from lab.suites.wasi_runs import run_wasi_test
 
 
 def interp(*argv: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -53,7 +53,7 @@ def test_the_guest_cannot_open_what_was_not_preopened(echo_env_wasm: Path, tmp_p
 
 
 def test_phases_are_reported_to_the_harness(hello_wasm: Path) -> None:
-    sample = InterpRunner().run(Invocation(wasm=hello_wasm), "interpreter", Limits(timeout_s=120))
+    sample = InterpRunner().run(Invocation(wasm=hello_wasm), "translate", Limits(timeout_s=120))
     assert sample.process.exit_code == 0
     assert set(sample.phases) == {"compile", "instantiate", "execute"}
     assert all(seconds > 0 for seconds in sample.phases.values())
@@ -133,4 +133,4 @@ TESTS = {test.name: test for test in suite.load_wasi_tests()}
 
 @pytest.mark.parametrize("name", SLICE)
 def test_wasi_testsuite_slice(name: str, tmp_path: Path) -> None:
-    assert run_wasi_test(TESTS[name], InterpRunner(), "interpreter", Limits(timeout_s=120)) == ("pass", "")
+    assert run_wasi_test(TESTS[name], InterpRunner(), "translate", Limits(timeout_s=120)) == ("pass", "")

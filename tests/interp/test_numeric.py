@@ -10,12 +10,7 @@ import struct
 import pytest
 
 from lab.interp import numeric as n
-from lab.interp.errors import (
-    TRAP_DIV_ZERO,
-    TRAP_INT_OVERFLOW,
-    TRAP_INVALID_CONVERSION,
-    Trap,
-)
+from lab.interp.errors import TRAP_DIV_ZERO, TRAP_INT_OVERFLOW, TRAP_INVALID_CONVERSION, Trap
 
 np = pytest.importorskip("numpy")
 
