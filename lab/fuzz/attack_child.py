@@ -28,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
                           max_table_elements=options.max_table, max_call_depth=options.max_depth)
         instance = api.Instance(store, module, [])
         stage = "call"
-        result = instance.exports(store)[options.export](store)
+        export = instance.exports(store)[options.export]
+        if not isinstance(export, api.Func):
+            raise SystemExit(f"export {options.export!r} is not a function")
+        result = export(store)
         outcome = {"stage": "done", "result": result}
     except api.Trap as trap:
         outcome = {"stage": stage, "error": "Trap", "kind": trap.kind}

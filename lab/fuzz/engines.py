@@ -84,8 +84,8 @@ class OurEngine:
         self.log = StubLog()
         self.store = api.Store(max_memory_pages=MAX_PAGES, max_table_elements=MAX_TABLE_ELEMENTS,
                                max_call_depth=MAX_CALL_DEPTH)
-        self.module = None
-        self.instance = None
+        self.module: Any = None  # the engine's Module and Instance once loaded
+        self.instance: Any = None
 
     def _guarded(self, action) -> Outcome:
         api = self.api
@@ -236,7 +236,7 @@ def wasmtime_engine_config():
 
 
 class WasmtimeEngine:
-    _engine = None
+    _engine: Any = None  # one wasmtime Engine per process, made on first use
 
     def __init__(self, fuel: int = WASMTIME_FUEL) -> None:
         import wasmtime
@@ -247,8 +247,8 @@ class WasmtimeEngine:
         self.log = StubLog()
         self.store = wasmtime.Store(WasmtimeEngine._engine)
         self.store.set_limits(memory_size=MAX_PAGES * 65536, table_elements=MAX_TABLE_ELEMENTS)
-        self.module = None
-        self.instance = None
+        self.module: Any = None  # the engine's Module and Instance once loaded
+        self.instance: Any = None
 
     def _guarded(self, action) -> Outcome:
         wt = self.wt

@@ -21,7 +21,7 @@ CASE_TIME_LIMIT_S = 10.0
 
 # Where the two engines may legitimately disagree: wasmtime's implementation limits and
 # post-2.0 proposals it cannot switch off. Matched against wasmtime's message.
-KNOWN_DIVERGENCES = ()
+KNOWN_DIVERGENCES: tuple[str, ...] = ()
 
 
 class CaseTimeout(BaseException):

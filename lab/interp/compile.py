@@ -410,12 +410,12 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
     if fuse:
         out = _fuse(out)
     code = []
-    for ins in out:
-        if ins[0] == BR_TABLE:
-            ins[1] = tuple(tuple(e) for e in ins[1])
-        if isinstance(ins[-1], list):
-            ins[-1] = tuple(ins[-1])
-        code.append(tuple(ins) + (0,) * (4 - len(ins)))
+    for item in out:  # lists while compiling, frozen into padded tuples for the executor
+        if item[0] == BR_TABLE:
+            item[1] = tuple(tuple(e) for e in item[1])
+        if isinstance(item[-1], list):
+            item[-1] = tuple(item[-1])
+        code.append(tuple(item) + (0,) * (4 - len(item)))
     zeros = [zero_value(t) for t in func.code.locals]
     return CompiledCode(code, nparams, nres, zeros, 1 + (nparams + len(zeros)) // 64)
 

@@ -65,7 +65,7 @@ KIND_GLOBAL = 3
 class TypeIdx(NamedTuple):
     """A block type given by a function type index (multi-value blocks)."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index(), which nothing calls on it
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,27 @@ class Import:
     name: str
     kind: int  # KIND_*
     desc: int | TableType | MemoryType | GlobalType  # type index for functions
+
+    # Typed views of `desc` for code that has already dispatched on `kind`.
+    @property
+    def type_index(self) -> int:
+        assert isinstance(self.desc, int), self
+        return self.desc
+
+    @property
+    def table_type(self) -> TableType:
+        assert isinstance(self.desc, TableType), self
+        return self.desc
+
+    @property
+    def memory_type(self) -> MemoryType:
+        assert isinstance(self.desc, MemoryType), self
+        return self.desc
+
+    @property
+    def global_type(self) -> GlobalType:
+        assert isinstance(self.desc, GlobalType), self
+        return self.desc
 
 
 @dataclass

@@ -203,10 +203,10 @@ class ModuleInst:
 def _module_caches(module: m.Module):
     caches = getattr(module, "_interp_caches", None)
     if caches is None:
-        ftypes = [module.types[imp.desc] for imp in module.imports if imp.kind == m.KIND_FUNC]
+        ftypes = [module.types[imp.type_index] for imp in module.imports if imp.kind == m.KIND_FUNC]
         ftypes += [module.types[f.type_index] for f in module.funcs]
         caches = (ftypes, [None] * len(module.funcs))
-        module._interp_caches = caches
+        setattr(module, "_interp_caches", caches)  # noqa: B010  (a cache the dataclass does not declare)
     return caches
 
 
@@ -260,22 +260,22 @@ def check_import(module: m.Module, imp: m.Import, obj) -> None:
         raise LinkError(f"incompatible import type: {what} expects a {_KIND_NAMES[imp.kind]}, "
                         f"got a {_KIND_NAMES[kind]}")
     if kind == m.KIND_FUNC:
-        want = module.types[imp.desc]
+        want = module.types[imp.type_index]
         if obj.type != want:
             raise LinkError(f"incompatible import type: {what} expects {want}, got {obj.type}")
     elif kind == m.KIND_TABLE:
-        want = imp.desc
-        if obj.elem_type != want.elem_type or not _limits_match(len(obj.elems), obj.max,
-                                                                want.limits):
-            raise LinkError(f"incompatible import type: {what} expects {want}, got {obj.type}")
+        table = imp.table_type
+        if obj.elem_type != table.elem_type or not _limits_match(len(obj.elems), obj.max,
+                                                                table.limits):
+            raise LinkError(f"incompatible import type: {what} expects {table}, got {obj.type}")
     elif kind == m.KIND_MEMORY:
-        want = imp.desc
-        if not _limits_match(obj.pages, obj.max, want.limits):
-            raise LinkError(f"incompatible import type: {what} expects {want}, got {obj.type}")
+        memory = imp.memory_type
+        if not _limits_match(obj.pages, obj.max, memory.limits):
+            raise LinkError(f"incompatible import type: {what} expects {memory}, got {obj.type}")
     else:
-        want = imp.desc
-        if obj.type != want:
-            raise LinkError(f"incompatible import type: {what} expects {want}, got {obj.type}")
+        global_type = imp.global_type
+        if obj.type != global_type:
+            raise LinkError(f"incompatible import type: {what} expects {global_type}, got {obj.type}")
 
 
 def eval_const(expr: list[tuple], inst: ModuleInst):
@@ -354,10 +354,11 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
         else:
             obj = inst.globals[ex.index]
         inst.exports[ex.name] = obj
-    for f in inst.funcs[len(inst.funcs) - len(module.funcs):]:
-        f.name = _export_name(inst, f)
+    for defined in inst.funcs[len(inst.funcs) - len(module.funcs):]:
+        defined.name = _export_name(inst, defined)
     for i, e in enumerate(module.elems):
         if e.mode == m.MODE_ACTIVE:
+            assert e.offset is not None  # the decoder gives every active segment an offset
             off = eval_const(e.offset, inst)
             table_init(inst, i, e.table_index, off, 0, len(inst.elems[i]))
             inst.elems[i] = ()
@@ -365,6 +366,7 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
             inst.elems[i] = ()
     for i, d in enumerate(module.datas):
         if d.mode == m.MODE_ACTIVE:
+            assert d.offset is not None
             off = eval_const(d.offset, inst)
             memory_init(inst, i, off, 0, len(d.init), d.memory_index)
             inst.datas[i] = b""
