@@ -32,7 +32,7 @@ def _journaled(results: Path) -> bool:
 def test_ctrl_c_cleans_up_marks_interrupted_and_resume_completes(tmp_path):
     manifest = write_manifest(tmp_path / "suite", ["slow", "ok"])
     results, tmp = tmp_path / "results", tmp_path / "tmp"
-    repeat = 6
+    repeat = 20  # ~5 s of samples: a wide window for the interrupt to land mid-job
     proc = start_wasmlab(manifest, "run", "--suite", "workloads", "--runtime", "native", "--repeat", str(repeat),
                          "--warmup", "0", "--out", str(results), tmpdir=tmp)
     _wait_for(lambda: results.exists() and _journaled(results))  # mid-job: some samples done, more to come
