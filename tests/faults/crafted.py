@@ -7,6 +7,7 @@ the crafted manifest through WASMLAB_WORKLOADS_MANIFEST, so our guests are its w
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -54,7 +55,13 @@ def run_wasmlab(manifest: Path | None, *args: str, tmpdir: Path | None = None,
 
 def start_wasmlab(manifest: Path | None, *args: str, tmpdir: Path | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(wasmlab_argv(*args), env=child_env(manifest, tmpdir), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    # A test run started in the background (CI, nohup) inherits SIGINT as ignored, and Python then
+    # keeps ignoring it; the child must get Ctrl-C the way a user's terminal delivers it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def leftover_temp_dirs(tmpdir: Path) -> list[str]:
