@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lab.interp.leb128 import encode_signed, encode_unsigned
-
 I32, I64, F32, F64 = 0x7F, 0x7E, 0x7D, 0x7C
 FUNCREF, EXTERNREF = 0x70, 0x6F
 V128 = 0x7B
@@ -14,9 +12,27 @@ NUM_TYPES = (I32, I64, F32, F64)
 KIND_FUNC, KIND_TABLE, KIND_MEMORY, KIND_GLOBAL = 0, 1, 2, 3
 
 
-# The engine's own LEB128 encoders, under the short names the generator uses.
-uleb = encode_unsigned
-sleb = encode_signed
+def uleb(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def sleb(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
+        out.append(byte if done else byte | 0x80)
+        if done:
+            return bytes(out)
 
 
 def vec(items: list[bytes]) -> bytes:
