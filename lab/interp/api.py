@@ -32,6 +32,7 @@ __cause__ is the original exception.
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -394,8 +395,8 @@ def _make_host(store: Store, ty: _m.FuncType, fn: Callable, access_caller: bool,
 
 
 class Memory:
-    """A linear memory. `buffer(store)` is the live bytearray (it grows in place; do not hold a
-    memoryview of it across calls that may grow the memory)."""
+    """A linear memory. `buffer(store)` is the live buffer, a bytearray or an anonymous mmap (it
+    grows in place; do not hold a memoryview of it across calls that may grow the memory)."""
 
     def __init__(self, store: Store, ty: _m.MemoryType) -> None:
         self._inst = _rt.MemInst(ty, store._store.max_memory_pages)
@@ -423,7 +424,7 @@ class Memory:
             raise LimitError(f"failed to grow memory by {delta} pages")
         return old
 
-    def buffer(self, store: Store | None = None) -> bytearray:
+    def buffer(self, store: Store | None = None) -> bytearray | mmap.mmap:
         return self._inst.data
 
     def read(self, store: Store | None, start: int, stop: int) -> bytes:

@@ -9,6 +9,7 @@ precompile, instantiate, execute) are timed.
 
 from __future__ import annotations
 
+import mmap
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -50,7 +51,7 @@ def _with_memory(function: HostFunction) -> Callable[..., int | None]:
     """Adapt a WASI table entry to our engine's calling convention (caller first)."""
 
     def host(caller: api.Caller, *args: int) -> int | None:
-        def current_memory() -> bytearray:
+        def current_memory() -> bytearray | mmap.mmap:
             # Looked up per call: the buffer is live and grows in place, but a module without a
             # memory must still get an (empty) buffer.
             memory = caller.memory
