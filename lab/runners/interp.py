@@ -1,13 +1,19 @@
-"""interp: our own pure-Python engine, run as `python -m lab.interp run` so its cold start is
-measured like every other runtime's."""
+"""interp: our own pure-Python engine, run in a fresh process (`python -S lab/interp/__main__.py
+run`, the engine's lean entry point: no site-packages) so its cold start is measured like every
+other runtime's."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
+import lab.interp
 from lab.interp.runtime import TIERS  # the first is the engine's default
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, wasi_flags
+
+
+ENTRY_POINT = Path(lab.interp.__file__).with_name("__main__.py")
 
 
 class InterpRunner(Runner):
@@ -25,6 +31,6 @@ class InterpRunner(Runner):
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         tier = mode if mode in TIERS else TIERS[0]
-        return [sys.executable, "-m", "lab.interp", "run", "--tier", tier, *wasi_flags(invocation),
+        return [sys.executable, "-S", str(ENTRY_POINT), "run", "--tier", tier, *wasi_flags(invocation),
                 str(invocation.wasm), *invocation.args]
 

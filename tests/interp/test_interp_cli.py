@@ -134,3 +134,13 @@ TESTS = {test.name: test for test in suite.load_wasi_tests()}
 @pytest.mark.parametrize("name", SLICE)
 def test_wasi_testsuite_slice(name: str, tmp_path: Path) -> None:
     assert run_wasi_test(TESTS[name], InterpRunner(), "translate", Limits(timeout_s=120)) == ("pass", "")
+
+
+def test_the_lean_entry_point_runs_without_site_packages_from_any_folder(hello_wasm: Path,
+                                                                          tmp_path: Path) -> None:
+    # The command the harness times: `python -S .../lab/interp/__main__.py run ...`.
+    command = InterpRunner().command(Invocation(wasm=hello_wasm), "translate")
+    assert "-S" in command
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "hello from wasmlab\n", "")
