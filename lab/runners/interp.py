@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import lab.interp
+from lab.config import cache_dir
+from lab.interp.cli import CODE_CACHE_NAME
 from lab.interp.runtime import TIERS  # the first is the engine's default
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, wasi_flags
-
 
 ENTRY_POINT = Path(lab.interp.__file__).with_name("__main__.py")
 
@@ -31,6 +32,7 @@ class InterpRunner(Runner):
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         tier = mode if mode in TIERS else TIERS[0]
-        return [sys.executable, "-S", str(ENTRY_POINT), "run", "--tier", tier, *wasi_flags(invocation),
+        return [sys.executable, "-S", str(ENTRY_POINT), "run", "--tier", tier,
+                "--code-cache", str(cache_dir() / CODE_CACHE_NAME), *wasi_flags(invocation),
                 str(invocation.wasm), *invocation.args]
 

@@ -144,3 +144,29 @@ def test_the_lean_entry_point_runs_without_site_packages_from_any_folder(hello_w
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120,
                             stdin=subprocess.DEVNULL)
     assert (result.returncode, result.stdout, result.stderr) == (0, "hello from wasmlab\n", "")
+
+
+def test_the_command_line_parser_keeps_guest_arguments_and_reports_mistakes() -> None:
+    from lab.interp.cli import UsageError, parse_args
+
+    options = parse_args(["run", "--dir=/a::/b", "--env", "K=V", "--fuel", "9", "--tier", "interpreter",
+                          "m.wasm", "--fuel", "x", "-h"])
+    assert options is not None
+    assert (options.dir, options.env, options.fuel, options.tier) == (["/a::/b"], ["K=V"], 9, "interpreter")
+    assert (options.module, options.args) == ("m.wasm", ["--fuel", "x", "-h"])  # the guest's own
+    dashed = parse_args(["run", "--", "-odd-name.wasm", "1"])
+    assert dashed is not None and (dashed.module, dashed.args) == ("-odd-name.wasm", ["1"])
+    assert parse_args(["--help"]) is None and parse_args(["run", "-h", "m.wasm"]) is None
+    for argv, complaint in ((["run"], "module is required"), (["run", "--fuel", "-1", "m.wasm"], "negative"),
+                            (["run", "--fuel"], "expects a value"), (["run", "--tier=jit", "m.wasm"], "jit"),
+                            (["run", "--fast", "m.wasm"], "--fast"), (["compile", "m.wasm"], "compile"),
+                            (["validate", "a.wasm", "b.wasm"], "one module")):
+        with pytest.raises(UsageError, match=complaint):
+            parse_args(argv)
+
+
+def test_usage_errors_exit_2_with_one_line_and_help_exits_0() -> None:
+    wrong = interp("run", "--fuel", "lots", "m.wasm")
+    assert wrong.returncode == 2 and "--fuel" in wrong.stderr and "Traceback" not in wrong.stderr
+    helped = interp("--help")
+    assert helped.returncode == 0 and "--max-memory-pages" in helped.stdout
