@@ -1,8 +1,9 @@
 """The decoded form of a WebAssembly module: what the decoder produces and the validator and
 executor consume.
 
-Kept deliberately plain (dataclasses, tuples, ints) so that the decoder, the validator and every
-execution tier read the same structure without conversions.
+Kept deliberately plain (tuples, ints, record classes) so that the decoder, the validator and every
+execution tier read the same structure without conversions. The records are plain classes
+(lab/interp/record.py), not dataclasses: importing dataclasses costs ~10 ms of every cold start.
 
 Instruction encoding in `Code.body`: a flat list of tuples `(op, *immediates)`, in binary order,
 with the structured `block`/`loop`/`if`, `else` and `end` kept as they appear (the body's final
@@ -33,8 +34,7 @@ prefix and `0xFD000 | sub` for SIMD. Immediates:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from .record import FrozenRecord, Record
 
 # Value types (their binary encodings).
 I32 = 0x7F
@@ -62,47 +62,89 @@ KIND_MEMORY = 2
 KIND_GLOBAL = 3
 
 
-class TypeIdx(NamedTuple):
-    """A block type given by a function type index (multi-value blocks)."""
+class TypeIdx(tuple):
+    """A block type given by a function type index (multi-value blocks): a one-element tuple,
+    `(index,)`, read as `.index`."""
 
-    index: int  # type: ignore[assignment]  # shadows tuple.index(), which nothing calls on it
+    __slots__ = ()
+
+    def __new__(cls, index: int) -> TypeIdx:
+        return tuple.__new__(cls, (index,))
+
+    def __getnewargs__(self) -> tuple[int]:  # for copy and pickle
+        return (self[0],)
+
+    @property
+    def index(self) -> int:  # type: ignore[override]  # shadows tuple.index(), which nothing calls on it
+        return self[0]
+
+    def __repr__(self) -> str:
+        return f"TypeIdx(index={self[0]!r})"
 
 
-@dataclass(frozen=True)
-class FuncType:
+# Types: hashed and compared (call_indirect canonicalises FuncType through a dict), so frozen.
+_set = object.__setattr__
+
+
+class FuncType(FrozenRecord):
+    __slots__ = _fields = ("params", "results")
     params: tuple[int, ...]
     results: tuple[int, ...]
 
+    def __init__(self, params: tuple[int, ...], results: tuple[int, ...]) -> None:
+        _set(self, "params", params)
+        _set(self, "results", results)
 
-@dataclass(frozen=True)
-class Limits:
+
+class Limits(FrozenRecord):
+    __slots__ = _fields = ("min", "max")
     min: int
-    max: int | None = None
+    max: int | None
+
+    def __init__(self, min: int, max: int | None = None) -> None:
+        _set(self, "min", min)
+        _set(self, "max", max)
 
 
-@dataclass(frozen=True)
-class TableType:
+class TableType(FrozenRecord):
+    __slots__ = _fields = ("elem_type", "limits")
     elem_type: int  # FUNCREF or EXTERNREF
     limits: Limits
 
+    def __init__(self, elem_type: int, limits: Limits) -> None:
+        _set(self, "elem_type", elem_type)
+        _set(self, "limits", limits)
 
-@dataclass(frozen=True)
-class MemoryType:
+
+class MemoryType(FrozenRecord):
+    __slots__ = _fields = ("limits",)
     limits: Limits  # in pages
 
+    def __init__(self, limits: Limits) -> None:
+        _set(self, "limits", limits)
 
-@dataclass(frozen=True)
-class GlobalType:
+
+class GlobalType(FrozenRecord):
+    __slots__ = _fields = ("val_type", "mutable")
     val_type: int
     mutable: bool
 
+    def __init__(self, val_type: int, mutable: bool) -> None:
+        _set(self, "val_type", val_type)
+        _set(self, "mutable", mutable)
 
-@dataclass
-class Import:
-    module: str
-    name: str
-    kind: int  # KIND_*
-    desc: int | TableType | MemoryType | GlobalType  # type index for functions
+
+# The module's parts: mutable records.
+
+class Import(Record):
+    __slots__ = _fields = ("module", "name", "kind", "desc")
+
+    def __init__(self, module: str, name: str, kind: int,
+                 desc: int | TableType | MemoryType | GlobalType) -> None:
+        self.module = module
+        self.name = name
+        self.kind = kind  # KIND_*
+        self.desc = desc  # type index for functions
 
     # Typed views of `desc` for code that has already dispatched on `kind`.
     @property
@@ -126,29 +168,37 @@ class Import:
         return self.desc
 
 
-@dataclass
-class Export:
-    name: str
-    kind: int
-    index: int
+class Export(Record):
+    __slots__ = _fields = ("name", "kind", "index")
+
+    def __init__(self, name: str, kind: int, index: int) -> None:
+        self.name = name
+        self.kind = kind
+        self.index = index
 
 
-@dataclass
-class Code:
-    locals: list[int]  # expanded: one entry per local (parameters not included)
-    body: list[tuple]  # see the module docstring
+class Code(Record):
+    __slots__ = _fields = ("locals", "body")
+
+    def __init__(self, locals: list[int], body: list[tuple]) -> None:
+        self.locals = locals  # expanded: one entry per local (parameters not included)
+        self.body = body  # see the module docstring
 
 
-@dataclass
-class Function:
-    type_index: int
-    code: Code
+class Function(Record):
+    __slots__ = _fields = ("type_index", "code")
+
+    def __init__(self, type_index: int, code: Code) -> None:
+        self.type_index = type_index
+        self.code = code
 
 
-@dataclass
-class Global:
-    type: GlobalType
-    init: list[tuple]  # constant expression, instruction tuples ending with `end`
+class Global(Record):
+    __slots__ = _fields = ("type", "init")
+
+    def __init__(self, type: GlobalType, init: list[tuple]) -> None:
+        self.type = type
+        self.init = init  # constant expression, instruction tuples ending with `end`
 
 
 # Element segment modes.
@@ -157,43 +207,60 @@ MODE_PASSIVE = 1
 MODE_DECLARATIVE = 2
 
 
-@dataclass
-class Elem:
-    elem_type: int
-    init: list[list[tuple]]  # one constant expression per element
-    mode: int
-    table_index: int = 0
-    offset: list[tuple] | None = None  # constant expression for active segments
+class Elem(Record):
+    __slots__ = _fields = ("elem_type", "init", "mode", "table_index", "offset")
+
+    def __init__(self, elem_type: int, init: list[list[tuple]], mode: int, table_index: int = 0,
+                 offset: list[tuple] | None = None) -> None:
+        self.elem_type = elem_type
+        self.init = init  # one constant expression per element
+        self.mode = mode
+        self.table_index = table_index
+        self.offset = offset  # constant expression for active segments
 
 
-@dataclass
-class Data:
-    init: bytes
-    mode: int  # MODE_ACTIVE or MODE_PASSIVE
-    memory_index: int = 0
-    offset: list[tuple] | None = None
+class Data(Record):
+    __slots__ = _fields = ("init", "mode", "memory_index", "offset")
+
+    def __init__(self, init: bytes, mode: int, memory_index: int = 0,
+                 offset: list[tuple] | None = None) -> None:
+        self.init = init
+        self.mode = mode  # MODE_ACTIVE or MODE_PASSIVE
+        self.memory_index = memory_index
+        self.offset = offset
 
 
-@dataclass
-class CustomSection:
-    name: str
-    data: bytes
+class CustomSection(Record):
+    __slots__ = _fields = ("name", "data")
+
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name = name
+        self.data = data
 
 
-@dataclass
-class Module:
-    types: list[FuncType] = field(default_factory=list)
-    imports: list[Import] = field(default_factory=list)
-    funcs: list[Function] = field(default_factory=list)  # defined functions only
-    tables: list[TableType] = field(default_factory=list)  # defined tables only
-    memories: list[MemoryType] = field(default_factory=list)
-    globals: list[Global] = field(default_factory=list)
-    exports: list[Export] = field(default_factory=list)
-    start: int | None = None
-    elems: list[Elem] = field(default_factory=list)
-    datas: list[Data] = field(default_factory=list)
-    data_count: int | None = None
-    customs: list[CustomSection] = field(default_factory=list)
+class Module(Record):
+    # No __slots__: the tiers keep per-module caches in its __dict__ (_interp_pycode, _interp_caches).
+    _fields = ("types", "imports", "funcs", "tables", "memories", "globals", "exports", "start",
+               "elems", "datas", "data_count", "customs")
+
+    def __init__(self, types: list[FuncType] | None = None, imports: list[Import] | None = None,
+                 funcs: list[Function] | None = None, tables: list[TableType] | None = None,
+                 memories: list[MemoryType] | None = None, globals: list[Global] | None = None,
+                 exports: list[Export] | None = None, start: int | None = None,
+                 elems: list[Elem] | None = None, datas: list[Data] | None = None,
+                 data_count: int | None = None, customs: list[CustomSection] | None = None) -> None:
+        self.types: list[FuncType] = [] if types is None else types
+        self.imports: list[Import] = [] if imports is None else imports
+        self.funcs: list[Function] = [] if funcs is None else funcs  # defined functions only
+        self.tables: list[TableType] = [] if tables is None else tables  # defined tables only
+        self.memories: list[MemoryType] = [] if memories is None else memories
+        self.globals: list[Global] = [] if globals is None else globals
+        self.exports: list[Export] = [] if exports is None else exports
+        self.start = start
+        self.elems: list[Elem] = [] if elems is None else elems
+        self.datas: list[Data] = [] if datas is None else datas
+        self.data_count = data_count
+        self.customs: list[CustomSection] = [] if customs is None else customs
 
     def imports_of(self, kind: int) -> list[Import]:
         return [imp for imp in self.imports if imp.kind == kind]

@@ -22,9 +22,8 @@ is SELECT_T.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from .module import F32, F64, FUNCREF, I32, I64, V128
+from .record import Record
 
 # Immediate kinds (the tuple layout each produces is given in lab/interp/module.py).
 IMM_NONE = ""
@@ -61,14 +60,20 @@ FC_BASE = 0xFC00
 FD_BASE = 0xFD000
 
 
-class OpInfo(NamedTuple):
-    code: int
-    name: str
-    imm: str
-    params: tuple[int, ...] | None
-    results: tuple[int, ...] | None
-    align: int | None = None
-    memory: bool = False
+class OpInfo(Record):
+    # A plain class, not a NamedTuple: importing typing costs ~8 ms of every cold start.
+    __slots__ = _fields = ("code", "name", "imm", "params", "results", "align", "memory")
+
+    def __init__(self, code: int, name: str, imm: str, params: tuple[int, ...] | None,
+                 results: tuple[int, ...] | None, align: int | None = None,
+                 memory: bool = False) -> None:
+        self.code = code
+        self.name = name
+        self.imm = imm
+        self.params = params
+        self.results = results
+        self.align = align
+        self.memory = memory
 
 
 OPCODES: dict[int, OpInfo] = {}

@@ -12,15 +12,19 @@ from __future__ import annotations
 import mmap
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from lab.interp import api
 from lab.interp.errors import TRAP_OUT_OF_FUEL, Trap, WasmError
+from lab.interp.record import Record
 from lab.interp.wasi import MODULE_NAME, HostFunction, ProcExit, WasiPreview1
-from lab.interp.wasi.stdio import StdioSpec
 from lab.runners.phases import TRAP_EXIT_CODE
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy reads it as True
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
+
+    from lab.interp.wasi.stdio import StdioSpec
 
 ERROR_EXIT_CODE = 1      # the module could not be loaded, linked or run
 _VALTYPES = {"i32": api.I32, "i64": api.I64}
@@ -63,13 +67,16 @@ def _with_memory(function: HostFunction) -> Callable[..., int | None]:
     return host
 
 
-@dataclass
-class GuestOutcome:
+class GuestOutcome(Record):
     """How a run ended: the exit code, the trap message if it trapped, the phases timed."""
 
-    exit_code: int
-    trap: str | None = None
-    phases: dict[str, float] = field(default_factory=dict)
+    __slots__ = _fields = ("exit_code", "trap", "phases")
+
+    def __init__(self, exit_code: int, trap: str | None = None,
+                 phases: dict[str, float] | None = None) -> None:
+        self.exit_code = exit_code
+        self.trap = trap
+        self.phases: dict[str, float] = {} if phases is None else phases
 
 
 def load_module(wasm: bytes, precompile: bool = True) -> api.Module:

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable, Protocol
+from collections.abc import Callable
 
 from lab.interp.wasi import abi
 from lab.interp.wasi.errno import Errno, WasiError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~8 ms); mypy reads it as True
+if TYPE_CHECKING:
+    from typing import Protocol
+else:
+    Protocol = object  # at run time Clock is a plain class: nothing checks against it
 
 RandomSource = Callable[[int], bytes]
 

@@ -12,12 +12,16 @@ import os
 import stat
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Iterator
 
+from lab.interp.record import Record
 from lab.interp.wasi import abi
 from lab.interp.wasi.errno import Errno, WasiError, errno_from_oserror
-from lab.interp.wasi.stdio import Stream
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy reads it as True
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from lab.interp.wasi.stdio import Stream
 
 # The errno for a path that would leave its directory. The spec's ENOTCAPABLE would do as well;
 # EPERM is what wasmtime answers, so the two implementations can be compared call for call.
@@ -27,18 +31,27 @@ _DIR_OPEN_FLAGS = (os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
                    | getattr(os, "O_PATH", 0))
 
 
-@dataclass
-class Descriptor:
+class Descriptor(Record):
     """One open guest descriptor: a host fd (file or directory) or a stdio stream."""
 
-    filetype: int
-    rights_base: int
-    rights_inheriting: int
-    fdflags: int = 0
-    host_fd: int | None = None
-    stream: Stream | None = None
-    preopen_name: bytes | None = None   # the guest path of a preopened directory
-    dir_listing: list[tuple[bytes, int, int]] | None = field(default=None, repr=False)
+    __slots__ = _fields = ("filetype", "rights_base", "rights_inheriting", "fdflags", "host_fd",
+                           "stream", "preopen_name", "dir_listing")
+
+    def __init__(self, filetype: int, rights_base: int, rights_inheriting: int, fdflags: int = 0,
+                 host_fd: int | None = None, stream: Stream | None = None,
+                 preopen_name: bytes | None = None,
+                 dir_listing: list[tuple[bytes, int, int]] | None = None) -> None:
+        self.filetype = filetype
+        self.rights_base = rights_base
+        self.rights_inheriting = rights_inheriting
+        self.fdflags = fdflags
+        self.host_fd = host_fd
+        self.stream = stream
+        self.preopen_name = preopen_name  # the guest path of a preopened directory
+        self.dir_listing = dir_listing
+
+    def __repr__(self) -> str:
+        return self._repr(self._fields[:-1])  # without dir_listing, which can be long
 
     @property
     def is_directory(self) -> bool:
@@ -114,14 +127,16 @@ class FdTable:
 
 # --- path resolution ---------------------------------------------------------------------------
 
-@dataclass
-class Resolved:
+class Resolved(Record):
     """Where a guest path ends: the host directory fd holding the last component, and that
     component's name (b"." when the path names the directory itself; with a trailing b"/"
     when the guest wrote one, so the host applies the same must-be-a-directory rule)."""
 
-    dir_fd: int
-    name: bytes
+    __slots__ = _fields = ("dir_fd", "name")
+
+    def __init__(self, dir_fd: int, name: bytes) -> None:
+        self.dir_fd = dir_fd
+        self.name = name
 
 
 def _split(path: bytes) -> list[bytes]:

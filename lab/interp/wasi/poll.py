@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import select
 import time
-from dataclasses import dataclass
 
+from lab.interp.record import Record
 from lab.interp.wasi import abi
 from lab.interp.wasi.abi import GuestMemory, R
 from lab.interp.wasi.clocks import Clock
@@ -19,12 +19,14 @@ from lab.interp.wasi.errno import Errno, WasiError
 from lab.interp.wasi.fs import FdTable
 
 
-@dataclass
-class _Event:
-    userdata: int
-    error: int
-    kind: int
-    nbytes: int = 0
+class _Event(Record):
+    __slots__ = _fields = ("userdata", "error", "kind", "nbytes")
+
+    def __init__(self, userdata: int, error: int, kind: int, nbytes: int = 0) -> None:
+        self.userdata = userdata
+        self.error = error
+        self.kind = kind
+        self.nbytes = nbytes
 
 
 class PollCalls:

@@ -10,9 +10,14 @@ import io
 import os
 import select
 import stat
-from typing import BinaryIO, Protocol, Union
 
 from lab.interp.wasi import abi
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~8 ms); mypy reads it as True
+if TYPE_CHECKING:
+    from typing import BinaryIO, Protocol, TypeAlias
+else:
+    Protocol = object  # at run time Stream is a plain class: nothing checks against it
 
 
 class Stream(Protocol):
@@ -103,7 +108,7 @@ class HostStream:
         return bool(readable or writable)
 
 
-StdioSpec = Union[None, bytes, int, BinaryIO, Stream]
+StdioSpec: TypeAlias = "None | bytes | int | BinaryIO | Stream"  # a string: BinaryIO is typing's
 CAPTURE = "capture"
 
 
