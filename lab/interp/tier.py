@@ -20,6 +20,7 @@ and helper frames at the deepest one) fit; RecursionError becomes TRAP_STACK_EXH
 
 from __future__ import annotations
 
+import os
 import struct
 import sys
 from types import FrameType
@@ -366,12 +367,12 @@ def _translator_key() -> str:
         from _blake2 import blake2b
     except ImportError:
         from hashlib import blake2b
-    from pathlib import Path
-    here = Path(__file__).parent
+    here = os.path.dirname(__file__)
     h = blake2b(digest_size=8)
     h.update(sys.implementation.cache_tag.encode())
     for name in ("translate.py", "pyops.py", "numeric.py"):
-        h.update((here / name).read_bytes())
+        with open(os.path.join(here, name), "rb") as source:
+            h.update(source.read())
     return h.hexdigest()
 
 
@@ -382,15 +383,15 @@ def cached_code(wasm: bytes):
     if _DISK_DIR is None:
         return None, None
     import marshal
-    from pathlib import Path
     try:
         from _blake2 import blake2b  # the C module itself: hashlib costs an OpenSSL load
     except ImportError:
         from hashlib import blake2b
     digest = blake2b(wasm, digest_size=16).hexdigest()
-    path = Path(_DISK_DIR) / f"{digest}.{_translator_key()}.marshal"
+    path = os.path.join(_DISK_DIR, f"{digest}.{_translator_key()}.marshal")  # os.path: pathlib costs ~3 ms
     try:
-        return path, marshal.loads(path.read_bytes())
+        with open(path, "rb") as cached:
+            return path, marshal.loads(cached.read())
     except (OSError, ValueError, EOFError, TypeError):
         return path, None
 
@@ -411,26 +412,40 @@ def save_disk_caches() -> None:
     """Write the code translated in this process for modules with a disk cache (merged with
     what another process may have written meanwhile; atomic replace)."""
     import marshal
-    import os
     for mod, path in _DISK_MODULES:
         if id(mod) not in _DIRTY:
             continue
         entries = {}
         try:
-            entries = marshal.loads(path.read_bytes())
+            with open(path, "rb") as cached:
+                entries = marshal.loads(cached.read())
         except (OSError, ValueError, EOFError, TypeError):
             pass
         for key, code in mod.__dict__.get("_interp_pycode", {}).items():
             entries[key] = None if code is _UNTRANSLATABLE else code
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps(entries))
-            tmp.replace(path)
-            digest = path.name.split(".", 1)[0]
-            for stale in path.parent.glob(f"{digest}.*.marshal"):   # other translator versions
-                if stale != path:
-                    stale.unlink(missing_ok=True)
+            _write_atomically(path, marshal.dumps(entries))
+            _remove_other_versions(path)
         except OSError:
             pass
         _DIRTY.discard(id(mod))
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as out:
+        out.write(data)
+    os.replace(tmp, path)
+
+
+def _remove_other_versions(path: str) -> None:
+    """Drop this module's code from other translator versions (same digest, other key)."""
+    folder, name = os.path.split(path)
+    digest = name.split(".", 1)[0]
+    for other in os.listdir(folder):
+        if other != name and other.startswith(f"{digest}.") and other.endswith(".marshal"):
+            try:
+                os.unlink(os.path.join(folder, other))
+            except FileNotFoundError:
+                pass
