@@ -9,6 +9,14 @@ may use it:
   trapping  evaluating it may raise Trap: it is evaluated at once into a temporary, so traps
             keep their order relative to other side effects;
   atomic    an operand appears more than once, so operands must be plain names or literals.
+  wide      the template leaves out the final `& mask` that would make its value canonical: the
+            value is congruent to the result modulo 2**32 (or 2**64) but may be negative or too
+            big. The translator adds the mask only where the value is used (so a tree of adds
+            and xors is masked once, at its root);
+  loose     the operands (keys of the template) that may be such wide values, because the
+            template only depends on their low bits;
+  wide_if   (with wide) "any": the result is canonical unless some operand is wide (or, xor);
+            "all": it is canonical unless every operand is (and).
 Ops that are not inlined call the function from numeric.UNARY/BINARY, bound in the generated
 code's namespace under `helper_name(op)`.
 """
@@ -25,6 +33,9 @@ class Op(NamedTuple):
     cond: bool = False
     trapping: bool = False
     atomic: bool = False
+    wide: str = ""
+    loose: str = ""
+    wide_if: str = ""
 
 
 # Conversions whose operand may be out of range (non-saturating truncations).
@@ -54,11 +65,13 @@ def _inline_unary() -> dict[int, Op]:
         0xB9: Op("float(({x} ^ 0x8000000000000000) - 0x8000000000000000)"),
         0xBA: Op("float({x})"),
         0xBC: Op("{x}"), 0xBE: Op("{x}"),
-        0xC0: Op("((({x} & 0xFF) ^ 0x80) - 0x80) & " + M32),
-        0xC1: Op("((({x} & 0xFFFF) ^ 0x8000) - 0x8000) & " + M32),
-        0xC2: Op("((({x} & 0xFF) ^ 0x80) - 0x80) & " + M64),
-        0xC3: Op("((({x} & 0xFFFF) ^ 0x8000) - 0x8000) & " + M64),
-        0xC4: Op("((({x} & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000) & " + M64),
+        0xA7: Op("{x} & 0xFFFFFFFF", loose="x"),
+        0xAC: Op("({x} ^ 0x80000000) - 0x80000000", wide=M64),
+        0xC0: Op("(({x} & 0xFF) ^ 0x80) - 0x80", wide=M32, loose="x"),
+        0xC1: Op("(({x} & 0xFFFF) ^ 0x8000) - 0x8000", wide=M32, loose="x"),
+        0xC2: Op("(({x} & 0xFF) ^ 0x80) - 0x80", wide=M64, loose="x"),
+        0xC3: Op("(({x} & 0xFFFF) ^ 0x8000) - 0x8000", wide=M64, loose="x"),
+        0xC4: Op("(({x} & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000", wide=M64, loose="x"),
     })
     return ops
 
@@ -74,12 +87,36 @@ def _inline_binary() -> dict[int, Op]:
         0x70: Op("{x} % {y} if {y} else div_zero()", trapping=True, atomic=True),
         0x80: Op("{x} // {y} if {y} else div_zero()", trapping=True, atomic=True),
         0x82: Op("{x} % {y} if {y} else div_zero()", trapping=True, atomic=True),
-        0x77: Op("(({x} << ({y} & 31)) | ({x} >> (32 - ({y} & 31)))) & " + M32, atomic=True),
-        0x78: Op("(({x} >> ({y} & 31)) | ({x} << (32 - ({y} & 31)))) & " + M32, atomic=True),
-        0x89: Op("(({x} << ({y} & 63)) | ({x} >> (64 - ({y} & 63)))) & " + M64, atomic=True),
-        0x8A: Op("(({x} >> ({y} & 63)) | ({x} << (64 - ({y} & 63)))) & " + M64, atomic=True),
+        0x77: Op("({x} << ({y} & 31)) | ({x} >> (32 - ({y} & 31)))", atomic=True, wide=M32),
+        0x78: Op("({x} >> ({y} & 31)) | ({x} << (32 - ({y} & 31)))", atomic=True, wide=M32),
+        0x89: Op("({x} << ({y} & 63)) | ({x} >> (64 - ({y} & 63)))", atomic=True, wide=M64),
+        0x8A: Op("({x} >> ({y} & 63)) | ({x} << (64 - ({y} & 63)))", atomic=True, wide=M64),
     })
+    ops.update(_wide_binary(M32, 0x6A, 31, "0x80000000"))
+    ops.update(_wide_binary(M64, 0x7C, 63, "0x8000000000000000"))
     return ops
+
+
+def _wide_binary(mask: str, add: int, bits: int, sign: str) -> dict[int, Op]:
+    """i32 or i64 (add is the opcode of its add) arithmetic that depends only on low bits."""
+    sub, mul, and_, or_, xor, shl, shr_s, shr_u = (add + 1, add + 2, add + 7, add + 8, add + 9,
+                                                  add + 10, add + 11, add + 12)
+    return {
+        add: Op("{x} + {y}", wide=mask, loose="xy"),
+        sub: Op("{x} - {y}", wide=mask, loose="xy"),
+        mul: Op("{x} * {y}", wide=mask),            # canonical operands: products stay small
+        and_: Op("{x} & {y}", wide=mask, loose="xy", wide_if="all"),
+        or_: Op("{x} | {y}", wide=mask, loose="xy", wide_if="any"),
+        xor: Op("{x} ^ {y}", wide=mask, loose="xy", wide_if="any"),
+        shl: Op(f"{{x}} << ({{y}} & {bits})", wide=mask, loose="xy"),
+        shr_s: Op(f"(({{x}} ^ {sign}) - {sign}) >> ({{y}} & {bits})", wide=mask, loose="y"),
+        shr_u: Op(f"{{x}} >> ({{y}} & {bits})", loose="y"),
+    }
+
+
+# Unsigned divisions and remainders by a non-zero constant: they cannot trap.
+BY_CONSTANT: dict[int, Op] = {0x6E: Op("{x} // {y}"), 0x70: Op("{x} % {y}"),
+                              0x80: Op("{x} // {y}"), 0x82: Op("{x} % {y}")}
 
 
 def _by_call(table: dict, binary: bool, trapping: frozenset) -> dict[int, Op]:
@@ -105,8 +142,16 @@ LOADS: dict[int, str] = {
 STORES: dict[int, str] = {
     0x36: "stI(M, {a}, {v})", 0x37: "stQ(M, {a}, {v})", 0x38: "stI(M, {a}, {v})",
     0x39: "std(M, {a}, {v})",
-    0x3A: "M[{a}] = {v} & 0xFF", 0x3B: "stH(M, {a}, {v} & 0xFFFF)",
-    0x3C: "M[{a}] = {v} & 0xFF", 0x3D: "stH(M, {a}, {v} & 0xFFFF)",
-    0x3E: "stI(M, {a}, {v} & 0xFFFFFFFF)",
 }
+# The narrow stores: opcode -> (the bits they keep, template of a value already in range).
+# Their STORES template masks {v} itself, so {v} may be a wide value (see Op.wide).
+NARROW_STORES: dict[int, tuple[int, str]] = {
+    0x3A: (0xFF, "M[{a}] = {v}"), 0x3B: (0xFFFF, "stH(M, {a}, {v})"),
+    0x3C: (0xFF, "M[{a}] = {v}"), 0x3D: (0xFFFF, "stH(M, {a}, {v})"),
+    0x3E: (0xFFFFFFFF, "stI(M, {a}, {v})"),
+}
+STORES.update({op: t.replace("{v}", f"{{v}} & {bits:#X}".replace("0X", "0x"))
+               for op, (bits, t) in NARROW_STORES.items()})
+# Loads whose value has fewer bits than its type: opcode -> its largest value.
+LOAD_TOPS = {0x2D: 0xFF, 0x31: 0xFF, 0x2F: 0xFFFF, 0x33: 0xFFFF, 0x35: 0xFFFFFFFF}
 STRUCT_FORMATS = {"I": "<I", "Q": "<Q", "d": "<d", "h": "<h", "H": "<H", "i": "<i"}

@@ -29,13 +29,15 @@ from __future__ import annotations
 
 from . import module as m
 from .numeric import bits_to_f64, f64_to_bits
-from .pyops import BINARY_OPS, LOADS, STORES, UNARY_OPS
+from .pyops import BINARY_OPS, BY_CONSTANT, LOAD_TOPS, LOADS, NARROW_STORES, STORES, UNARY_OPS, Op
 from .runtime import global_is_mutable
 
 # Python limits the generated code must respect.
 MAX_PY_LOOPS = 18        # CPython: at most 20 statically nested blocks (loops, try, with)
 MAX_INDENT = 90          # tokenizer: at most 100 indentation levels
 MAX_EXPR_DEPTH = 12      # keep nested expressions far from the parser's limits
+SMALL_INT = (1 << 30) - 1  # CPython's one-digit ints: their comparisons are specialized
+MAX_NEST_INDENT = 60     # deeper than this, exits from blocks set `br` instead of nesting
 FILENAME = "<wasm>"      # co_filename of every generated function: tier.py counts these frames
 
 
@@ -49,26 +51,43 @@ _BLOCK, _LOOP, _IF, _FUNC = "block", "loop", "if", "func"
 class _Entry:
     """One compile-time operand: a Python expression and the variables it reads."""
 
-    __slots__ = ("expr", "deps", "cond", "atom", "depth")
+    __slots__ = ("expr", "deps", "cond", "atom", "depth", "wide", "top", "wrap")
 
     def __init__(self, expr: str, deps: frozenset = frozenset(), cond: bool = False,
-                 atom: bool = False, depth: int = 0) -> None:
+                 atom: bool = False, depth: int = 0, wide: str = "",
+                 top: int | None = None) -> None:
         self.expr = expr
         self.deps = deps      # names of locals/slots it reads; "G" if it reads a global
         self.cond = cond      # a Python condition rather than a value
         self.atom = atom      # a name or a literal: usable anywhere without parentheses
         self.depth = depth
+        self.wide = wide      # the mask that makes it canonical, if it lacks one (pyops.Op)
+        self.top = top        # if known: the expression's value is in range(top + 1)
+        self.wrap = ""        # wide and in range(-2**N, 2**N) ("under") or (0, 2**(N+1))
+                              # ("over"): assign() can wrap it with a cheap test
 
     def value(self) -> str:
-        return f"(1 if {self.expr} else 0)" if self.cond else self.expr
+        if self.cond:
+            return f"(1 if {self.expr} else 0)"
+        if self.wrap == "over":     # see assign(); `ea` is free for a moment in any statement
+            return f"ea if (ea := {self.expr}) <= {SMALL_INT} else ea & {self.wide}"
+        if self.wrap == "under":
+            return f"ea if (ea := {self.expr}) >= 0 else ea + {int(self.wide, 16) + 1}"
+        if self.wide:
+            return f"({self.expr}) & {self.wide}"
+        return self.expr
 
     def operand(self) -> str:
         if self.atom:
             return self.expr
         return f"({self.value()})"
 
+    def loose_operand(self) -> str:
+        """As an operand of a template that only depends on its low bits."""
+        return f"({self.expr})" if self.wide else self.operand()
+
     def test(self) -> str:
-        return self.expr
+        return self.value() if self.wide else self.expr
 
 
 def _var(name: str) -> _Entry:
@@ -76,12 +95,13 @@ def _var(name: str) -> _Entry:
 
 
 def _const(text: str) -> _Entry:
-    return _Entry(text, atom=not text.startswith("-"))
+    return _Entry(text, atom=not text.startswith("-"), top=int(text) if text.isdigit() else None)
 
 
 class _Ctrl:
     __slots__ = ("kind", "base", "nparams", "nresults", "label", "loop", "ctx", "escapes",
-                 "if_indent", "then_pending", "then_reached", "cost_start")
+                 "if_indent", "then_pending", "then_reached", "cost_start", "body_ctx", "nests",
+                 "jumped")
 
     def __init__(self, kind, base, nparams, nresults, label, loop, ctx):
         self.kind = kind
@@ -96,6 +116,9 @@ class _Ctrl:
         self.then_pending = None
         self.then_reached = False
         self.cost_start = 0
+        self.body_ctx = ctx     # block: the context its remaining code goes to (see nest_exit)
+        self.nests = 0          # block: contexts opened by nest_exit, closed at its end
+        self.jumped = False     # block: a branch reaches its end without setting `br`
 
 
 class _Context:
@@ -190,8 +213,21 @@ class FunctionTranslator:
         if e.expr == name:
             return
         self.before_write(name, keep=h)
-        self.emit(f"{name} = {e.value()}")
+        self.assign(name, e)
         self.stack[h] = _var(name)
+
+    def assign(self, name: str, e: _Entry) -> None:
+        """`name = e`; a sum or difference of two canonical values is stored as is and wrapped
+        only when out of range, by a test cheaper than the mask for the usual small values
+        (CPython compares ints below 2**30 fast, `&` allocates)."""
+        if not e.wrap:
+            self.emit(f"{name} = {e.value()}")
+            return
+        self.emit(f"{name} = {e.expr}")
+        if e.wrap == "under":
+            self.emit(f"if {name} < 0: {name} += {int(e.wide, 16) + 1}")
+        else:
+            self.emit(f"if {name} > {SMALL_INT}: {name} &= {e.wide}")
 
     def before_write(self, name: str, keep: int = -1) -> None:
         """Write out every pending expression that reads `name` (about to change)."""
@@ -215,7 +251,9 @@ class FunctionTranslator:
         name = self.slot(h)
         self.before_write(name)
         self.emit(f"{name} = {e.value()}")
-        self.stack.append(_var(name))
+        v = _var(name)
+        v.top = e.top
+        self.stack.append(v)
         self.last_result = (len(self.lines), name)
 
     def retarget_last_result(self, e: _Entry, local: str) -> bool:
@@ -239,15 +277,27 @@ class FunctionTranslator:
                 self.materialize(h)
 
     @staticmethod
-    def combine(operands: list[_Entry]) -> tuple[dict, frozenset, int]:
+    def combine(op: int, spec: Op, operands: list[_Entry]) -> _Entry:
+        """The entry of `spec`'s template applied to `operands`."""
         subs = {}
         deps: frozenset = frozenset()
         depth = 0
         for key, e in zip("xy", operands, strict=False):  # one operand for unary ops
-            subs[key] = e.operand()
+            subs[key] = e.loose_operand() if key in spec.loose else e.operand()
             deps |= e.deps
             depth = max(depth, e.depth)
-        return subs, deps, depth + 1
+        template, wrap = _sum_shape(op, spec, operands, subs)
+        wide = spec.wide
+        if spec.wide_if == "all" and not all(e.wide for e in operands) or (
+                spec.wide_if == "any" and not any(e.wide for e in operands)):
+            wide = ""
+        top = _TOPS[op](*operands) if op in _TOPS and template is spec.template else None
+        if wide and top is not None and top <= int(wide, 16):
+            wide = ""     # provably in range already
+        e = _Entry(template.format(**subs), deps, cond=spec.cond, depth=depth + 1, wide=wide,
+                   top=top)
+        e.wrap = wrap if wide else ""
+        return e
 
     # -- constants --------------------------------------------------------------------------
 
@@ -339,6 +389,7 @@ class FunctionTranslator:
         outer = self.ctrls[-1]
         loop = outer if outer.kind == _LOOP else outer.loop
         c = _Ctrl(kind, base, nparams, nresults, self.new_label(), loop, self.ctx)
+        c.body_ctx = self.ctx
         c.cost_start = self.ninstr
         self.ctrls.append(c)
         return c
@@ -354,17 +405,25 @@ class FunctionTranslator:
         del self.stack[c.base:]
         self.stack.extend(_var(self.slot(c.base + i)) for i in range(n))
 
-    def resolve(self, label: int) -> None:
-        """The end of the block `label` in the current context: a branch to it lands here."""
+    def resolve(self, label: int, only_flagged: bool = False) -> None:
+        """The end of the block `label` in the current context: a branch to it lands here.
+        `only_flagged`: nothing falls through to it, so `br` is set on every arrival."""
         c = self.ctx
         if label not in c.pending:
             return
         if c.pending == {label}:
             self.emit_plain("br = 0")
+            reguard = False
+        elif only_flagged:      # what follows runs under this test: it is the guard
+            self.emit_plain(f"if br == {label}:")
+            self._put(c.indent + 1, "br = 0")
+            c.guard = True
+            reguard = False
         else:
             self.emit_plain(f"if br == {label}: br = 0")
+            reguard = True
         c.pending.discard(label)
-        c.reguard = bool(c.pending)
+        c.reguard = reguard and bool(c.pending)
 
     def close_context(self) -> _Context:
         c = self.ctxs.pop()
@@ -383,10 +442,12 @@ class FunctionTranslator:
         func_ctrl = _Ctrl(_FUNC, 0, 0, len(ft.results), 0, None, body_ctx)
         self.ctrls.append(func_ctrl)
         zeros = {m.F64: "0.0", m.FUNCREF: "None", m.EXTERNREF: "None"}
+        needs_zero = _needs_zero(self.func.code.body)
         for i, t in enumerate(self.func.code.locals):
             if t == m.V128:
                 raise Untranslatable("SIMD")
-            self.emit(f"l{nparams + i} = {zeros.get(t, '0')}")
+            if nparams + i in needs_zero:
+                self.emit(f"l{nparams + i} = {zeros.get(t, '0')}")
         self.emit("br = 0")
         if self.fuel:
             self.emit("S.fuel -= 1")
@@ -433,7 +494,7 @@ class FunctionTranslator:
             name = f"l{ins[1]}"
             self.before_write(name)
             if e.expr != name and not self.retarget_last_result(e, name):
-                self.emit(f"{name} = {e.value()}")
+                self.assign(name, e)
             if op == 0x22:
                 self.push(_var(name))
         elif op == 0x41:
@@ -451,11 +512,17 @@ class FunctionTranslator:
         elif op in LOADS:
             addr = self.pop()
             a = self.address(addr, ins[2])
-            self.result_into(len(st), _Entry(LOADS[op].format(a=a)))
+            self.result_into(len(st), _Entry(LOADS[op].format(a=a), top=LOAD_TOPS.get(op)))
         elif op in STORES:
             v = self.pop()
             addr = self.pop()
-            self.emit(STORES[op].format(a=self.address(addr, ins[2]), v=v.operand()))
+            a = self.address(addr, ins[2])
+            if op not in NARROW_STORES:
+                self.emit(STORES[op].format(a=a, v=v.operand()))
+            elif v.top is not None and v.top <= NARROW_STORES[op][0]:
+                self.emit(NARROW_STORES[op][1].format(a=a, v=v.operand()))
+            else:
+                self.emit(STORES[op].format(a=a, v=v.loose_operand()))
         elif op == 0x1A:
             self.pop()
         elif op == 0x1B or op == 0x1C:
@@ -488,6 +555,8 @@ class FunctionTranslator:
         elif op == 0x0B:
             return self.end(dead)
         elif op == 0x0C:
+            if self.nest_exit(ins[1], None):
+                return True
             lines, flight = self.branch_lines(ins[1])
             for ln in lines:
                 self.emit(ln)
@@ -495,6 +564,8 @@ class FunctionTranslator:
             return True
         elif op == 0x0D:
             cond = self.pop()
+            if self.nest_exit(ins[1], cond):
+                return False
             lines, flight = self.branch_lines(ins[1])
             self.conditional(cond.test(), lines)
             self.in_flight(flight)
@@ -545,12 +616,13 @@ class FunctionTranslator:
 
     def binary(self, op: int) -> None:
         spec = BINARY_OPS[op]
+        if op in BY_CONSTANT and _const_value(self.stack[-1]):
+            spec = BY_CONSTANT[op]
         if spec.atomic:
             self.atomize(2)
         y = self.pop()
         x = self.pop()
-        subs, deps, depth = self.combine([x, y])
-        e = _Entry(spec.template.format(**subs), deps, cond=spec.cond, depth=depth)
+        e = self.combine(op, spec, [x, y])
         if spec.trapping:
             self.result_into(len(self.stack), e)
         else:
@@ -564,15 +636,57 @@ class FunctionTranslator:
         if spec.cond and x.cond:      # eqz of a comparison: negate it
             self.push(_Entry(f"not ({x.expr})", x.deps, cond=True, depth=x.depth + 1))
             return
-        if spec.template == "{x}":
+        if spec.template == "{x}":    # same bits: keep the operand, made canonical
+            if x.wide:
+                x = _Entry(x.value(), x.deps, depth=x.depth, top=x.top)
+            if op in _TOPS and not x.cond:
+                x = _Entry(x.expr, x.deps, atom=x.atom, depth=x.depth, top=_TOPS[op](x))
             self.push(x)
             return
-        subs, deps, depth = self.combine([x])
-        e = _Entry(spec.template.format(**subs), deps, cond=spec.cond, depth=depth)
+        e = self.combine(op, spec, [x])
         if spec.trapping:
             self.result_into(len(self.stack), e)
         else:
             self.push(e)
+
+    def nest_exit(self, depth: int, cond: _Entry | None) -> bool:
+        """A branch (`br`, or `br_if` on `cond`) from a block's own statement list to the end of
+        that block or of blocks around it in the same list: what follows up to the target's
+        end becomes the body of `if not cond:` (nothing for `br`, whose remaining code is dead:
+        innermost block only), so it needs no `br` flag. False if not applicable."""
+        chain = self.ctrls[len(self.ctrls) - 1 - depth:]
+        t = chain[0]
+        if any(c.kind != _BLOCK or c.body_ctx is not self.ctx for c in chain):
+            return False
+        if (cond is None and depth) or self.ctx.indent > MAX_NEST_INDENT:
+            return False
+        if any(c.label in self.ctx.pending for c in chain[1:]):
+            return False      # their flags must be resolved in this context, at their ends
+        values = self.stack[len(self.stack) - t.nresults:] if t.nresults else []
+        assign = self.assign_values(t.base, values)
+        t.jumped = True
+        if cond is None:
+            if assign:
+                self.emit(assign)
+            return True
+        if assign:
+            ind = self.emit(f"if {cond.test()}:")
+            self._put(ind + 1, assign)
+            self._put(ind, "else:")
+        else:
+            ind = self.emit(f"if not ({cond.test()}):")
+        self.last_result = (-1, "")
+        self.ctxs.append(_Context(ind + 1))
+        for c in chain:
+            c.body_ctx = self.ctx
+        t.nests += 1
+        return True
+
+    def close_nests(self, c: _Ctrl) -> None:
+        """Close the contexts nest_exit opened for block `c`; flags set in them stay in flight."""
+        for _ in range(c.nests):
+            arm = self.close_context()
+            self.in_flight(arm.pending)
 
     def conditional(self, test: str, lines: list[str]) -> None:
         if len(lines) == 1 and len(lines[0]) < 60:
@@ -641,8 +755,10 @@ class FunctionTranslator:
             self.fallthrough_results(c)
         reached = not dead
         if c.kind == _BLOCK:
-            reached = reached or c.label in self.ctx.pending
-            self.resolve(c.label)
+            self.close_nests(c)
+            flagged = c.label in self.ctx.pending
+            self.resolve(c.label, only_flagged=not (reached or c.jumped))
+            reached = reached or c.jumped or flagged
         elif c.kind == _IF:
             arm = self.close_context()
             flight = set(arm.pending)
@@ -686,13 +802,14 @@ class FunctionTranslator:
                 self.emit(ln)
             self.in_flight(flight)
             return
-        # `t = (depth...)[i]` picks the target; each target's statements run under `if t == d`
-        table = "(" + ", ".join(str(d) for d in labels) + ("," if len(labels) == 1 else "") + ")"
         i = idx.expr
         if not idx.atom:
             self.emit(f"t = {idx.value()}")
             i = "t"
-        ind = self.emit(f"t = {table}[{i}] if {i} < {len(labels)} else {default}")
+        if self.br_table_flags(labels, default, i, actions):
+            return
+        # `t = (depth...)[i]` picks the target; each target's statements run under `if t == d`
+        ind = self.emit(f"t = {_tuple(labels)}[{i}] if {i} < {len(labels)} else {default}")
         flight_all = set()
         for k, d in enumerate(distinct):
             lines, flight = actions[d]
@@ -702,6 +819,26 @@ class FunctionTranslator:
                 self._put(ind + 1, ln)
             flight_all |= flight
         self.in_flight(flight_all)
+
+    def br_table_flags(self, labels: tuple, default: int, i: str,
+                       actions: dict[int, tuple[list[str], set]]) -> bool:
+        """When every target is taken by setting `br` (then leaving the current Python loop or
+        not), pick the flag itself from a table: `br = (label...)[i]`, no test per target."""
+        flag, leaving = {}, set()
+        for d, (lines, _) in actions.items():
+            if len(lines) > 2 or not lines[0].startswith("br = ") or lines[1:] not in ([], ["break"]):
+                return False
+            flag[d] = lines[0][5:]
+            if lines[1:]:
+                leaving.add(flag[d])
+        self.emit(f"br = {_tuple([flag[d] for d in labels])}[{i}] if {i} < {len(labels)} "
+                  f"else {flag[default]}")
+        if len(leaving) == len(set(flag.values())):
+            self.emit("break")
+        elif leaving:
+            self.emit(f"if br in {_tuple(sorted(leaving))}: break")
+        self.in_flight(set().union(*(flight for _, flight in actions.values())))
+        return True
 
     def other(self, ins: tuple) -> None:
         op = ins[0]
@@ -746,6 +883,111 @@ class FunctionTranslator:
             self.emit(f"table_fill(INST, {ins[1]}, {d.value()}, {v.value()}, {n.value()})")
         else:
             raise Untranslatable(f"opcode {op:#x}")
+
+
+def _needs_zero(code: list[tuple]) -> set[int]:
+    """The locals that must be zeroed at entry: those read, unless first set outside any
+    block (such a set runs before every later instruction of the body)."""
+    first_set_on_top: dict[int, bool] = {}
+    read = set()
+    depth = 0
+    for ins in code:
+        op = ins[0]
+        if op in (0x02, 0x03, 0x04):
+            depth += 1
+        elif op == 0x0B:
+            depth -= 1
+        elif op in (0x20, 0x21, 0x22):
+            first_set_on_top.setdefault(ins[1], op != 0x20 and depth == 0)
+            if op == 0x20:
+                read.add(ins[1])
+    return {k for k in read if not first_set_on_top[k]}
+
+
+# Upper bounds of results from those of the operands (_Entry.top), for ops that keep values
+# non-negative: they let the translator leave out masks.
+
+def _const_value(e: _Entry) -> int | None:
+    return int(e.expr) if e.atom and e.expr.isdigit() else None
+
+
+def _top_and(x: _Entry, y: _Entry) -> int | None:
+    tops = [t for t in (x.top, y.top) if t is not None]
+    return min(tops) if tops else None
+
+
+def _top_or(x: _Entry, y: _Entry) -> int | None:
+    if x.top is None or y.top is None:
+        return None
+    return (1 << max(x.top.bit_length(), y.top.bit_length())) - 1
+
+
+def _top_add(x: _Entry, y: _Entry) -> int | None:
+    return None if x.top is None or y.top is None else x.top + y.top
+
+
+def _top_mul(x: _Entry, y: _Entry) -> int | None:
+    return None if x.top is None or y.top is None else x.top * y.top
+
+
+def _top_shl(bits: int):
+    def top(x: _Entry, y: _Entry) -> int | None:
+        k = _const_value(y)
+        return None if x.top is None or k is None else x.top << (k & (bits - 1))
+    return top
+
+
+def _top_shr_u(bits: int):
+    def top(x: _Entry, y: _Entry) -> int | None:
+        k = _const_value(y)
+        x_top = (1 << bits) - 1 if x.top is None else x.top
+        return x.top if k is None else x_top >> (k & (bits - 1))
+    return top
+
+
+def _top_rem_u(x: _Entry, y: _Entry) -> int | None:
+    return None if y.top is None else max(y.top - 1, 0)
+
+
+def _top_div_u(x: _Entry, y: _Entry) -> int | None:
+    return x.top
+
+
+def _top_wrap(x: _Entry) -> int | None:
+    return x.top if x.top is not None and x.top <= 0xFFFFFFFF else None
+
+
+_ADDS, _SUBS = (0x6A, 0x7C), (0x6B, 0x7D)
+
+
+def _sum_shape(op: int, spec: Op, operands: list[_Entry], subs: dict) -> tuple[str, str]:
+    """(template, _Entry.wrap) of an op: adding a "negative" constant becomes a subtraction
+    (the numbers stay small); a sum or difference of canonical values gets a wrap."""
+    template = spec.template
+    if op in _ADDS:
+        k = _const_value(operands[1])
+        modulus = int(spec.wide, 16) + 1
+        if k is not None and k >= modulus >> 1:
+            subs["y"] = str(modulus - k)
+            template = "{x} - {y}"
+    if any(e.wide for e in operands) or op not in _ADDS + _SUBS:
+        return template, ""
+    return template, "over" if template == "{x} + {y}" else "under"
+
+
+_TOPS = {
+    0x71: _top_and, 0x83: _top_and, 0x72: _top_or, 0x73: _top_or, 0x84: _top_or, 0x85: _top_or,
+    0x6A: _top_add, 0x7C: _top_add, 0x6C: _top_mul, 0x7E: _top_mul,
+    0x6E: _top_div_u, 0x80: _top_div_u, 0x70: _top_rem_u, 0x82: _top_rem_u,
+    0x74: _top_shl(32), 0x86: _top_shl(64), 0x76: _top_shr_u(32), 0x88: _top_shr_u(64),
+    0x67: lambda x: 32, 0x68: lambda x: 32, 0x69: lambda x: 32,
+    0x79: lambda x: 64, 0x7A: lambda x: 64, 0x7B: lambda x: 64,
+    0xA7: _top_wrap, 0xAD: lambda x: 0xFFFFFFFF if x.top is None else x.top,
+}
+
+
+def _tuple(items) -> str:
+    return "(" + ", ".join(str(x) for x in items) + ("," if len(items) == 1 else "") + ")"
 
 
 def translate_function(mod: m.Module, func_types: list[m.FuncType], defined_index: int,

@@ -210,3 +210,111 @@ def test_a_load_at_an_arm_end_is_not_assigned_past_the_merge() -> None:
     store = rt.Store(tier="translate")
     inst = load(src, store)
     assert call(store, inst, "f", 1) == [5] and call(store, inst, "f", 0) == [7]
+
+
+# -- shapes of the generated code that could go wrong -----------------------------------------
+
+def _same_on_both_tiers(wat: str, name: str, inputs: list[tuple]) -> None:
+    wasmtime.Module(wasmtime.Engine(), wat)   # valid (load() does not check)
+    results = {}
+    for tier_name in TIERS:
+        store = rt.Store(tier=tier_name)
+        inst = load(wat, store)
+        out = []
+        for args in inputs:
+            try:
+                out.append(call(store, inst, name, *args))
+            except Trap as trap:
+                out.append(str(trap))
+        results[tier_name] = out
+    assert results["translate"] == results["interpreter"]
+
+
+EDGES = [0, 1, 2, 3, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF]
+
+
+def test_masks_left_out_of_add_trees_reappear_where_needed() -> None:
+    wat = """(module (memory 1)
+      (func (export "f") (param i32 i32) (result i32 i32 i64 i32 i32)
+        (i32.shr_u (i32.add (local.get 0) (local.get 1)) (i32.const 1))
+        (i32.eqz (i32.sub (i32.xor (local.get 0) (local.get 1)) (i32.const 1)))
+        (i64.add (i64.extend_i32_u (i32.add (local.get 0) (local.get 1))) (i64.const -1))
+        (i32.and (i32.sub (i32.const 0) (local.get 0)) (i32.mul (local.get 1) (i32.const 3)))
+        (i32.store8 (i32.const 8) (i32.add (i32.shl (local.get 0) (i32.const 31))
+                                           (i32.and (local.get 1) (i32.const 255))))
+        (i32.store16 (i32.const 9) (i32.load8_u (i32.const 8)))
+        (i32.load16_u (i32.const 8)))
+      (func (export "addr") (param i32) (result i32)
+        (i32.load (i32.add (local.get 0) (i32.const 8))))
+      (func (export "wrap") (param i32 i32) (result i32 i32 i32 i64)
+        (local i64)
+        (local.set 0 (i32.add (local.get 0) (local.get 1)))
+        (local.set 1 (i32.sub (local.get 1) (i32.const 3)))
+        (local.set 2 (i64.add (i64.extend_i32_u (local.get 0)) (i64.const -5)))
+        (local.get 0) (local.get 1) (i32.add (local.get 0) (i32.const -5))
+        (i64.sub (local.get 2) (i64.extend_i32_u (local.get 1)))))"""
+    _same_on_both_tiers(wat, "f", [(x, y) for x in EDGES for y in EDGES])
+    _same_on_both_tiers(wat, "wrap", [(x, y) for x in EDGES for y in EDGES])
+    _same_on_both_tiers(wat, "addr", [(x,) for x in EDGES])
+
+
+def test_block_exits_that_nest_instead_of_setting_flags() -> None:
+    wat = """(module
+      (func (export "f") (param i32) (result i32) (local i32)
+        (block $out (result i32)
+          (block $a
+            (br_if $a (i32.eqz (local.get 0)))
+            (local.set 1 (i32.const 10))
+            (br_if $out (i32.const 7) (i32.eq (local.get 0) (i32.const 1)))
+            (block $b
+              (br_if $b (i32.eq (local.get 0) (i32.const 2)))
+              (br_if $a (i32.eq (local.get 0) (i32.const 3)))
+              (local.set 1 (i32.add (local.get 1) (i32.const 5))))
+            (br $a)
+            (local.set 1 (i32.const 99)))
+          (i32.add (local.get 1) (local.get 0))))
+      (func (export "g") (param i32) (result i32) (local i32)
+        (block $out (result i32)
+          (block $mid (result i32)
+            (block $in
+              (loop $l
+                (local.set 1 (i32.add (local.get 1) (i32.const 3)))
+                (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+              (drop (br_if $mid (i32.const 5) (i32.gt_u (local.get 1) (i32.const 10))))
+              (drop (br_if $out (i32.const 6) (i32.eq (local.get 1) (i32.const 6))))
+              (local.set 1 (i32.mul (local.get 1) (i32.const 7))))
+            (drop (br_if $out (local.get 1) (i32.eqz (local.get 0))))
+            (i32.const 1))
+          (i32.add (local.get 1)))))"""
+    _same_on_both_tiers(wat, "f", [(x,) for x in range(6)])
+    _same_on_both_tiers(wat, "g", [(x,) for x in range(14)])
+
+
+def test_br_table_that_picks_the_flag_from_a_table() -> None:
+    wat = """(module
+      (func (export "f") (param i32) (result i32) (local i32)
+        (block $exit
+          (loop $top
+            (block $c (block $b (block $a
+              (br_table $a $b $c $exit $a (local.get 0)))
+              (local.set 1 (i32.add (local.get 1) (i32.const 1))) (br $c))
+              (local.set 1 (i32.add (local.get 1) (i32.const 10))))
+            (local.set 1 (i32.add (local.get 1) (i32.const 100)))
+            (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+            (br_if $top (i32.lt_u (local.get 0) (i32.const 6)))))
+        (local.get 1)))"""
+    _same_on_both_tiers(wat, "f", [(x,) for x in (0, 1, 2, 3, 4, 5, 6, 0xFFFFFFFF)])
+
+
+def test_unsigned_division_by_constants() -> None:
+    wat = """(module
+      (func (export "f") (param i32 i32) (result i32 i32 i64)
+        (i32.div_u (i32.add (local.get 0) (local.get 1)) (i32.const 3))
+        (i32.rem_u (i32.sub (local.get 0) (local.get 1)) (i32.const 7))
+        (i64.rem_u (i64.extend_i32_u (local.get 0)) (i64.const 10)))
+      (func (export "z") (param i32 i32) (result i32)
+        (i32.store8 (i32.const 0) (local.get 1))
+        (i32.div_u (local.get 0) (i32.const 0)))
+      (memory 1))"""
+    _same_on_both_tiers(wat, "f", [(x, y) for x in EDGES for y in EDGES])
+    _same_on_both_tiers(wat, "z", [(x, y) for x in EDGES for y in EDGES])
