@@ -61,7 +61,7 @@ FD_BASE = 0xFD000
 
 
 class OpInfo(Record):
-    # A plain class, not a NamedTuple: importing typing costs ~8 ms of every cold start.
+    # A plain class, not a NamedTuple: importing typing costs a few ms of every cold start.
     __slots__ = _fields = ("code", "name", "imm", "params", "results", "align", "memory")
 
     def __init__(self, code: int, name: str, imm: str, params: tuple[int, ...] | None,

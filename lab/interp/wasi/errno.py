@@ -4,7 +4,7 @@ The members are the POSIX names (the witx names with an E prefix: Errno.E2BIG), 
 position in the witx file, so the host mapping is derived by name instead of by hand. They are
 spelled out, not generated, so the type checker sees them.
 
-Errno is a namespace of plain ints, not an IntEnum: importing enum costs ~5 ms of every cold
+Errno is a namespace of plain ints, not an IntEnum: importing enum costs a few ms of every cold
 start of the engine. errno_name() gives a code's name.
 """
 
