@@ -133,7 +133,8 @@ def conformance_matrix(conformance: pd.DataFrame) -> dict:
 
 def runtime_page_name(host: str, emulated: bool, runtime: str, mode: str) -> str:
     """File name of a runtime's failure page (safe characters only)."""
-    raw = f"conformance-{runtime}-{mode}-{host}{'-emulated' if emulated else ''}"
+    parts = ["conformance", runtime, mode, host, "emulated" if emulated else ""]
+    raw = "-".join(part for part in parts if part)  # an unavailable runtime has no mode
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in raw) + ".html"
 
 

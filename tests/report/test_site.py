@@ -144,3 +144,12 @@ def test_cli_builds_the_site_and_rejects_bad_runs(small_run, tmp_path):
     assert "comparison.html" not in names and "history.html" not in names  # one run, no baseline
     bad = wasmlab("report", tmp_path / "missing", check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("wasmlab: error:") and bad.stderr.count("\n") == 1
+
+
+def test_runtime_page_names_have_no_empty_parts() -> None:
+    from lab.report.views import runtime_page_name
+
+    assert runtime_page_name("local", False, "spin", "") == "conformance-spin-local.html"
+    assert runtime_page_name("arm64", True, "wasmtime-cli", "cranelift") == \
+        "conformance-wasmtime-cli-cranelift-arm64-emulated.html"
+    assert runtime_page_name("ci box", False, "node", "v8/x") == "conformance-node-v8_x-ci_box.html"
