@@ -38,14 +38,15 @@ def sweep_stale(root: Path | None = None) -> list[Path]:
     removed = []
     for entry in root.glob("wasmlab-*"):
         match = _NAME.match(entry.name)
-        if not match or not entry.is_dir() or _alive(int(match.group(1))):
+        if not match or not entry.is_dir() or pid_alive(int(match.group(1))):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` still exists (owners of scratch folders and containers)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -35,6 +35,7 @@ from lab.measure import ProcessResult, read_spawn_report
 from lab.model import Detection, Invocation
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
 from lab.runners.container_cgroup import SampleCgroup
+from lab.scratch import pid_alive
 
 DOCKERFILE = REPO_ROOT / "runners" / "docker" / "Dockerfile"
 IMAGE_REPOSITORY = "wasmlab/native"
@@ -259,21 +260,11 @@ def sweep_containers(client) -> int:
     removed = 0
     for container in client.containers.list(all=True, filters={"label": f"{LABEL_RUNNER}=docker"}):
         owner = container.labels.get(LABEL_OWNER, "")
-        if owner.isdigit() and _alive(int(owner)):
+        if owner.isdigit() and pid_alive(int(owner)):
             continue
         _remove(client, container.id)
         removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _kill(container) -> None:
