@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ examples:
   wasmlab run --resume results/20261125-101500-ab12cd
   wasmlab summary results/20261125-101500-ab12cd --json
   wasmlab compare results/RUN_A results/RUN_B --threshold 0.05 --fail-on-regression
+  wasmlab versus results/20261125-101500-ab12cd --base wasm3   how far each runtime is from wasm3
   wasmlab report results/RUN_B --baseline results/RUN_A --out reports/out
   wasmlab exec --runtime node --dir ./data::/data prog.wasm -- --input /data/in.txt
 
@@ -111,6 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--fail-on-regression", action="store_true", help="exit with 1 when anything regressed")
     compare.add_argument("--json", action="store_true", help="machine-readable output")
 
+    versus = commands.add_parser(
+        "versus", help="every runtime of a run against one base runtime: per-case ratios and geometric means",
+        description="Per case, median(runtime) / median(base) with a 99%% interval; per runtime, the geometric "
+        "mean over the cases where both sides are ok, with a bootstrap interval. Above 1 means slower (or, for "
+        "peak_rss, bigger) than the base.")
+    versus.add_argument("run", help="run folder (or run id under ./results)")
+    versus.add_argument("--base", required=True, metavar="RUNTIME[:MODE]", help="the runtime the others are divided by")
+    versus.add_argument("--metric", default="wall_time", choices=["wall_time", "user_time", "sys_time", "peak_rss"],
+                        help="process metric to compare (default wall_time)")
+    versus.add_argument("--suite", default="workloads", choices=["startup", "workloads"],
+                        help="measured suite (default workloads)")
+    versus.add_argument("--json", action="store_true", help="machine-readable output")
+
     report = commands.add_parser(
         "report", help="render a static HTML site (overview, conformance, workloads, comparison, history)")
     report.add_argument("runs", nargs="+", metavar="RUN",
@@ -142,13 +157,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     handler = {"doctor": cmd_doctor, "run": cmd_run, "summary": cmd_summary, "exec": cmd_exec,
                "build": cmd_build, "merge": cmd_merge, "matrix": cmd_matrix,
-               "compare": cmd_compare, "report": cmd_report,
+               "compare": cmd_compare, "versus": cmd_versus, "report": cmd_report,
                "import-benchmark": cmd_import_benchmark}[options.command]
+    _unwind_on_termination()
     try:
         return handler(options)
+    except Terminated as stop:
+        print(f"wasmlab: terminated by {signal.Signals(stop.signum).name}", file=sys.stderr)
+        return 128 + stop.signum
     except KeyboardInterrupt:
         print("wasmlab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`wasmlab summary RUN | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush is quiet
+        return 0
     except Exception as error:  # known errors become one line; unknown ones too, with their type
         if not _is_user_error(error):
             if os.environ.get("WASMLAB_DEBUG"):
@@ -158,6 +180,25 @@ def main(argv: list[str] | None = None) -> int:
             return 70
         print(f"wasmlab: error: {error}", file=sys.stderr)
         return 2
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: a CI job cancelled, a terminal closed, a plain `kill`. Unwound like
+    Ctrl-C, so the runtime being measured is killed with its process group and the run is marked
+    interrupted. Python's default would end the harness at once and orphan the runtime, which
+    runs in its own session and would keep a core busy until its own timeout."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _unwind_on_termination() -> None:
+    def unwind(signum: int, _frame) -> None:
+        raise Terminated(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, unwind)
 
 
 def _is_user_error(error: Exception) -> bool:
@@ -258,6 +299,15 @@ def cmd_compare(options) -> int:
                               metrics=tuple(options.metric or ()))
     print(json.dumps(comparison_dict(comparison), indent=2) if options.json else format_comparison(comparison))
     return 1 if options.fail_on_regression and comparison.has_regressions else 0
+
+
+def cmd_versus(options) -> int:
+    from lab.store import open_run
+    from lab.versus import format_versus, versus, versus_dict
+
+    result = versus(open_run(options.run), options.base, metric=options.metric, suite=options.suite)
+    print(json.dumps(versus_dict(result), indent=2) if options.json else format_versus(result))
+    return 0
 
 
 def cmd_report(options) -> int:

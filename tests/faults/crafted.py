@@ -64,5 +64,20 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def processes_running(fragment: str) -> list[str]:
+    """Command lines of live processes that contain `fragment` (cached guest builds are named
+    <guest>-<hash>.bin / .wasm, so "/hang-" finds anything still running the hang guest)."""
+    return [cmd for cmd in map(_cmdline, os.listdir("/proc")) if fragment in cmd]
+
+
+def _cmdline(pid: str) -> str:
+    if not pid.isdigit():
+        return ""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def leftover_temp_dirs(tmpdir: Path) -> list[str]:
     return sorted(p.name for p in tmpdir.iterdir() if p.name.startswith("wasmlab"))

@@ -4,7 +4,6 @@ the output size), and the well-behaved cells of the same run finish."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from lab.runners.registry import get_runner
 from lab.store import load, open_run
-from tests.faults.crafted import leftover_temp_dirs, run_wasmlab, write_manifest
+from tests.faults.crafted import leftover_temp_dirs, processes_running, run_wasmlab, write_manifest
 
 TIMEOUT_S = 8
 
@@ -70,17 +69,8 @@ def test_hanging_guests_time_out_and_their_process_groups_die(faulty_run):
         assert TIMEOUT_S <= cell.value < TIMEOUT_S + 5
     assert elapsed < 10 * TIMEOUT_S
     # The hang builds are cached as hang-<hash>.bin / .wasm: nothing may still be running them.
-    survivors = [cmd for cmd in map(_cmdline, os.listdir("/proc")) if "/hang-" in cmd]
+    survivors = processes_running("/hang-")
     assert not survivors, survivors
-
-
-def _cmdline(pid: str) -> str:
-    if not pid.isdigit():
-        return ""
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def test_a_flood_of_output_is_capped_counted_and_judged(faulty_run):

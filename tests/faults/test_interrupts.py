@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from lab.store import load, load_conformance, open_run
-from tests.faults.crafted import leftover_temp_dirs, run_wasmlab, start_wasmlab, write_manifest
+from tests.faults.crafted import leftover_temp_dirs, processes_running, run_wasmlab, start_wasmlab, write_manifest
 
 
 def _wait_for(predicate, timeout: float = 120.0) -> None:
@@ -89,3 +89,20 @@ def test_sigkill_during_a_conformance_run_then_resume(tmp_path):
     spec_files = set(outcomes.loc[outcomes.suite == "spec-2.0", "file"])
     assert spec_files == {f for f in files if f.endswith(".wast")}
     assert leftover_temp_dirs(tmp) == []  # the resumed run swept the killed one's leftovers
+
+
+def test_sigterm_kills_the_running_guest_and_marks_the_run_interrupted(tmp_path):
+    # CI cancelling a job sends SIGTERM. The guest runs in its own session, so unless the harness
+    # unwinds it would hang on here until its (long) timeout.
+    manifest = write_manifest(tmp_path / "suite", ["ok", "hang"])
+    results, tmp = tmp_path / "results", tmp_path / "tmp"
+    proc = start_wasmlab(manifest, "run", "--suite", "workloads", "--runtime", "native", "--repeat", "1",
+                         "--warmup", "0", "--timeout", "600", "--out", str(results), tmpdir=tmp)
+    _wait_for(lambda: bool(processes_running("/hang-")))
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "terminated by SIGTERM" in stderr and "Traceback" not in stderr
+    assert processes_running("/hang-") == []
+    assert open_run(_only_run(results)).manifest()["status"] == "interrupted"
+    assert leftover_temp_dirs(tmp) == []

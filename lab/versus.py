@@ -1,0 +1,80 @@
+"""`wasmlab versus`: every runtime of one run against a base runtime of the same run. Per case,
+median(runtime) / median(base) with a 99% interval; per runtime, the geometric mean over the
+cases where both sides are ok, with a joint bootstrap interval. The report's overview does this
+against native; this answers "how far is our engine from wasm3, and from pywasm" for any base."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from lab.stats import AnalysisError, geomean_ratios, runtime_ratios
+from lab.store import Run, load
+
+PROCESS_METRICS = ("wall_time", "user_time", "sys_time", "peak_rss")
+
+
+@dataclass(frozen=True)
+class Versus:
+    run_id: str
+    base: str
+    metric: str
+    suite: str
+    cases: pd.DataFrame  # runtime_ratios rows: one per runtime and case
+    geomeans: pd.DataFrame  # geomean_ratios rows: one per host and runtime
+
+
+def versus(run: Run, base: str, metric: str = "wall_time", suite: str = "workloads") -> Versus:
+    """Ratios of every other runtime in `run` to `base` (an id, or id:mode) on `suite`."""
+    if metric not in PROCESS_METRICS:
+        raise AnalysisError(f"unknown metric {metric!r}; use one of {', '.join(PROCESS_METRICS)}")
+    frame = load(run)
+    frame = frame[frame["suite"] == suite]
+    if frame.empty:
+        raise AnalysisError(f"run {run.run_id} has no {suite} measurements")
+    base_id = base.partition(":")[0]
+    if base_id not in set(frame["runtime"]):
+        present = ", ".join(sorted(set(frame["runtime"])))
+        raise AnalysisError(f"{base_id} is not in run {run.run_id} ({suite}); its runtimes: {present}")
+    cases = runtime_ratios(frame, base, metric=metric)
+    geomeans = geomean_ratios(frame, base, suite=suite, metric=metric)
+    return Versus(run.run_id, base, metric, suite, cases, geomeans)
+
+
+def versus_dict(result: Versus) -> dict:
+    return {"run": result.run_id, "base": result.base, "metric": result.metric, "suite": result.suite,
+            "geomeans": _records(result.geomeans), "cases": _records(result.cases)}
+
+
+def format_versus(result: Versus) -> str:
+    """Geometric means first, then one line per runtime and case; >1 means slower (or bigger)
+    than the base."""
+    lines = [f"run {result.run_id}: {result.suite}, {result.metric} of each runtime / {result.base} "
+             "(median ratio [99% interval]; >1 = more than the base)", "", "geometric mean over cases:"]
+    for row in result.geomeans.sort_values(["host", "geomean"]).to_dict("records"):
+        excluded = f", {row['excluded']} excluded (not ok on one side)" if row["excluded"] else ""
+        lines.append(f"  {row['host']:<16} {_label(row):<24} {_ratio(row, 'geomean')}"
+                     f"  over {row['cases']} cases{excluded}")
+    lines += ["", "per case:"]
+    for row in result.cases.sort_values(["host", "runtime", "mode", "case", "size"]).to_dict("records"):
+        detail = _ratio(row, "ratio") if math.isfinite(row["ratio"]) else f"{row['status']}: {row['reason']}"
+        lines.append(f"  {row['host']:<16} {_label(row):<24} {row['case']:<14} {row['size']:<7} {detail}")
+    return "\n".join(lines)
+
+
+def _label(row: dict) -> str:
+    return f"{row['runtime']}:{row['mode']}" if row["mode"] else row["runtime"]
+
+
+def _ratio(row: dict, column: str) -> str:
+    value, low, high = row[column], row[f"{column}_low"], row[f"{column}_high"]
+    if not math.isfinite(value):
+        return "-"
+    return f"{value:8.3g}x [{low:.3g}, {high:.3g}]"
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{key: (None if isinstance(value, float) and not math.isfinite(value) else value)
+             for key, value in row.items()} for row in frame.to_dict("records")]
