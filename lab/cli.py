@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--repeat", type=int, default=5, help="counted samples per cell (default 5)")
     run.add_argument("--warmup", type=int, default=1,
                      help="warm-up samples per cell, recorded but not counted (default 1)")
+    run.add_argument("--samples-for", action="extend", nargs="+", metavar="RUNTIME=REPEAT/WARMUP",
+                     help="other counts for some runtimes, e.g. pywasm=1/0 (one counted sample, no warm-up) "
+                     "for a slow reference while the others keep --repeat and --warmup")
     run.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                      help="wall-clock limit per process; the whole process group is killed (default 120)")
     run.add_argument("--memory-limit", type=int, default=8192, metavar="MIB",
@@ -241,7 +244,7 @@ def cmd_run(options) -> int:
             repeat=options.repeat, warmup=options.warmup, timeout_s=options.timeout,
             memory_limit_mb=options.memory_limit, workloads=tuple(options.workload or ()),
             files=tuple(options.file or ()), hosts=tuple(options.host or ("local",)),
-            local_name=options.local_name,
+            local_name=options.local_name, samples_for=tuple(options.samples_for or ()),
             shard=parse_shard(options.shard) if options.shard else (1, 1))
         run = start_run(config, options.out, progress)
     if progress:

@@ -32,6 +32,9 @@ class RunConfig:
     workloads: tuple[str, ...] = ()  # restrict the workloads suite to these names
     files: tuple[str, ...] = ()  # restrict conformance suites to these files (names or globs)
     shard: tuple[int, int] = (1, 1)  # (index, count), 1-based
+    # "runtime=repeat/warmup" entries that override repeat and warmup for one runtime: a slow
+    # reference (pywasm at medium: minutes per sample) gets one sample while the rest get five.
+    samples_for: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -56,12 +59,43 @@ class RunConfig:
         index, count = self.shard
         if not 1 <= index <= count:
             raise PlanError(f"shard {index}/{count} is out of range: use i/n with 1 <= i <= n")
+        self.sample_overrides()
+
+    def sample_overrides(self) -> dict[str, tuple[int, int]]:
+        """runtime id -> (repeat, warmup) from `samples_for`; PlanError names a bad entry."""
+        from lab.model import RUNTIME_IDS
+
+        overrides = {}
+        for entry in self.samples_for:
+            runtime, repeat, warmup = parse_sample_override(entry)
+            if runtime not in RUNTIME_IDS:
+                known = ", ".join(RUNTIME_IDS)
+                raise PlanError(f"--samples-for {entry!r}: unknown runtime {runtime!r}; known: {known}")
+            overrides[runtime] = (repeat, warmup)
+        return overrides
+
+    def samples(self, runtime: str) -> tuple[int, int]:
+        """(repeat, warmup) for one runtime: its --samples-for entry, else the run's own."""
+        return self.sample_overrides().get(runtime, (self.repeat, self.warmup))
 
 
 def parse_runtime_spec(spec: str) -> tuple[str, str]:
     """'wasmtime-cli:pulley' -> ('wasmtime-cli', 'pulley'); a bare id -> (id, '')."""
     runtime, _, mode = spec.partition(":")
     return runtime, mode
+
+
+def parse_sample_override(text: str) -> tuple[str, int, int]:
+    """'pywasm=1/0' -> ('pywasm', 1, 0): at least one counted sample, warm-ups may be 0."""
+    runtime, _, counts = text.partition("=")
+    repeat_text, _, warmup_text = counts.partition("/")
+    try:
+        repeat, warmup = int(repeat_text), int(warmup_text)
+    except ValueError:
+        raise PlanError(f"--samples-for takes RUNTIME=REPEAT/WARMUP (for example pywasm=1/0), not {text!r}") from None
+    if repeat < 1 or warmup < 0:
+        raise PlanError(f"--samples-for {text!r}: repeat must be at least 1 and warmup at least 0")
+    return runtime, repeat, warmup
 
 
 def parse_shard(text: str) -> tuple[int, int]:

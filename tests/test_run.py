@@ -126,3 +126,22 @@ def test_sigkill_mid_run_then_resume_loses_and_repeats_nothing(tmp_path):
         samples = sorted(walls.loc[walls["runtime"] == runtime, "process"])
         assert samples == list(range(40)), runtime  # every sample once: none lost, none repeated
     assert run.manifest()["status"] == "complete"
+
+
+def test_samples_for_gives_one_runtime_its_own_repeat_and_warmup(tmp_path):
+    config = RunConfig(suites=("startup",), runtimes=("native", "wasmtime-cli"), repeat=3, warmup=1,
+                       samples_for=("wasmtime-cli=1/0",))
+    run = start_run(config, tmp_path)
+    walls = load(run).query("metric == 'wall_time'")
+    counted = walls[~walls["warmup"]].groupby("runtime").size().to_dict()
+    warmups = walls[walls["warmup"]].groupby("runtime").size().to_dict()
+    assert counted == {"native": 3, "wasmtime-cli": 1}
+    assert warmups == {"native": 1}
+    assert RunConfig.from_dict(run.manifest()["config"]).samples("wasmtime-cli") == (1, 0)  # a resume sees it too
+
+
+def test_bad_samples_for_entries_are_refused_with_the_expected_form():
+    for entry, message in [("pywasm", "RUNTIME=REPEAT/WARMUP"), ("pywasm=1", "RUNTIME=REPEAT/WARMUP"),
+                           ("pywasm=0/0", "repeat must be at least 1"), ("nosuch=1/0", "unknown runtime 'nosuch'")]:
+        with pytest.raises(PlanError, match=message):
+            RunConfig(samples_for=(entry,)).validate()
