@@ -109,8 +109,10 @@ def run_measured_job(cell: PlannedCell, context: RunContext) -> str:
         rows = measure_sample(case, runner, job, index, index < warmup, context)
         context.run.journal_sample(job.key, rows)
         samples.append(rows)
-        if rows[0]["status"] == STATUS_SKIPPED or case.build_error:
-            break  # the case does not apply or did not build: one row says so, no point repeating
+        if rows[0]["status"] in (STATUS_SKIPPED, STATUS_TIMEOUT) or case.build_error:
+            # Not applicable or not built: one row says so. Timed out: the cell is a timeout
+            # whatever follows, and each further sample would cost the whole limit again.
+            break
     all_rows = [row for sample in samples for row in sample]
     context.run.finish_job(job.key, all_rows)
     return worst_status(row["status"] for row in all_rows if not row["warmup"])

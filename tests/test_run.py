@@ -81,6 +81,9 @@ def test_a_hanging_guest_times_out_and_the_run_goes_on(tmp_path):
     started = time.monotonic()
     assert run_measured_job(PlannedCell(job, case), context) == "timeout"
     assert time.monotonic() - started < 15
+    # The context asks for 2 samples; after a timeout the second would only time out again.
+    walls = load(context.run).query("case == 'sleeper' and metric == 'wall_time'")
+    assert walls["process"].tolist() == [0] and walls["status"].tolist() == ["timeout"]
 
 
 def test_judge_reports_crashes_with_stderr():
