@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from lab.model import RUNTIME_IDS, SIZES, SUITE_IDS
+from lab.model import PROCESS_METRICS, RUNTIME_IDS, SIZES, SUITE_IDS
 
 EPILOG = """\
 examples:
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "peak_rss, bigger) than the base.")
     versus.add_argument("run", help="run folder (or run id under ./results)")
     versus.add_argument("--base", required=True, metavar="RUNTIME[:MODE]", help="the runtime the others are divided by")
-    versus.add_argument("--metric", default="wall_time", choices=["wall_time", "user_time", "sys_time", "peak_rss"],
+    versus.add_argument("--metric", default="wall_time", choices=PROCESS_METRICS,
                         help="process metric to compare (default wall_time)")
     versus.add_argument("--suite", default="workloads", choices=["startup", "workloads"],
                         help="measured suite (default workloads)")

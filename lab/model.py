@@ -15,6 +15,8 @@ RUNTIME_IDS = (
 )
 SUITE_IDS = ("startup", "workloads", "spec-2.0", "spec-3.0", "wasi-p1")
 SIZES = ("small", "medium", "large")
+# Per-process metrics every measured sample records (lab.execute), in units s, s, s and bytes.
+PROCESS_METRICS = ("wall_time", "user_time", "sys_time", "peak_rss")
 
 # Sample status values (one per process sample, repeated on each of its rows).
 STATUS_OK = "ok"

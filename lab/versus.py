@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lab.model import PROCESS_METRICS
 from lab.stats import AnalysisError, geomean_ratios, runtime_ratios
 from lab.store import Run, load
-
-PROCESS_METRICS = ("wall_time", "user_time", "sys_time", "peak_rss")
 
 
 @dataclass(frozen=True)
