@@ -164,7 +164,7 @@ def sample_rows(base: dict, sample: Sample, status: str, reason: str) -> list[di
         {**common, "phase": "process", "metric": "user_time", "value": process.user_s, "unit": "s"},
         {**common, "phase": "process", "metric": "sys_time", "value": process.sys_s, "unit": "s"},
         {**common, "phase": "process", "metric": "peak_rss", "value": float(process.max_rss_kib * 1024),
-         "unit": "bytes"},
+         "unit": "bytes", "reason": reason or process.rss_note},  # an ok row's reason: how it was measured
     ]
     for phase, seconds in sample.phases.items():
         rows.append({**common, "phase": phase, "metric": "time", "value": seconds, "unit": "s"})

@@ -8,8 +8,9 @@ exhaust our memory when a guest prints gigabytes.
 Linux carries a process's peak RSS across fork and exec, so a program forked straight from this
 (large) Python process would report our footprint as its own. The program is therefore started
 through wasmlab-spawn (runners/spawn/spawn.c), a tiny static binary that forks it, waits with
-wait4 and reports wall time, CPU times and peak RSS. Without a C toolchain we fall back to a
-direct spawn and say so in `ProcessResult.rss_note`.
+wait4 and reports wall time, CPU times and peak RSS, the latter read as the program exits (see
+spawn.c: the kernel's ru_maxrss alone can read 0 for a small program). Without a C toolchain, or
+where ptrace is refused, the figure is less exact and `ProcessResult.rss_note` says so.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Sequence
+from typing import IO, NamedTuple, Sequence
 
 from lab.scratch import scratch_dir
 
 DEFAULT_OUTPUT_CAP = 1 << 20  # bytes kept per stream; the rest is counted, not stored
+UNTRACED_RSS_NOTE = ("peak RSS from wait4 only (ptrace refused here): the kernel's per-CPU counters "
+                     "can make it read a few hundred KiB low, or 0 for a tiny program")
+NO_SPAWNER_RSS_NOTE = "peak RSS includes the harness's forked image (wasmlab-spawn unavailable)"
 
 
 @dataclass
@@ -169,9 +173,11 @@ def run_process(
             if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 127 and b"wasmlab-spawn: cannot execute" in stderr:
                 raise FileNotFoundError(stderr.decode(errors="replace").strip().removeprefix("wasmlab-spawn: "))
     if measured:
-        wall, user, system, rss, status = measured
+        wall, user, system, rss, status = measured[:5]
+        rss_note = "" if measured.traced else UNTRACED_RSS_NOTE
     else:
         user, system, rss = usage.ru_utime, usage.ru_stime, usage.ru_maxrss
+        rss_note = NO_SPAWNER_RSS_NOTE if not launcher else ""
     return ProcessResult(
         wall_s=wall,
         user_s=user,
@@ -184,7 +190,7 @@ def run_process(
         stderr=stderr,
         stdout_bytes=readers[0].total,
         stderr_bytes=readers[1].total,
-        rss_note="" if launcher else "peak RSS includes the harness's forked image (wasmlab-spawn unavailable)",
+        rss_note=rss_note,
     )
 
 
@@ -202,12 +208,23 @@ def spawner() -> Path | None:
         return None
 
 
-def read_spawn_report(path: Path) -> tuple[float, float, float, int, int] | None:
+class SpawnReport(NamedTuple):
+    """What wasmlab-spawn wrote after its program ended."""
+    wall_s: float
+    user_s: float
+    sys_s: float
+    max_rss_kib: int
+    wait_status: int  # as from wait4
+    traced: bool  # peak RSS read at exit under ptrace (exact), not from wait4 alone
+
+
+def read_spawn_report(path: Path) -> SpawnReport | None:
     try:
-        wall_ns, user_us, sys_us, rss_kib, status = path.read_text().split()
+        wall_ns, user_us, sys_us, rss_kib, status, traced = path.read_text().split()
+        return SpawnReport(int(wall_ns) / 1e9, int(user_us) / 1e6, int(sys_us) / 1e6, int(rss_kib), int(status),
+                           traced == "1")
     except (OSError, ValueError):
         return None
-    return int(wall_ns) / 1e9, int(user_us) / 1e6, int(sys_us) / 1e6, int(rss_kib), int(status)
 
 
 def signal_name(number: int) -> str:

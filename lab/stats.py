@@ -224,8 +224,9 @@ def cell_samples(frame: pd.DataFrame) -> dict[tuple, np.ndarray]:
 
 def cell_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per cell: CELL_KEYS, version, n, median, ci_low, ci_high, coverage, cv, noisy,
-    status, reason. A cell whose counted samples are not all ok has no numbers, only its worst
-    status and the reasons."""
+    status, reason, note. A cell whose counted samples are not all ok has no numbers, only its
+    worst status and the reasons. `note` says how an ok cell's figure was taken when that differs
+    from the metric's usual meaning (an ok row's reason, e.g. a container's cgroup peak as peak_rss)."""
     rows_in = counted(frame)
     values = rows_in["value"].to_numpy(dtype=float)
     statuses, reasons, versions = (rows_in[c].tolist() for c in ("status", "reason", "version"))
@@ -234,14 +235,16 @@ def cell_table(frame: pd.DataFrame) -> pd.DataFrame:
         cell_statuses = [statuses[i] for i in positions]
         status = worst_status(set(cell_statuses))
         failures = dict.fromkeys(reasons[i] for i in positions if statuses[i] != STATUS_OK and reasons[i])
+        notes = dict.fromkeys(reasons[i] for i in positions if statuses[i] == STATUS_OK and reasons[i])
         stats = describe(values[positions]) if status == STATUS_OK else None
         rows.append({**dict(zip(CELL_KEYS, key, strict=True)), "version": versions[positions[0]],
-                     **_stats_fields(stats), "status": status, "reason": "; ".join(list(failures)[:3])})
+                     **_stats_fields(stats), "status": status, "reason": "; ".join(list(failures)[:3]),
+                     "note": "; ".join(notes) if status == STATUS_OK else ""})
     return pd.DataFrame(rows, columns=CELL_COLUMNS)
 
 
 CELL_COLUMNS = CELL_KEYS + ["version", "n", "median", "ci_low", "ci_high", "coverage", "cv", "noisy", "status",
-                            "reason"]
+                            "reason", "note"]
 
 
 def _stats_fields(stats: CellStats | None) -> dict:

@@ -210,8 +210,9 @@ def memory_matrix(measurements: pd.DataFrame) -> dict:
     for key, group in cells.groupby(RUNTIME_KEYS, sort=True):
         by_case = {(c["suite"], c["case"], c["size"]): _number_cell(c) for c in group.to_dict("records")}
         host, emulated, runtime, mode = runtime_identity(key)
+        notes = dict.fromkeys(note for note in group["note"] if note)
         rows.append({"label": runtime_label(runtime, mode), "host_label": host_label(host, emulated),
-                     "cells": by_case})
+                     "cells": by_case, "note": "; ".join(notes)})
     return {"columns": columns, "rows": rows}
 
 

@@ -152,7 +152,7 @@ def run_container(client, image: str, invocation: Invocation, limits: Limits, cg
     if report is None and not timed_out and int(state.get("ExitCode", 0)) == 127:
         raise RuntimeError("the container could not start its program: "
                            f"{stderr.decode(errors='replace').strip()[-300:]}")
-    exit_code, term_signal = exit_status(state, timed_out, report[4] if report else None)
+    exit_code, term_signal = exit_status(state, timed_out, report.wait_status if report else None)
     result = ProcessResult(
         wall_s=wall_s, user_s=figures.user_s, sys_s=figures.sys_s,
         max_rss_kib=figures.peak_memory_bytes // 1024,
@@ -161,7 +161,7 @@ def run_container(client, image: str, invocation: Invocation, limits: Limits, cg
         rss_note=CGROUP_NOTE)
     phases = {"container_create": created_s}
     if report is not None:
-        phases["run"] = report[0]  # the program's own wall time, timed inside the container
+        phases["run"] = report.wall_s  # the program's own wall time, timed inside the container
     return Sample(process=result, phases=phases)
 
 

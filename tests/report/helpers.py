@@ -62,6 +62,20 @@ def edit_conformance(run: Path, file: str, count: int, outcome: str, reason: str
     return lines
 
 
+def note_metric(run: Path, runtime: str, metric: str, note: str) -> int:
+    """Give every ok row of one runtime's metric a measurement note (as a runner such as docker
+    writes for its cgroup peak); returns how many rows changed."""
+    changed = 0
+    for path in (run / "measurements").glob("*.parquet"):
+        frame = pd.read_parquet(path)
+        mask = (frame["runtime"] == runtime) & (frame["metric"] == metric) & (frame["status"] == "ok")
+        if mask.any():
+            frame.loc[mask, "reason"] = note
+            frame.to_parquet(path, index=False)
+            changed += int(mask.sum())
+    return changed
+
+
 def steadiest_cell(run: Path) -> dict:
     """The non-native wall-time cell least disturbed by other processes on this machine (lowest
     robust CV): the one where an injected change is a fair test of the statistics."""

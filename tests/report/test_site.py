@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pytest
 
 from lab.report import build_site
-from tests.report.helpers import copy_run, edit_conformance, scale_cell, steadiest_cell, wasmlab
+from tests.report.helpers import copy_run, edit_conformance, note_metric, scale_cell, steadiest_cell, wasmlab
 
 HOSTILE_REASON = "<script>alert('x')</script> & <b>bold</b>"
 # Each page and a table (or marker) its DOM must contain once a browser has loaded it.
@@ -33,6 +33,7 @@ def site(small_run, tmp_path_factory) -> Path:
     cell = steadiest_cell(small_run)
     scale_cell(newer, cell["runtime"], cell["suite"], cell["case"], 1.2)
     assert len(edit_conformance(newer, "i32.wast", 2, "fail", HOSTILE_REASON)) == 2
+    assert note_metric(newer, "wasmtime-cli", "peak_rss", "cgroup peak " + HOSTILE_REASON) > 0
     out = tmp_path_factory.mktemp("site")
     index = build_site([newer, base], baseline=base, out=out)
     assert index == out / "index.html"
@@ -76,6 +77,14 @@ def test_everything_is_escaped(site):
         assert "<script" not in text and "<b>bold" not in text, page.name
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in \
         (site / "conformance-wasmtime-cranelift-local.html").read_text()
+
+
+def test_memory_notes_are_listed_under_the_memory_table(site):
+    notes = re.search(r'<ul class="notes">(.*?)</ul>', (site / "startup.html").read_text(), re.S)
+    assert notes, "a runtime whose peak memory carries a note must have it listed"
+    items = re.findall(r"<li>(.*?)</li>", notes.group(1), re.S)
+    assert items == ["wasmtime-cli (cranelift) on local: cgroup peak "
+                     "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"]
 
 
 class _Links(html.parser.HTMLParser):

@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from lab.stats import (
+    CELL_KEYS,
     cell_table,
     describe,
     geomean_ratios,
@@ -97,3 +99,26 @@ def test_ratios_against_native_on_a_real_run(small_run):
     assert math.isclose(back[back["case"] == "hello"].iloc[0]["ratio"], 1 / hello["ratio"])
     geo = geomean_ratios(frame, "native").set_index("runtime").loc["wasmtime"]
     assert geo["cases"] == 2 and geo["excluded"] == 0 and geo["geomean_low"] <= geo["geomean"] <= geo["geomean_high"]
+
+
+def test_peak_rss_of_every_process_in_a_real_run_is_exact_and_positive(small_run):
+    # The kernel's wait4 peak read 0 B for the static hello program (per-CPU RSS counters); the
+    # launcher reads VmHWM as the program exits, so every ok cell is positive and carries no note.
+    cells = cell_table(load(small_run))
+    rss = cells[(cells["metric"] == "peak_rss") & (cells["status"] == "ok")]
+    assert set(rss["runtime"]) == {"native", "wasmtime", "wasmtime-cli"}
+    assert (rss["median"] > 0).all(), rss[["runtime", "case", "median"]]
+    assert (rss["note"] == "").all()
+    hello = rss[(rss["runtime"] == "native") & (rss["case"] == "hello")]["median"].iloc[0]
+    assert hello < 1 << 20  # a static musl program: tens of KiB
+
+
+def test_ok_rows_reasons_become_a_cell_note_and_failures_keep_theirs():
+    base = {key: "x" for key in CELL_KEYS} | {"process": 0, "iteration": 0, "warmup": False, "version": "1"}
+    rows = [base | {"case": "a", "value": 1.0, "status": "ok", "reason": "cgroup peak"},
+            base | {"case": "a", "value": 2.0, "status": "ok", "reason": "cgroup peak"},
+            base | {"case": "b", "value": 1.0, "status": "ok", "reason": "cgroup peak"},
+            base | {"case": "b", "value": 9.0, "status": "timeout", "reason": "timed out"}]
+    cells = cell_table(pd.DataFrame(rows)).set_index("case")
+    assert cells.loc["a", "note"] == "cgroup peak" and cells.loc["a", "reason"] == ""
+    assert cells.loc["b", "note"] == "" and cells.loc["b", "reason"] == "timed out"
