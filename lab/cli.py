@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--runtime", action="extend", nargs="+", metavar="RUNTIME[:MODE]",
                      help="runtimes to run, optionally with a mode (default: every available runtime); "
                      f"ids: {', '.join(RUNTIME_IDS)}")
+    run.add_argument("--skip-runtime", action="extend", nargs="+", metavar="RUNTIME",
+                     help="leave these runtimes out (e.g. pywasm, which needs minutes per sample at medium)")
     run.add_argument("--size", action="extend", nargs="+", choices=SIZES, metavar="SIZE",
                      help="workload sizes (default: small); small, medium or large")
     run.add_argument("--workload", action="extend", nargs="+", metavar="NAME",
@@ -239,7 +241,7 @@ def cmd_run(options) -> int:
     else:
         config = RunConfig(
             suites=tuple(options.suite or ("startup", "workloads")),
-            runtimes=tuple(options.runtime or ()),
+            runtimes=tuple(options.runtime or ()), skip_runtimes=tuple(options.skip_runtime or ()),
             sizes=tuple(options.size or ("small",)),
             repeat=options.repeat, warmup=options.warmup, timeout_s=options.timeout,
             memory_limit_mb=options.memory_limit, workloads=tuple(options.workload or ()),

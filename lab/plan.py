@@ -22,6 +22,7 @@ class PlanError(ValueError):
 class RunConfig:
     suites: tuple[str, ...] = DEFAULT_SUITES
     runtimes: tuple[str, ...] = ()  # "id" or "id:mode"; empty = every available runtime
+    skip_runtimes: tuple[str, ...] = ()  # ids left out of the above (a slow reference in long runs)
     sizes: tuple[str, ...] = DEFAULT_SIZES
     hosts: tuple[str, ...] = ("local",)
     local_name: str = ""  # what results call the local host (CI: one name per machine)
@@ -54,6 +55,11 @@ class RunConfig:
         for size in self.sizes:
             if size not in SIZES:
                 raise PlanError(f"unknown size {size!r}; choose from {', '.join(SIZES)}")
+        from lab.model import RUNTIME_IDS
+
+        for runtime in self.skip_runtimes:
+            if runtime not in RUNTIME_IDS:
+                raise PlanError(f"--skip-runtime {runtime!r}: unknown runtime; known: {', '.join(RUNTIME_IDS)}")
         if self.repeat < 1 or self.warmup < 0:
             raise PlanError("--repeat must be at least 1 and --warmup at least 0")
         index, count = self.shard
@@ -138,12 +144,15 @@ def resolve_runtimes(config: RunConfig, detections: dict) -> list[tuple[str, str
     from lab.model import RUNTIME_IDS
 
     if not config.runtimes:
-        return [(rid, det.modes[0] if det.modes else "") for rid, det in detections.items() if det.available]
+        return [(rid, det.modes[0] if det.modes else "") for rid, det in detections.items()
+                if det.available and rid not in config.skip_runtimes]
     pairs = []
     for spec in config.runtimes:
         runtime, mode = parse_runtime_spec(spec)
         if runtime not in RUNTIME_IDS:
             raise PlanError(f"unknown runtime {runtime!r}; known: {', '.join(RUNTIME_IDS)}")
+        if runtime in config.skip_runtimes:
+            continue
         det = detections[runtime]
         if mode and det.available and mode not in det.modes:
             raise PlanError(f"{runtime} has no mode {mode!r}; its modes: {', '.join(det.modes)}")

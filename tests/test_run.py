@@ -148,3 +148,17 @@ def test_bad_samples_for_entries_are_refused_with_the_expected_form():
                            ("pywasm=0/0", "repeat must be at least 1"), ("nosuch=1/0", "unknown runtime 'nosuch'")]:
         with pytest.raises(PlanError, match=message):
             RunConfig(samples_for=(entry,)).validate()
+
+
+def test_skip_runtime_leaves_a_runtime_out_of_the_default_set_and_checks_its_name(tmp_path):
+    from lab.fleet import assemble
+    from lab.plan import build_plan
+
+    fleet = assemble(("local",))
+    every = {job.runtime for job in build_plan(RunConfig(suites=("startup",)), fleet).jobs}
+    assert "pywasm" in every  # installed here, so the default set has it
+    skipped = {job.runtime for job in build_plan(RunConfig(suites=("startup",), skip_runtimes=("pywasm",)),
+                                                 fleet).jobs}
+    assert skipped == every - {"pywasm"}
+    with pytest.raises(PlanError, match="--skip-runtime 'nosuch': unknown runtime"):
+        RunConfig(skip_runtimes=("nosuch",)).validate()
