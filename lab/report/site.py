@@ -21,6 +21,7 @@ import jinja2
 
 from lab.compare import REGRESSING_VERDICTS, compare_frames
 from lab.history import build_history
+from lab.model import SIZES
 from lab.report import charts, views
 from lab.report.data import ReportData, gather
 from lab.report.render import STYLESHEET, environment
@@ -108,7 +109,10 @@ def overview_context(data: ReportData, out: Path) -> dict:
                              [r["throughput"]["high"] for r in throughput],
                              "throughput relative to native (geometric mean, 1 = native)",
                              "Workloads: throughput relative to native", reference=1.0)
-    return {"rows": rows, "conformance_suites": suites, "unavailable": data.unavailable, "chart": chart}
+    workloads = data.measurements[data.measurements["suite"] == "workloads"]
+    sizes = [size for size in SIZES if size in set(workloads["size"])]
+    return {"rows": rows, "conformance_suites": suites, "unavailable": data.unavailable, "chart": chart,
+            "workload_sizes": sizes}
 
 
 def workloads_context(data: ReportData, out: Path) -> dict:

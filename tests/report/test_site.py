@@ -55,6 +55,8 @@ def test_every_page_is_written_with_its_tables(site):
         assert f"<td>{runtime}</td>" in overview
     # a skipped conformance suite shows its reason instead of a rate
     assert "cannot host .wast spec sessions" in overview
+    # the small run's workloads are size small: the overview says what its throughput means
+    assert "over the workloads at size small" in overview and "mostly measures start-up" in overview
     workloads = (site / "workloads.html").read_text()
     assert workloads.count('<section class="case"') == 2 and workloads.count("charts/") >= 2
 
