@@ -166,7 +166,7 @@ def case_sections(measurements: pd.DataFrame, suite: str, metric: str = "wall_ti
     ratios = runtime_ratios(part, BASE_RUNTIME, metric=metric) if BASE_RUNTIME in set(part["runtime"]) else None
     ratio_by_key = {} if ratios is None else {tuple(r[k] for k in RUNTIME_KEYS + ["case", "size"]): r
                                                for r in ratios.to_dict("records")}
-    phases = _phase_medians(part)
+    phases = _phase_medians(part) if metric == "wall_time" else {}  # in-process times: beside times only
     sections = []
     for (host, emulated, case, size), group in cells.groupby(["host", "emulated", "case", "size"], sort=True):
         rows = []

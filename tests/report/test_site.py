@@ -81,6 +81,13 @@ def test_everything_is_escaped(site):
         (site / "conformance-wasmtime-cranelift-local.html").read_text()
 
 
+def test_memory_tables_show_memory_and_no_phase_times(site):
+    page = (site / "startup.html").read_text()
+    cold_start, memory = page.split("<h2>Peak memory</h2>")
+    assert "phases (compile / instantiate / execute)" in cold_start
+    assert "phases" not in memory and "MiB" in memory
+
+
 def test_memory_notes_are_listed_under_the_memory_table(site):
     notes = re.search(r'<ul class="notes">(.*?)</ul>', (site / "startup.html").read_text(), re.S)
     assert notes, "a runtime whose peak memory carries a note must have it listed"
