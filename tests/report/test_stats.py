@@ -113,8 +113,21 @@ def test_peak_rss_of_every_process_in_a_real_run_is_exact_and_positive(small_run
     assert hello < 1 << 20  # a static musl program: tens of KiB
 
 
+def _row(**fields) -> dict:
+    """One counted measurement row; every key column is "x" unless given."""
+    return {key: "x" for key in CELL_KEYS} | {"process": 0, "iteration": 0, "warmup": False, "version": "1",
+                                              "reason": ""} | fields
+
+
+def test_a_ratio_against_a_zero_median_is_refused_not_printed_as_zero():
+    rows = [_row(runtime=runtime, value=value, status="ok", process=i)
+            for runtime, value in (("native", 0.0), ("wasmtime", 5.0)) for i in range(3)]
+    (ratio,) = runtime_ratios(pd.DataFrame(rows), "native", metric="x", phase="x").to_dict("records")
+    assert ratio["status"] == "no-ratio" and ratio["reason"] == "a median is zero" and math.isnan(ratio["ratio"])
+
+
 def test_ok_rows_reasons_become_a_cell_note_and_failures_keep_theirs():
-    base = {key: "x" for key in CELL_KEYS} | {"process": 0, "iteration": 0, "warmup": False, "version": "1"}
+    base = _row()
     rows = [base | {"case": "a", "value": 1.0, "status": "ok", "reason": "cgroup peak"},
             base | {"case": "a", "value": 2.0, "status": "ok", "reason": "cgroup peak"},
             base | {"case": "b", "value": 1.0, "status": "ok", "reason": "cgroup peak"},

@@ -32,9 +32,10 @@ def test_other_metrics_and_suites(small_run):
     cases = rss.cases.set_index("runtime")
     assert set(rss.cases["case"]) == {"hello"}
     assert cases.loc["wasmtime", "ratio"] > 1  # the embedded engine carries Python as well
-    # A static hello exits within the kernel's RSS accounting granularity: its peak reads as 0,
-    # and a ratio against 0 is refused rather than printed as 0x.
-    assert cases.loc["native", "status"] == "no-ratio"
+    # The static hello program's peak (tens of KiB, read at its exit) is a small fraction of a
+    # JIT runtime's, never the 0 B that wait4 alone reported for it.
+    assert cases.loc["native", "status"] == "ok"
+    assert 0 < cases.loc["native", "ratio"] < 0.05
 
 
 def test_a_base_the_run_lacks_and_an_unknown_metric_are_clear_errors(small_run):
