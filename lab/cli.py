@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 from lab.model import PROCESS_METRICS, RUNTIME_IDS, SIZES, SUITE_IDS
@@ -233,24 +232,27 @@ def cmd_doctor(options) -> int:
 def cmd_run(options) -> int:
     from lab.orchestrate import resume_run, start_run
     from lab.plan import RunConfig, parse_shard
+    from lab.progress import Progress
     from lab.summary import format_table, summarize
 
     progress = None if options.quiet else Progress(sys.stderr)
-    if options.resume:
-        run = resume_run(options.resume, progress)
-    else:
-        config = RunConfig(
-            suites=tuple(options.suite or ("startup", "workloads")),
-            runtimes=tuple(options.runtime or ()), skip_runtimes=tuple(options.skip_runtime or ()),
-            sizes=tuple(options.size or ("small",)),
-            repeat=options.repeat, warmup=options.warmup, timeout_s=options.timeout,
-            memory_limit_mb=options.memory_limit, workloads=tuple(options.workload or ()),
-            files=tuple(options.file or ()), hosts=tuple(options.host or ("local",)),
-            local_name=options.local_name, samples_for=tuple(options.samples_for or ()),
-            shard=parse_shard(options.shard) if options.shard else (1, 1))
-        run = start_run(config, options.out, progress)
-    if progress:
-        progress.close()
+    try:
+        if options.resume:
+            run = resume_run(options.resume, progress)
+        else:
+            config = RunConfig(
+                suites=tuple(options.suite or ("startup", "workloads")),
+                runtimes=tuple(options.runtime or ()), skip_runtimes=tuple(options.skip_runtime or ()),
+                sizes=tuple(options.size or ("small",)),
+                repeat=options.repeat, warmup=options.warmup, timeout_s=options.timeout,
+                memory_limit_mb=options.memory_limit, workloads=tuple(options.workload or ()),
+                files=tuple(options.file or ()), hosts=tuple(options.host or ("local",)),
+                local_name=options.local_name, samples_for=tuple(options.samples_for or ()),
+                shard=parse_shard(options.shard) if options.shard else (1, 1))
+            run = start_run(config, options.out, progress)
+    finally:
+        if progress:
+            progress.close()  # ends the terminal line even when the run is interrupted
     if not options.quiet:
         print(format_table(summarize(run)), file=sys.stderr)
     print(run.path)
@@ -328,35 +330,6 @@ def cmd_build(options) -> int:
     for line in build_programs(targets=tuple(options.target or ()), workloads=tuple(options.workload or ())):
         print(line)
     return 0
-
-
-class Progress:
-    """Progress on stderr: one redrawn line on a terminal, one line per finished job otherwise."""
-
-    def __init__(self, stream) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.started = time.monotonic()
-        self.width = 0
-
-    def __call__(self, position: int, total: int, job, state: str) -> None:
-        elapsed = time.monotonic() - self.started
-        label = f"[{position}/{total}] {job.runtime}{':' + job.mode if job.mode else ''} {job.suite}/{job.case}"
-        label += f" {job.size}" if job.size != "-" else ""
-        if self.tty:
-            eta = f" eta {elapsed / max(position - 1, 1) * (total - position + 1):.0f}s" if position > 1 else ""
-            line = f"{label} … {state}{eta}"[:150]
-            self.stream.write("\r" + line.ljust(self.width))
-            self.width = len(line)
-            self.stream.flush()
-        elif state != "running":
-            self.stream.write(f"{label}: {state} ({elapsed:.0f}s)\n")
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty and self.width:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 if __name__ == "__main__":
