@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from lab import toolchain
+import sys
+
+from lab import measure, toolchain
 from lab.fleet import assemble
 from lab.hosts import detect_hosts
 from lab.model import Detection
@@ -26,18 +28,33 @@ def detect_toolchains() -> list[Detection]:
     return found
 
 
+def detect_measurement() -> list[Detection]:
+    """How exact this machine's process figures are: the launcher, and peak RSS read at exit (a
+    probe process, since ptrace can be refused by a seccomp profile or Yama's scope)."""
+    launcher = measure.spawner()
+    found = [Detection("launcher", launcher is not None, path=str(launcher or ""),
+                       version="wasmlab-spawn: each program's own peak RSS and times",
+                       reason="" if launcher else measure.NO_SPAWNER_RSS_NOTE)]
+    probe = measure.run_process([sys.executable, "-c", ""], timeout_s=60)
+    exact = probe.status == "ok" and not probe.rss_note
+    found.append(Detection("peak-rss", exact, version="VmHWM read as each program exits (ptrace exit stop)",
+                           reason="" if exact else probe.rss_note or f"probe failed: {probe.describe()}"))
+    return found
+
+
 def doctor_report(host_id: str = "local") -> dict:
     """The JSON shape of `wasmlab doctor --json`: runtimes as they are on `host_id`."""
     return {
         "runtimes": [d.as_dict() for d in detect_runtimes(host_id).values()],
         "hosts": [d.as_dict() for d in detect_hosts()],
         "toolchains": [d.as_dict() for d in detect_toolchains()],
+        "measurement": [d.as_dict() for d in detect_measurement()],
     }
 
 
 def format_report(report: dict) -> str:
     lines = []
-    for section in ("runtimes", "hosts", "toolchains"):
+    for section in ("runtimes", "hosts", "toolchains", "measurement"):
         lines.append(section.upper())
         for item in report[section]:
             mark = "ok " if item["available"] else "-- "

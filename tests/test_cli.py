@@ -31,6 +31,8 @@ def test_doctor_json_shape():
     assert {"wasmtime", "wasmtime-cli", "node", "native"} <= available
     assert report["hosts"][0]["name"] == "local"
     assert any(t["name"] == "zig" and t["available"] for t in report["toolchains"])
+    measurement = {m["name"]: m for m in report["measurement"]}
+    assert measurement["launcher"]["available"] and measurement["peak-rss"]["available"], measurement
 
 
 @pytest.mark.parametrize("runtime", GUEST_RUNTIMES)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from lab.measure import run_process, spawner
+from lab.measure import SpawnReport, read_spawn_report, run_process, spawner
 
 PY = sys.executable
 
@@ -132,3 +132,13 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def test_spawn_report_says_whether_the_peak_was_read_at_exit(tmp_path):
+    report = tmp_path / "usage"
+    report.write_text("2000000000 1500000 250000 4096 0 1\n")
+    assert read_spawn_report(report) == SpawnReport(2.0, 1.5, 0.25, 4096, 0, True)
+    report.write_text("2000000000 1500000 250000 4096 0 0\n")  # ptrace refused: wait4's figure
+    assert read_spawn_report(report).traced is False
+    report.write_text("truncated 12")
+    assert read_spawn_report(report) is None
