@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="results folder (default ./results)")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run (its own configuration is used)")
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print what the run (or with --resume, the rest of it) would do, and exit")
 
     summary = commands.add_parser("summary", help="every cell of a run: n, median, 99%% interval, status")
     summary.add_argument("run", help="run folder (or run id under ./results)")
@@ -230,26 +232,28 @@ def cmd_doctor(options) -> int:
 
 
 def cmd_run(options) -> int:
-    from lab.orchestrate import resume_run, start_run
+    from lab.orchestrate import plan_resume, plan_run, resume_run, start_run
     from lab.plan import RunConfig, parse_shard
+    from lab.plan_preview import format_preview, preview_rows
     from lab.progress import Progress
     from lab.summary import format_table, summarize
 
+    config = None if options.resume else RunConfig(
+        suites=tuple(options.suite or ("startup", "workloads")),
+        runtimes=tuple(options.runtime or ()), skip_runtimes=tuple(options.skip_runtime or ()),
+        sizes=tuple(options.size or ("small",)),
+        repeat=options.repeat, warmup=options.warmup, timeout_s=options.timeout,
+        memory_limit_mb=options.memory_limit, workloads=tuple(options.workload or ()),
+        files=tuple(options.file or ()), hosts=tuple(options.host or ("local",)),
+        local_name=options.local_name, samples_for=tuple(options.samples_for or ()),
+        shard=parse_shard(options.shard) if options.shard else (1, 1))
+    if options.dry_run:
+        plan, finished = plan_resume(options.resume) if config is None else (plan_run(config)[1], set())
+        print(format_preview(preview_rows(plan, finished)))
+        return 0
     progress = None if options.quiet else Progress(sys.stderr)
     try:
-        if options.resume:
-            run = resume_run(options.resume, progress)
-        else:
-            config = RunConfig(
-                suites=tuple(options.suite or ("startup", "workloads")),
-                runtimes=tuple(options.runtime or ()), skip_runtimes=tuple(options.skip_runtime or ()),
-                sizes=tuple(options.size or ("small",)),
-                repeat=options.repeat, warmup=options.warmup, timeout_s=options.timeout,
-                memory_limit_mb=options.memory_limit, workloads=tuple(options.workload or ()),
-                files=tuple(options.file or ()), hosts=tuple(options.host or ("local",)),
-                local_name=options.local_name, samples_for=tuple(options.samples_for or ()),
-                shard=parse_shard(options.shard) if options.shard else (1, 1))
-            run = start_run(config, options.out, progress)
+        run = resume_run(options.resume, progress) if config is None else start_run(config, options.out, progress)
     finally:
         if progress:
             progress.close()  # ends the terminal line even when the run is interrupted

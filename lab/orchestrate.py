@@ -29,12 +29,24 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def plan_run(config: RunConfig) -> tuple[Fleet, Plan]:
+    """The fleet and plan of a configuration; PlanError when it asks for what does not exist."""
+    config.validate()
+    fleet = assemble(config.hosts, config.local_name)
+    return fleet, build_plan(config, fleet)
+
+
+def plan_resume(run_path: str | Path) -> tuple[Plan, set[str]]:
+    """An interrupted run's plan, and the keys of the jobs it has already finished."""
+    run = open_run(run_path)
+    _, plan = plan_run(RunConfig.from_dict(run.manifest()["config"]))
+    return plan, run.all_finished_jobs()
+
+
 def start_run(config: RunConfig, results_dir: Path, progress: ProgressFn | None = None) -> Run:
     """Plan the configuration, create the run folder, and execute it."""
-    config.validate()
+    fleet, plan = plan_run(config)  # before the folder: a bad configuration leaves no run behind
     sweep_stale()  # leftovers of runs killed with SIGKILL
-    fleet = assemble(config.hosts, config.local_name)
-    plan = build_plan(config, fleet)  # before the folder: a bad configuration leaves no run behind
     run = create_run(results_dir, {
         "config": config.as_dict(),
         "hosts": {h.id: fingerprint(h) for h in fleet.hosts.values()},
@@ -51,11 +63,9 @@ def start_run(config: RunConfig, results_dir: Path, progress: ProgressFn | None 
 def resume_run(run_path: str | Path, progress: ProgressFn | None = None) -> Run:
     """Finish a run that was interrupted: same configuration, finished jobs skipped."""
     run = open_run(run_path)
-    manifest = run.manifest()
-    config = RunConfig.from_dict(manifest["config"])
+    config = RunConfig.from_dict(run.manifest()["config"])
+    fleet, plan = plan_run(config)
     sweep_stale()
-    fleet = assemble(config.hosts, config.local_name)
-    plan = build_plan(config, fleet)
     run.update_manifest(status="running", resumed=_now())
     return _execute(run, config, plan, fleet, progress)
 

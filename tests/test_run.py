@@ -162,3 +162,32 @@ def test_skip_runtime_leaves_a_runtime_out_of_the_default_set_and_checks_its_nam
     assert skipped == every - {"pywasm"}
     with pytest.raises(PlanError, match="--skip-runtime 'nosuch': unknown runtime"):
         RunConfig(skip_runtimes=("nosuch",)).validate()
+
+
+def test_dry_run_prints_the_plan_and_leaves_no_run_behind(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "lab.cli", "run", "--dry-run", "--suite", "startup", "workloads",
+                          "--runtime", "native", "wasmtime-cli", "wasmedge", "--workload", "fib", "sieve",
+                          "--size", "small", "medium", "--repeat", "3", "--warmup", "1",
+                          "--samples-for", "wasmtime-cli=1/0", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "WASMLAB_DISABLE": "wasmedge"})
+    assert out.returncode == 0, out.stderr
+    assert not list(tmp_path.iterdir())
+    rows = {tuple(line.split()[1:3]): line.split() for line in out.stdout.splitlines()
+            if line.startswith("local ")}
+    assert rows[("native:static", "workloads")][3:7] == ["small,medium", "4", "0", "16"]  # 4 jobs x (3 + 1)
+    assert rows[("wasmtime-cli:cranelift", "workloads")][4:7] == ["4", "0", "4"]  # its own 1/0
+    assert rows[("wasmedge", "startup")][-1] == "unavailable"
+    assert "wasmedge startup on local: unavailable, wasmedge disabled by WASMLAB_DISABLE" in out.stdout
+    assert "15 jobs; 10 still to run, starting 25 measured processes" in out.stdout
+
+
+def test_dry_run_of_a_resume_counts_what_is_done(tmp_path):
+    from lab.orchestrate import plan_resume
+    from lab.plan_preview import preview_rows
+
+    run = start_run(RunConfig(suites=("startup",), runtimes=("native", "wasmtime-cli"), repeat=1, warmup=0), tmp_path)
+    plan, finished = plan_resume(run.path)
+    rows = {row["runtime"]: row for row in preview_rows(plan, finished)}
+    assert rows["native:static"]["done"] == rows["native:static"]["jobs"] == 1
+    assert rows["native:static"]["processes"] == 0  # nothing left to start
