@@ -124,6 +124,21 @@ class OurEngine:
             out.append((export.name, kind, params, results))
         return out
 
+    def v128_beyond_wasmtime_py(self) -> bool:
+        """Whether the loaded module imports a function with v128 in its type or defines or
+        imports a v128 global: wasmtime-py aborts the whole process ("support for v128 is not
+        implemented") when it looks at such an import's or global's type."""
+        from lab.interp import module as m
+        decoded = self.module._module
+        for imp in decoded.imports:
+            if imp.kind == m.KIND_FUNC:
+                ftype = decoded.types[imp.desc]
+                if V128 in ftype.params + ftype.results:
+                    return True
+            elif imp.kind == m.KIND_GLOBAL and imp.desc.val_type == V128:
+                return True
+        return any(g.type.val_type == V128 for g in decoded.globals)
+
     def _func_type(self, func_index: int):
         from lab.interp import module as m
         decoded = self.module._module

@@ -12,11 +12,12 @@
 Value convention at this API (as wasmtime-py): i32 and i64 are Python ints, returned *signed*
 (arguments may be given signed or unsigned); f32 and f64 are Python floats (an f32 argument is
 rounded to single precision); funcref is a Func or None; externref is any Python object, None
-being the null reference. A call returns None for no result, the value for one, a list for
+being the null reference; v128 is a Python int, the 128-bit value with lane 0 in the low bits
+(given signed or unsigned, returned unsigned). A call returns None for no result, the value for one, a list for
 several.
 
 Bits-level path: `Func.call_bits(store, args)` takes and returns lists of raw values: i32/i64/f32/
-f64 as *unsigned bit patterns* (NaN payloads, signalling ones included, kept exactly), references
+f64 (and v128) as *unsigned bit patterns* (NaN payloads, signalling ones included, kept exactly), references
 as above. Host functions made with `Func(..., raw=True)` receive and return the engine's internal
 representation (see lab/interp/numeric.py: ints unsigned, f32 as bits, f64 as float).
 
@@ -47,7 +48,7 @@ from .errors import (
     Trap,
     WasmError,
 )
-from .module import EXTERNREF, F32, F64, FUNCREF, I32, I64, Limits
+from .module import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, Limits
 from .record import Record
 from .tier import execute as _execute
 
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
+M128 = (1 << 128) - 1
 
 
 def _numeric():
@@ -68,7 +70,7 @@ def _numeric():
 __all__ = [
     "Engine", "Store", "StoreLimits", "Module", "Instance", "Func", "Memory", "Table", "Global",
     "Caller", "Linker", "FuncType", "TableType", "MemoryType", "GlobalType", "Limits",
-    "I32", "I64", "F32", "F64", "FUNCREF", "EXTERNREF",
+    "I32", "I64", "F32", "F64", "V128", "FUNCREF", "EXTERNREF",
     "WasmError", "Trap", "LinkError", "LimitError", "MalformedError", "InvalidError",
 ]
 
@@ -104,6 +106,8 @@ def _to_internal(t: int, v: Any, store: Store | None = None):
         return _numeric().float_to_f32(float(v))
     if t == F64:
         return float(v)
+    if t == V128:
+        return int(v) & M128
     if t == FUNCREF:
         if v is None:
             return None
@@ -136,6 +140,8 @@ def _bits_to_internal(t: int, v: Any):
         return v & M32
     if t == I64:
         return v & M64
+    if t == V128:
+        return v & M128
     if t == FUNCREF and isinstance(v, Func):
         return v._inst
     return v

@@ -14,6 +14,9 @@ The executable form is a flat list of 4-tuples `(op, a, b, k)`, run by lab.inter
     `*.const` are one CONST op;
   * hot numeric ops keep their Wasm opcode and are inlined by the executor (from numeric.py's
     expression templates); the rest become UNOP/BINOP with the numeric function as immediate;
+  * SIMD instructions become UNOP/BINOP too, with simd.py's lane functions (lane and shuffle
+    immediates bound in), and v128.const a CONST; v128.bitselect is TERNOP and SIMD memory
+    accesses VLOAD/VSTORE/VLOAD_LANE (function and static offset as immediates);
   * a peephole pass (`_fuse`) then merges frequent sequences into superinstructions: operands
     straight from locals or constants, results straight into locals, compare-and-branch, loads
     and stores addressed by a local (see the V_* variants below).
@@ -64,6 +67,11 @@ BR_IF_B = 0x304     # a: target, b: cost
 BR_IF_DROP_B = 0x305  # a: target, b: (slice, cost)
 UNOP = 0x310        # a: function of one value
 BINOP = 0x311       # a: function of two values
+# SIMD ops beyond UNOP/BINOP (functions from simd.py; see simd.lower):
+VLOAD = 0x340       # a: function (memory, address) -> v128, b: static offset
+VSTORE = 0x341      # a: function (memory, address, value), b: static offset
+VLOAD_LANE = 0x342  # a: function (memory, address, v128) -> v128, b: static offset
+TERNOP = 0x343      # a: function of three values (v128.bitselect)
 # Fused ops (superinstructions) produced by the peephole pass below.
 GET_GET = 0x320     # a, b: two local indices pushed in order
 GET_CONST = 0x321   # a: local index, b: constant
@@ -404,6 +412,8 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
         elif op == 0xFC11:    # table.fill
             emit([op, ins[1], 0])
             h -= 3
+        elif op >= 0xFD000:   # SIMD (simd.py, imported only by code that uses it)
+            h += _simd(ins, emit)
         else:
             raise NotImplementedError(f"opcode {op:#x} is not supported by the executor")
 
@@ -418,6 +428,22 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
         code.append(tuple(item) + (0,) * (4 - len(item)))
     zeros = [zero_value(t) for t in func.code.locals]
     return CompiledCode(code, nparams, nres, zeros, 1 + (nparams + len(zeros)) // 64)
+
+
+def _simd(ins: tuple, emit) -> int:
+    """Emit one SIMD instruction; return its operand-stack height change."""
+    from . import simd
+    from .opcodes import OPCODES, V128_CONST
+
+    if ins[0] == V128_CONST:
+        emit([CONST, ins[1], 0])
+        return 1
+    kind, fn, offset = simd.lower(ins)
+    ex_op = (UNOP, BINOP, TERNOP, VLOAD, VSTORE, VLOAD_LANE)[kind]
+    emit([ex_op, fn, offset])
+    info = OPCODES[ins[0]]
+    assert info.params is not None and info.results is not None
+    return len(info.results) - len(info.params)
 
 
 _TARGETED = frozenset((IF, JMP, BR_IF, BR_DROP, BR_IF_DROP, JMP_B, BR_DROP_B, BR_IF_B,

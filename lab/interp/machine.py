@@ -156,6 +156,11 @@ if f.type is not a:
     C.UNREACHABLE: "raise Trap(TRAP_UNREACHABLE)",
     C.UNOP: "stack[-1] = a(stack[-1])",
     C.BINOP: "v = pop()\nstack[-1] = a(stack[-1], v)",
+    C.TERNOP: "c = pop()\nv = pop()\nstack[-1] = a(stack[-1], v, c)",
+    # SIMD memory access (simd.py's functions; b = static offset)
+    C.VLOAD: "stack[-1] = a(M, stack[-1] + b)",
+    C.VSTORE: "v = pop()\na(M, pop() + b, v)",
+    C.VLOAD_LANE: "v = pop()\nstack[-1] = a(M, stack[-1] + b, v)",
     C.REF_IS_NULL: "stack[-1] = 1 if stack[-1] is None else 0",
     C.REF_FUNC: "push(funcs[a])",
     C.TABLE_GET: """\

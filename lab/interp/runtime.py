@@ -309,6 +309,8 @@ def eval_const(expr: list[tuple], inst: ModuleInst):
         elif op == 0x44:
             from .numeric import bits_to_f64
             stack.append(bits_to_f64(ins[1]))
+        elif op == 0xFD00C:  # v128.const: the 128-bit value as decoded
+            stack.append(ins[1])
         elif op == 0xD0:
             stack.append(None)
         elif op == 0xD2:

@@ -48,9 +48,7 @@ def _to_internal(t: int, value: WasmValue):
     kind, payload = value
     if kind == "f64":
         return bits_to_f64(cast(int, payload))  # numeric payloads are int bit patterns (spec_session)
-    if kind == "v128":
-        raise Unsupported("SIMD (v128) is not supported by the interp engine")
-    return payload
+    return payload  # i32/i64/f32 bit patterns, v128 as a 128-bit int, references
 
 
 def _from_internal(t: int, v) -> WasmValue:
@@ -99,8 +97,6 @@ class InterpSpecSession:
             if obj is None:
                 raise ModuleRejected("unlinkable", f"unknown import {imp.module}.{imp.name}")
             externs.append(obj)
-        if any(isinstance(t, int) and t == m.V128 for t in _all_valtypes(module)):
-            raise Unsupported("SIMD (v128) is not supported by the interp engine")
         try:
             inst = rt.instantiate(self.store, module, externs, invoke=self._invoke_internal)
         except LinkError as e:
@@ -139,8 +135,6 @@ class InterpSpecSession:
         ft = f.type
         if len(args) != len(ft.params):
             raise SpecError(f"{field}: expected {len(ft.params)} arguments, got {len(args)}")
-        if any(t == m.V128 for t in ft.params + ft.results):
-            raise Unsupported("SIMD (v128) is not supported by the interp engine")
         raw = [_to_internal(t, v) for t, v in zip(ft.params, args, strict=True)]
         try:
             results = self._invoke_internal(self.store, f, raw)
@@ -166,10 +160,3 @@ class InterpSpecSession:
         self.instances.clear()
         self.current = None
 
-
-def _all_valtypes(module: m.Module):
-    for t in module.types:
-        yield from t.params
-        yield from t.results
-    for g in module.globals:
-        yield g.type.val_type

@@ -27,17 +27,7 @@ REGRESSIONS = Path(__file__).parent / "fuzz_regressions"
 
 # Engine bugs the campaigns found and that are still open: each has an xfail(strict) regression
 # below; seeded campaigns tolerate findings with these signatures (and only these).
-OPEN_ENGINE_BUGS = {
-    "simd_v128_const_not_executed.wasm":
-        ("crash: plain WasmError escaped: WasmError(\"internal error: NotImplementedError('opcode",
-         "the validator accepts SIMD (0xFD) instructions but the executor raises NotImplementedError "
-         "('opcode 0xfd00c is not supported by the executor'), which leaves the API as a plain WasmError "
-         "'internal error' instead of running (SIMD is part of Wasm 2.0)"),
-    "simd_v128_global_init_refused.wasm":
-        ("divergence: instantiate: ours ('refused', 'unsupported constant instruction 0xfd",
-         "a global initialised with v128.const validates but instantiation refuses it with "
-         "LinkError/LimitError 'unsupported constant instruction 0xfd00c'; wasmtime instantiates it"),
-}
+OPEN_ENGINE_BUGS: dict[str, tuple[str, str]] = {}  # file name -> (finding prefix, description)
 
 
 def _tolerated(finding: oracle.Finding) -> bool:
