@@ -82,8 +82,9 @@ def format_table(summary: dict) -> str:
     lines = []
     header = (f"{'host':<15} {'runtime':<14} {'mode':<16} {'suite':<10} {'case':<16} {'size':<7} {'metric':<22} "
               f"{'n':>3} {'median':>10} {'99% CI':>21}  status")
-    lines.append(header)
-    lines.append("-" * len(header))
+    if summary["metrics"]:  # a conformance-only run has no measured cells: no empty table
+        lines.append(header)
+        lines.append("-" * len(header))
     for cell in summary["metrics"]:
         metric = cell["metric"] if cell["phase"] == "process" else f"{cell['phase']}_time"
         scale, unit = _display_unit(cell)
@@ -97,7 +98,8 @@ def format_table(summary: dict) -> str:
                      f"{cell['case']:<16} {cell['size']:<7} "
                      f"{metric:<22} {cell['n']:>3} {median:>10} {interval:>21}  {status}")
     if summary["conformance"]:
-        lines.append("")
+        if lines:
+            lines.append("")
         lines.append(f"{'host':<15} {'runtime':<14} {'suite':<10} {'group':<22} {'passed':>7} {'failed':>7} "
                      f"{'skipped':>8} {'xfail':>6} {'xpass':>6} {'errors':>7} {'total':>7}")
         for c in summary["conformance"]:
