@@ -9,7 +9,7 @@ status and a reason on that cell's rows, and the run goes on.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -40,19 +40,13 @@ class RunContext:
     run: Run
     fleet: Fleet
     limits: Limits
-    repeat: int
-    warmup: int
-    sample_overrides: dict[str, tuple[int, int]] = field(default_factory=dict)  # runtime -> (repeat, warmup)
+    samples_for: Callable[[str], tuple[int, int]]  # runtime id -> (repeat, warmup): RunConfig.samples
 
     def base_row(self, job: Job) -> dict:
         host = self.fleet.hosts[job.host]
         return {"run_id": self.run.run_id, "host": host.id, "arch": host.arch, "emulated": host.emulated,
                 "runtime": job.runtime, "version": self.fleet.detection(job.host, job.runtime).version,
                 "mode": job.mode, "suite": job.suite}
-
-    def samples(self, runtime: str) -> tuple[int, int]:
-        """(repeat, warmup) for this runtime's jobs."""
-        return self.sample_overrides.get(runtime, (self.repeat, self.warmup))
 
     def runner(self, job: Job) -> Runner:
         return self.fleet.runner(job.host, job.runtime)
@@ -104,7 +98,7 @@ def run_measured_job(cell: PlannedCell, context: RunContext) -> str:
     assert isinstance(case, Case)  # run_plan sends only measured cells here
     runner = context.runner(job)
     samples = context.run.journaled_samples(job.key)  # survivors of a killed run
-    repeat, warmup = context.samples(job.runtime)
+    repeat, warmup = context.samples_for(job.runtime)
     for index in range(len(samples), warmup + repeat):
         rows = measure_sample(case, runner, job, index, index < warmup, context)
         context.run.journal_sample(job.key, rows)

@@ -58,7 +58,8 @@ def test_manifest_records_hosts_and_versions(startup_run):
 
 def _context(tmp_path, timeout=30.0):
     run = create_run(tmp_path, {"config": {}})
-    return RunContext(run=run, fleet=assemble(("local",)), limits=Limits(timeout_s=timeout), repeat=2, warmup=0)
+    return RunContext(run=run, fleet=assemble(("local",)), limits=Limits(timeout_s=timeout),
+                      samples_for=lambda runtime: (2, 0))
 
 
 def test_wrong_output_is_a_failure_not_a_time(tmp_path, hello_wasm, hello_native):
