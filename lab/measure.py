@@ -141,12 +141,6 @@ def run_process(
             preexec_fn=preexec,
         )
         assert proc.stdout is not None and proc.stderr is not None  # both are PIPE
-        readers = [_TailReader(proc.stdout, output_cap), _TailReader(proc.stderr, output_cap)]
-        for reader in readers:
-            reader.start()
-        if stdin is not None:
-            threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True).start()
-
         timed_out = threading.Event()
 
         def kill_group() -> None:
@@ -154,11 +148,23 @@ def run_process(
             _kill_group(proc.pid)
 
         timer = threading.Timer(timeout_s, kill_group) if timeout_s else None
-        if timer:
-            timer.start()
+        # Everything from here runs under the kill below: a SIGTERM that lands while the reader
+        # threads start (the program may already be running) must not leave it orphaned.
         try:
+            readers = [_TailReader(proc.stdout, output_cap), _TailReader(proc.stderr, output_cap)]
+            for reader in readers:
+                reader.start()
+            if stdin is not None:
+                threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True).start()
+            if timer:
+                timer.start()
             _, status, usage = _wait4(proc.pid)
             wall = time.perf_counter() - start
+        except BaseException:  # Ctrl-C or SIGTERM while the program runs: the harness will exit
+            _kill_group(proc.pid)
+            _reap(proc.pid)
+            _wait_until_group_gone(proc.pid)  # so nothing we started is still alive when we exit
+            raise
         finally:
             if timer:
                 timer.cancel()
@@ -247,6 +253,36 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _wait_until_group_gone(pgid: int, limit_s: float = 5.0) -> None:
+    """Wait (bounded) until no live process is left in the group. A killed program can take a
+    moment to finish exiting, e.g. while the launcher that traces it is itself being killed."""
+    deadline = time.monotonic() + limit_s
+    while _group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes whose process group is `pgid`, from /proc."""
+    members = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(name))
+    return members
 
 
 def _feed(pipe: IO[bytes], data: bytes) -> None:
