@@ -33,6 +33,7 @@ DEFAULT_OUTPUT_CAP = 1 << 20  # bytes kept per stream; the rest is counted, not 
 UNTRACED_RSS_NOTE = ("peak RSS from wait4 only (ptrace refused here): the kernel's per-CPU counters "
                      "can make it read a few hundred KiB low, or 0 for a tiny program")
 NO_SPAWNER_RSS_NOTE = "peak RSS includes the harness's forked image (wasmlab-spawn unavailable)"
+LAUNCHER_GRACE_S = 5.0  # after a timeout, how long the launcher may take to kill and report
 
 
 @dataclass
@@ -141,13 +142,9 @@ def run_process(
             preexec_fn=preexec,
         )
         assert proc.stdout is not None and proc.stderr is not None  # both are PIPE
-        timed_out = threading.Event()
-
-        def kill_group() -> None:
-            timed_out.set()
-            _kill_group(proc.pid)
-
-        timer = threading.Timer(timeout_s, kill_group) if timeout_s else None
+        overrun = Overrun(proc.pid, through_launcher=launcher is not None)
+        timed_out = overrun.fired
+        timer = threading.Timer(timeout_s, overrun.stop) if timeout_s else None
         # Everything from here runs under the kill below: a SIGTERM that lands while the reader
         # threads start (the program may already be running) must not leave it orphaned.
         try:
@@ -168,6 +165,7 @@ def run_process(
         finally:
             if timer:
                 timer.cancel()
+            overrun.cancel()
             # Leftover children in the group (daemonised helpers) must not outlive the sample.
             _kill_group(proc.pid)
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: keep Popen consistent
@@ -198,6 +196,32 @@ def run_process(
         stderr_bytes=readers[1].total,
         rss_note=rss_note,
     )
+
+
+class Overrun:
+    """Stops a program that ran past its time limit. Through the launcher, SIGTERM to it: it kills
+    the program and still reports the CPU time and memory used so far (see spawn.c). The group is
+    killed outright without a launcher, or when the launcher has not finished after a grace."""
+
+    def __init__(self, pgid: int, through_launcher: bool) -> None:
+        self.pgid = pgid
+        self.through_launcher = through_launcher
+        self.fired = threading.Event()
+        self._fallback: threading.Timer | None = None
+
+    def stop(self) -> None:
+        self.fired.set()
+        if not self.through_launcher:
+            _kill_group(self.pgid)
+            return
+        self._fallback = threading.Timer(LAUNCHER_GRACE_S, _kill_group, args=(self.pgid,))
+        self._fallback.daemon = True
+        self._fallback.start()
+        _signal(self.pgid, signal.SIGTERM)  # the launcher leads the group: its pid is the pgid
+
+    def cancel(self) -> None:
+        if self._fallback:
+            self._fallback.cancel()
 
 
 @lru_cache(maxsize=1)
@@ -251,6 +275,13 @@ def _wait4(pid: int) -> tuple[int, int, resource.struct_rusage]:
 def _kill_group(pgid: int) -> None:
     try:
         os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _signal(pid: int, signo: int) -> None:
+    try:
+        os.kill(pid, signo)
     except (ProcessLookupError, PermissionError):
         pass
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from lab.measure import SpawnReport, read_spawn_report, run_process, spawner
+from lab.measure import LAUNCHER_GRACE_S, Overrun, SpawnReport, read_spawn_report, run_process, spawner
 
 PY = sys.executable
 
@@ -95,6 +95,27 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
     grandchild = int(pid_file.read_text())
     time.sleep(0.2)
     assert not _alive(grandchild)
+
+
+def test_a_timed_out_program_keeps_the_cpu_time_and_memory_it_had_used():
+    # The launcher kills the program on the harness's SIGTERM and still reports it: before, a
+    # killed launcher left the sample with its own ~0 s of CPU time.
+    script = "data = bytearray(64 << 20)\nwhile True: pass"
+    result = run_process([PY, "-c", script], timeout_s=1.5)
+    assert result.timed_out and result.status == "timeout"
+    assert 1.5 <= result.wall_s < 1.5 + LAUNCHER_GRACE_S
+    assert result.user_s > 0.3, result  # a busy loop for 1.5 s, even on a loaded machine
+    assert result.max_rss_kib > 64 << 10
+
+
+def test_a_launcher_that_does_not_stop_has_its_group_killed_after_the_grace(monkeypatch):
+    monkeypatch.setattr("lab.measure.LAUNCHER_GRACE_S", 0.5)
+    process = subprocess.Popen([PY, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                                "time.sleep(60)"], start_new_session=True)
+    time.sleep(0.5)  # let it install its handler
+    overrun = Overrun(process.pid, through_launcher=True)
+    overrun.stop()
+    assert process.wait(timeout=10) == -signal.SIGKILL and overrun.fired.is_set()
 
 
 def test_killed_by_signal_is_recorded():

@@ -13,6 +13,11 @@
  * call is traced; signals pass straight through. Where ptrace is refused (a seccomp profile, Yama
  * scope 3) the program runs untraced and the report says so.
  *
+ * Why SIGTERM is ours: the harness stops a program that overruns its time limit by sending
+ * SIGTERM to this launcher, which kills the program (SIGKILL) and still reaps and reports it. A
+ * timed-out sample thus keeps the CPU time and memory the program had used when it was stopped,
+ * which the harness's own wait4 on a killed launcher could never see.
+ *
  * usage: wasmlab-spawn REPORT_PATH MEMORY_LIMIT_BYTES PROGRAM [ARGS...]
  * Writes "wall_ns user_us sys_us maxrss_kib status traced" to REPORT_PATH after the program
  * ends, and exits 0; exits 127 when the program cannot be started (errno text on stderr).
@@ -30,6 +35,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static volatile pid_t program = 0;  /* 0 until forked, and in the child itself */
+
+static void kill_program(int signo) {
+    (void)signo;
+    if (program > 0) kill(program, SIGKILL);  /* async-signal-safe; the wait4 loop reaps it */
+}
 
 static long long now_ns(void) {
     struct timespec ts;
@@ -61,9 +73,17 @@ int main(int argc, char **argv) {
     int ready[2], go[2];  /* ready: exec's errno back to us; go: seized, the child may exec */
     if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0) { perror("wasmlab-spawn: pipe"); return 127; }
 
+    /* Installed before fork so no SIGTERM can slip in between; exec resets it in the child. No
+     * SA_RESTART: wait4 returns EINTR and the loop below waits again. */
+    struct sigaction on_term = { 0 };
+    on_term.sa_handler = kill_program;
+    sigemptyset(&on_term.sa_mask);
+    sigaction(SIGTERM, &on_term, NULL);
+
     long long start = now_ns();
     pid_t pid = fork();
     if (pid < 0) { perror("wasmlab-spawn: fork"); return 127; }
+    program = pid;
     if (pid == 0) {
         close(ready[0]);
         close(go[1]);

@@ -67,6 +67,9 @@ def test_hanging_guests_time_out_and_their_process_groups_die(faulty_run):
         cell = _cell(frame, runtime, "hang")
         assert cell.status == "timeout" and "timed out" in cell.reason, cell.reason
         assert TIMEOUT_S <= cell.value < TIMEOUT_S + 5
+        # The killed sample keeps the CPU time its busy loop had used, not the launcher's ~0 s.
+        cpu = frame[(frame.runtime == runtime) & (frame.case == "hang") & (frame.metric == "user_time")]
+        assert cpu.iloc[0].value > TIMEOUT_S / 4, cpu.iloc[0].value
     assert elapsed < 10 * TIMEOUT_S
     # The hang builds are cached as hang-<hash>.bin / .wasm: nothing may still be running them.
     survivors = processes_running("/hang-")
