@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from lab.model import STATUS_OK
+from lab.model import STATUS_OK, STATUS_TIMEOUT
 
 CONFIDENCE = 0.99
 Samples = Sequence[float] | np.ndarray  # one cell's values: a list or a numpy array
@@ -222,6 +222,21 @@ def cell_samples(frame: pd.DataFrame) -> dict[tuple, np.ndarray]:
     return {key: values[positions] for key, positions in _grouped_rows(ok).items()}
 
 
+def timeout_samples(frame: pd.DataFrame) -> dict[tuple, np.ndarray]:
+    """For every cell that timed out and has no other failure: the counted values of its ok and
+    its killed samples, keyed by CELL_KEYS. A killed sample's value is how far it got, less than
+    it would have been, so the median of these values is at most the cell's real median."""
+    rows = counted(frame)
+    values = rows["value"].to_numpy(dtype=float)
+    statuses = rows["status"].tolist()
+    bounded = {}
+    for key, positions in _grouped_rows(rows).items():
+        cell_statuses = {statuses[i] for i in positions}
+        if STATUS_TIMEOUT in cell_statuses and cell_statuses <= {STATUS_OK, STATUS_TIMEOUT}:
+            bounded[key] = values[positions]
+    return bounded
+
+
 def cell_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per cell: CELL_KEYS, version, n, median, ci_low, ci_high, coverage, cv, noisy,
     status, reason, note. A cell whose counted samples are not all ok has no numbers, only its
@@ -262,17 +277,26 @@ def worst_status(statuses: Iterable[str]) -> str:
     return execute_worst(list(statuses))
 
 
+# How a ratio relates to the truth: exact, or a bound because one side timed out. A runtime that
+# was killed at its limit would have taken longer, so runtime / base is at least the figure; a
+# base that was killed makes the ratio at most the figure.
+BOUND_EXACT, BOUND_AT_LEAST, BOUND_AT_MOST = "", ">=", "<="
+
+
 def runtime_ratios(frame: pd.DataFrame, base: str = "native", others: Sequence[str] | None = None,
-                   metric: str = "wall_time", phase: str = "process") -> pd.DataFrame:
+                   metric: str = "wall_time", phase: str = "process", bounds: bool = False) -> pd.DataFrame:
     """Per host and case, median(runtime) / median(base) with a 99% interval.
 
     `base` and `others` are runtime ids, optionally `id:mode`. Cells are matched only on the same
     host (so emulated figures are never divided by real ones), case and size. A pair where either
-    side has no ok samples keeps that side's status and reason and no numbers.
+    side has no ok samples keeps that side's status and reason and no numbers. With `bounds`, a
+    pair where one side timed out and the other is ok gets a ratio from the timed-out side's ok
+    and killed samples, as a bound (`bound` column); the status stays, the reason says so.
     """
     cells = cell_table(frame)
     cells = cells[(cells["metric"] == metric) & (cells["phase"] == phase)]
     samples = cell_samples(frame)
+    killed = timeout_samples(frame) if bounds else {}
     base_cells = cells[_runtime_mask(cells, base)]
     wanted = cells[~_runtime_mask(cells, base)]
     if others:
@@ -288,44 +312,82 @@ def runtime_ratios(frame: pd.DataFrame, base: str = "native", others: Sequence[s
         base_match = base_by_case.get(tuple(cell[k] for k in CASE_KEYS))
         row = {**{k: cell[k] for k in CELL_KEYS}, "base": base_match["runtime"] if base_match else base,
                "base_mode": base_match["mode"] if base_match else "", "ratio": math.nan, "ratio_low": math.nan,
-               "ratio_high": math.nan, "status": cell["status"], "reason": cell["reason"]}
+               "ratio_high": math.nan, "bound": BOUND_EXACT, "status": cell["status"], "reason": cell["reason"]}
         if base_match is None:
             row.update(status="no-base", reason=f"{base} has no such cell on this host")
-        elif base_match["status"] != STATUS_OK:
-            row.update(status=f"base {base_match['status']}", reason=base_match["reason"])
-        elif cell["status"] == STATUS_OK:
-            ratio = ratio_of_medians(samples[_key(base_match)], samples[_key(cell)])
-            if ratio is None:
-                row.update(status="no-ratio", reason="a median is zero")
-            else:
-                row.update(ratio=ratio.estimate, ratio_low=ratio.low, ratio_high=ratio.high)
+            rows.append(row)
+            continue
+        pair, bound = _ratio_pair(base_match, cell, samples, killed)
+        if pair is None:
+            if base_match["status"] != STATUS_OK:
+                row.update(status=f"base {base_match['status']}", reason=base_match["reason"])
+            rows.append(row)
+            continue
+        ratio = ratio_of_medians(*pair)
+        if ratio is None:
+            row.update(status="no-ratio", reason="a median is zero")
+        else:
+            row.update(ratio=ratio.estimate, ratio_low=ratio.low, ratio_high=ratio.high, bound=bound)
+            if bound == BOUND_AT_MOST:
+                row.update(status=f"base {base_match['status']}",
+                           reason=f"the base timed out, so the ratio is at most this ({base_match['reason']})")
+            elif bound == BOUND_AT_LEAST:
+                row.update(reason=f"timed out, so the ratio is at least this ({cell['reason']})")
         rows.append(row)
     return pd.DataFrame(rows, columns=RATIO_COLUMNS)
 
 
-RATIO_COLUMNS = CELL_KEYS + ["base", "base_mode", "ratio", "ratio_low", "ratio_high", "status", "reason"]
+def _ratio_pair(base_cell: dict, cell: dict, samples: dict, killed: dict) -> tuple[tuple | None, str]:
+    """(base values, other values) to divide and how the ratio bounds the truth; (None, "") when
+    the pair has no ratio. Killed samples stand in only for a timed-out side facing an ok one."""
+    base_ok, other_ok = base_cell["status"] == STATUS_OK, cell["status"] == STATUS_OK
+    base_values, other_values = samples.get(_key(base_cell)), samples.get(_key(cell))
+    if base_ok and other_ok:
+        return (base_values, other_values), BOUND_EXACT
+    if base_ok and cell["status"] == STATUS_TIMEOUT and _key(cell) in killed:
+        return (base_values, killed[_key(cell)]), BOUND_AT_LEAST
+    if other_ok and base_cell["status"] == STATUS_TIMEOUT and _key(base_cell) in killed:
+        return (killed[_key(base_cell)], other_values), BOUND_AT_MOST
+    return None, BOUND_EXACT
+
+
+RATIO_COLUMNS = CELL_KEYS + ["base", "base_mode", "ratio", "ratio_low", "ratio_high", "bound", "status", "reason"]
 GEOMEAN_COLUMNS = ["host", "emulated", "runtime", "mode", "base", "geomean", "geomean_low", "geomean_high",
-                   "cases", "excluded"]
+                   "bound", "cases", "bounded", "excluded"]
 
 
 def geomean_ratios(frame: pd.DataFrame, base: str = "native", suite: str = "workloads",
-                   metric: str = "wall_time", phase: str = "process") -> pd.DataFrame:
+                   metric: str = "wall_time", phase: str = "process", bounds: bool = False) -> pd.DataFrame:
     """Per host and runtime, the geometric mean over the suite's cases of median(runtime) /
     median(base), with a joint bootstrap interval. Only cases where both sides are ok count;
-    `cases` and `excluded` say how many did and did not."""
-    ratios = runtime_ratios(frame[frame["suite"] == suite], base, metric=metric, phase=phase)
+    `cases` and `excluded` say how many did and did not. With `bounds`, timed-out cases count
+    with their bound (`bounded` of them) when all their bounds point one way, and the geometric
+    mean is then itself a bound in that direction (`bound`)."""
+    suite_frame = frame[frame["suite"] == suite]
+    ratios = runtime_ratios(suite_frame, base, metric=metric, phase=phase, bounds=bounds)
     samples = cell_samples(frame)
+    killed = timeout_samples(suite_frame) if bounds else {}
     rows = []
     for (host, emulated, runtime, mode), group in ratios.groupby(["host", "emulated", "runtime", "mode"], sort=True):
-        usable = group[(group["status"] == STATUS_OK) & group["ratio"].notna()].to_dict("records")
-        pairs = [(samples[_key({**cell, "runtime": cell["base"], "mode": cell["base_mode"]})], samples[_key(cell)])
-                 for cell in usable]
+        with_ratio = group[group["ratio"].notna()]
+        directions = set(with_ratio["bound"]) - {BOUND_EXACT}
+        bound = directions.pop() if len(directions) == 1 else BOUND_EXACT
+        # Bounds in both directions say nothing together: only the exact cases count then.
+        usable: list[dict] = with_ratio[with_ratio["bound"].isin({BOUND_EXACT, bound})].to_dict("records")
+        pairs = []
+        for cell in usable:
+            base_key = _key({**cell, "runtime": cell["base"], "mode": cell["base_mode"]})
+            base_values = killed[base_key] if cell["bound"] == BOUND_AT_MOST else samples[base_key]
+            other_values = killed[_key(cell)] if cell["bound"] == BOUND_AT_LEAST else samples[_key(cell)]
+            pairs.append((base_values, other_values))
         summary = geometric_mean_ratio(pairs) if pairs else None
+        bounded = sum(1 for cell in usable if cell["bound"] != BOUND_EXACT)
         rows.append({"host": host, "emulated": emulated, "runtime": runtime, "mode": mode, "base": base,
                      "geomean": summary.estimate if summary else math.nan,
                      "geomean_low": summary.low if summary else math.nan,
                      "geomean_high": summary.high if summary else math.nan,
-                     "cases": len(pairs), "excluded": int(len(group) - len(pairs))})
+                     "bound": bound if bounded else BOUND_EXACT, "cases": len(pairs), "bounded": bounded,
+                     "excluded": int(len(group) - len(pairs))})
     return pd.DataFrame(rows, columns=GEOMEAN_COLUMNS)
 
 

@@ -1,7 +1,12 @@
 """`wasmlab versus`: every runtime of one run against a base runtime of the same run. Per case,
 median(runtime) / median(base) with a 99% interval; per runtime, the geometric mean over the
 cases where both sides are ok, with a joint bootstrap interval. The report's overview does this
-against native; this answers "how far is our engine from wasm3, and from pywasm" for any base."""
+against native; this answers "how far is our engine from wasm3, and from pywasm" for any base.
+
+A runtime that timed out still says something: it needed more than its limit. Such a case counts
+as a bound ("at least 150x") rather than dropping out, and a geometric mean over bounds is itself
+a bound. That is how a reference that needs hours per workload (pywasm) is compared within one
+session: give every sample the same limit and read the result as "at least"."""
 
 from __future__ import annotations
 
@@ -37,8 +42,8 @@ def versus(run: Run, base: str, metric: str = "wall_time", suite: str = "workloa
     if base_id not in set(frame["runtime"]):
         present = ", ".join(sorted(set(frame["runtime"])))
         raise AnalysisError(f"{base_id} is not in run {run.run_id} ({suite}); its runtimes: {present}")
-    cases = runtime_ratios(frame, base, metric=metric)
-    geomeans = geomean_ratios(frame, base, suite=suite, metric=metric)
+    cases = runtime_ratios(frame, base, metric=metric, bounds=True)
+    geomeans = geomean_ratios(frame, base, suite=suite, metric=metric, bounds=True)
     return Versus(run.run_id, base, metric, suite, cases, geomeans)
 
 
@@ -51,14 +56,18 @@ def format_versus(result: Versus) -> str:
     """Geometric means first, then one line per runtime and case; >1 means slower (or bigger)
     than the base."""
     lines = [f"run {result.run_id}: {result.suite}, {result.metric} of each runtime / {result.base} "
-             "(median ratio [99% interval]; >1 = more than the base)", "", "geometric mean over cases:"]
+             "(median ratio [99% interval]; >1 = more than the base; >= and <= are bounds where one side "
+             "timed out)", "", "geometric mean over cases:"]
     for row in result.geomeans.sort_values(["host", "geomean"]).to_dict("records"):
+        bounded = f", {row['bounded']} of them timed-out bounds" if row["bounded"] else ""
         excluded = f", {row['excluded']} excluded (not ok on one side)" if row["excluded"] else ""
         lines.append(f"  {row['host']:<16} {_label(row):<24} {_ratio(row, 'geomean')}"
-                     f"  over {row['cases']} cases{excluded}")
+                     f"  over {row['cases']} cases{bounded}{excluded}")
     lines += ["", "per case:"]
     for row in result.cases.sort_values(["host", "runtime", "mode", "case", "size"]).to_dict("records"):
         detail = _ratio(row, "ratio") if math.isfinite(row["ratio"]) else f"{row['status']}: {row['reason']}"
+        if row["bound"]:
+            detail += f"  ({row['reason']})"
         lines.append(f"  {row['host']:<16} {_label(row):<24} {row['case']:<14} {row['size']:<7} {detail}")
     return "\n".join(lines)
 
@@ -71,7 +80,7 @@ def _ratio(row: dict, column: str) -> str:
     value, low, high = row[column], row[f"{column}_low"], row[f"{column}_high"]
     if not math.isfinite(value):
         return "-"
-    return f"{value:8.3g}x [{low:.3g}, {high:.3g}]"
+    return f"{row['bound'] or '':>2}{value:8.3g}x [{low:.3g}, {high:.3g}]"
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -135,3 +135,54 @@ def test_ok_rows_reasons_become_a_cell_note_and_failures_keep_theirs():
     cells = cell_table(pd.DataFrame(rows)).set_index("case")
     assert cells.loc["a", "note"] == "cgroup peak" and cells.loc["a", "reason"] == ""
     assert cells.loc["b", "note"] == "" and cells.loc["b", "reason"] == "timed out"
+
+
+def _timed_frame(cells: dict[tuple[str, str], list[tuple[float, str]]]) -> pd.DataFrame:
+    """Counted rows from {(runtime, case): [(value, status), ...]}."""
+    return pd.DataFrame([_row(runtime=runtime, case=case, value=value, status=status, process=i,
+                              reason="timed out after 9 s" if status == "timeout" else "")
+                         for (runtime, case), values in cells.items() for i, (value, status) in enumerate(values)])
+
+
+def test_a_timed_out_runtime_gives_a_lower_bound_only_when_asked():
+    frame = _timed_frame({("base", "a"): [(1.0, "ok")] * 3, ("slow", "a"): [(9.0, "timeout")],
+                          ("base", "b"): [(1.0, "ok")] * 3,
+                          ("slow", "b"): [(2.0, "ok"), (2.0, "ok"), (9.0, "timeout")]})
+    plain = runtime_ratios(frame, "base", metric="x", phase="x").set_index("case")
+    assert plain["ratio"].isna().all() and (plain["status"] == "timeout").all()  # the default is unchanged
+    assert geomean_ratios(frame, "base", suite="x", metric="x", phase="x").iloc[0]["excluded"] == 2
+
+    bounded = runtime_ratios(frame, "base", metric="x", phase="x", bounds=True).set_index("case")
+    assert math.isclose(bounded.loc["a", "ratio"], 9.0) and bounded.loc["a", "bound"] == ">="
+    assert bounded.loc["a", "status"] == "timeout" and "at least" in bounded.loc["a", "reason"]
+    # Two ok samples of 2 s and one killed at 9 s: the median of what was seen (2 s) is all that
+    # is known for sure, never the killed sample's 9 s.
+    assert math.isclose(bounded.loc["b", "ratio"], 2.0) and bounded.loc["b", "bound"] == ">="
+
+    geo = geomean_ratios(frame, "base", suite="x", metric="x", phase="x", bounds=True).iloc[0]
+    assert math.isclose(geo["geomean"], math.sqrt(9.0 * 2.0)) and geo["bound"] == ">="
+    assert (geo["cases"], geo["bounded"], geo["excluded"]) == (2, 2, 0)
+
+
+def test_a_timed_out_base_gives_an_upper_bound_and_mixed_directions_count_only_exact_cases():
+    frame = _timed_frame({("base", "a"): [(8.0, "timeout")], ("fast", "a"): [(2.0, "ok")] * 3,
+                          ("base", "b"): [(1.0, "ok")] * 3, ("fast", "b"): [(4.0, "ok")] * 3})
+    ratios = runtime_ratios(frame, "base", metric="x", phase="x", bounds=True).set_index("case")
+    assert math.isclose(ratios.loc["a", "ratio"], 0.25) and ratios.loc["a", "bound"] == "<="
+    assert ratios.loc["a", "status"] == "base timeout" and "at most" in ratios.loc["a", "reason"]
+    geo = geomean_ratios(frame, "base", suite="x", metric="x", phase="x", bounds=True).iloc[0]
+    assert math.isclose(geo["geomean"], math.sqrt(0.25 * 4.0)) and geo["bound"] == "<=" and geo["bounded"] == 1
+
+    # One case bounded from below and one from above: together they bound nothing.
+    frame = _timed_frame({("base", "a"): [(8.0, "timeout")], ("other", "a"): [(2.0, "ok")] * 3,
+                          ("base", "b"): [(1.0, "ok")] * 3, ("other", "b"): [(9.0, "timeout")],
+                          ("base", "c"): [(1.0, "ok")] * 3, ("other", "c"): [(3.0, "ok")] * 3})
+    geo = geomean_ratios(frame, "base", suite="x", metric="x", phase="x", bounds=True).iloc[0]
+    assert math.isclose(geo["geomean"], 3.0) and geo["bound"] == ""
+    assert (geo["cases"], geo["bounded"], geo["excluded"]) == (1, 0, 2)
+
+
+def test_a_cell_with_a_timeout_and_another_failure_gives_no_bound():
+    frame = _timed_frame({("base", "a"): [(1.0, "ok")] * 3, ("bad", "a"): [(1.0, "wrong-output"), (9.0, "timeout")]})
+    (ratio,) = runtime_ratios(frame, "base", metric="x", phase="x", bounds=True).to_dict("records")
+    assert math.isnan(ratio["ratio"]) and ratio["bound"] == "" and ratio["status"] == "timeout"
