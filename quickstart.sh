@@ -7,7 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PYTHON=${PYTHON:-python3}
+# The distribution's python3 comes first: Debian builds it with PGO and LTO and links the
+# interpreter in, while a pyenv or source build (often first on PATH) runs our engine and pywasm
+# 10-25% slower. PYTHON=... chooses another; `wasmlab doctor` says which one hosts the engines.
+default_python() {
+  if /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo /usr/bin/python3
+  else
+    echo python3
+  fi
+}
+PYTHON=${PYTHON:-$(default_python)}
 VENV=${WASMLAB_VENV:-.venv}
 APT_PACKAGES=(python3-venv python3-dev build-essential hyperfine  # build-essential: pywasm3 builds from source
   qemu-user-static binfmt-support libc6-arm64-cross libgcc-s1-arm64-cross)  # the arm64-emulated host
@@ -35,8 +45,11 @@ setup_system() {
 
 setup_python() {
   if [ ! -x "$VENV/bin/python" ]; then
-    say "creating $VENV with $($PYTHON --version)"
+    say "creating $VENV with $($PYTHON --version) ($(command -v "$PYTHON"))"
     "$PYTHON" -m venv "$VENV"
+  elif [ "$("$VENV/bin/python" -c 'import os, sys; print(os.path.realpath(sys._base_executable))')" != \
+         "$("$PYTHON" -c 'import os, sys; print(os.path.realpath(sys.executable))')" ]; then
+    say "note: $VENV was made with another Python than $PYTHON; remove it to start over with $PYTHON"
   fi
   say "installing wasmlab and its runtimes into $VENV"
   # Hide pip's notes about unreachable local index mirrors; real errors still show.

@@ -6,7 +6,7 @@ import sys
 
 from lab import measure, toolchain
 from lab.fleet import assemble
-from lab.hosts import detect_hosts
+from lab.hosts import detect_hosts, python_build
 from lab.model import Detection
 
 
@@ -39,6 +39,8 @@ def detect_measurement() -> list[Detection]:
     exact = probe.status == "ok" and not probe.rss_note
     found.append(Detection("peak-rss", exact, version="VmHWM read as each program exits (ptrace exit stop)",
                            reason="" if exact else probe.rss_note or f"probe failed: {probe.describe()}"))
+    # Not a failure, but the speed of every Python-hosted engine depends on it: say which it is.
+    found.append(Detection("python", True, version=f"hosts interp, pywasm and the embeddings: {python_build()}"))
     return found
 
 

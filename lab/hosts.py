@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,8 +93,23 @@ def fingerprint(host: Host) -> dict:
         "kernel": platform.release(),
         "os": platform.platform(),
         "python": platform.python_version(),
+        "python_build": python_build(),
         "hostname": platform.node(),
     }
+
+
+def python_build() -> str:
+    """Which CPython hosts the Python-hosted engines (interp, pywasm, and the embeddings), and how
+    it was built where that matters: a libpython shared library (pyenv's and most source builds)
+    is compiled position-independent and typically made without PGO, and runs a pure-Python
+    engine 10-25% slower than a distribution's build with the interpreter linked in."""
+    executable = os.path.realpath(sys.executable)
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        maps = ""
+    linkage = "libpython shared (slower)" if "/libpython" in maps else "libpython linked in"
+    return f"{platform.python_implementation()} {platform.python_version()} at {executable}, {linkage}"
 
 
 def detect_hosts() -> list[Detection]:

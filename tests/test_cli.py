@@ -33,6 +33,7 @@ def test_doctor_json_shape():
     assert any(t["name"] == "zig" and t["available"] for t in report["toolchains"])
     measurement = {m["name"]: m for m in report["measurement"]}
     assert measurement["launcher"]["available"] and measurement["peak-rss"]["available"], measurement
+    assert "hosts interp, pywasm and the embeddings: CPython 3." in measurement["python"]["version"]
 
 
 @pytest.mark.parametrize("runtime", GUEST_RUNTIMES)

@@ -50,6 +50,9 @@ def test_manifest_records_hosts_and_versions(startup_run):
     assert manifest["status"] == "complete"
     host = manifest["hosts"]["local"]
     assert {"arch", "cpu", "cores", "kernel", "python", "emulated"} <= set(host)
+    # The Python that hosts interp and pywasm, and whether its libpython is a slower shared one.
+    assert host["python_build"].startswith(f"CPython {host['python']} at /")
+    assert host["python_build"].endswith(("libpython linked in", "libpython shared (slower)"))
     assert manifest["runtimes"]["local"]["wasmtime-cli"]["version"]
     summary = summarize(startup_run)
     modes = {(r["name"], r["mode"]) for r in summary["runtimes"]}
