@@ -11,7 +11,7 @@ import pandas as pd
 
 from lab.compare import FAILING, PASSING
 from lab.model import STATUS_OK
-from lab.stats import cell_table, geomean_ratios, runtime_ratios
+from lab.stats import BOUND_AT_LEAST, BOUND_AT_MOST, BOUND_EXACT, cell_table, geomean_ratios, runtime_ratios
 
 BASE_RUNTIME = "native"
 STARTUP_CASE = ("startup", "hello")
@@ -163,7 +163,9 @@ def case_sections(measurements: pd.DataFrame, suite: str, metric: str = "wall_ti
         return []
     cells = cell_table(part)
     cells = cells[(cells["metric"] == metric) & (cells["phase"] == "process")]
-    ratios = runtime_ratios(part, BASE_RUNTIME, metric=metric) if BASE_RUNTIME in set(part["runtime"]) else None
+    # bounds: a runtime that timed out still shows how much slower than native it was at least
+    ratios = runtime_ratios(part, BASE_RUNTIME, metric=metric, bounds=True) \
+        if BASE_RUNTIME in set(part["runtime"]) else None
     ratio_by_key = {} if ratios is None else {tuple(r[k] for k in RUNTIME_KEYS + ["case", "size"]): r
                                                for r in ratios.to_dict("records")}
     phases = _phase_medians(part) if metric == "wall_time" else {}  # in-process times: beside times only
@@ -187,9 +189,13 @@ def _ratio_cell(ratio: dict | None, runtime: str) -> dict:
         return {"ok": False, "status": "base", "reason": ""}
     if ratio is None:
         return {"ok": False, "status": "n/a", "reason": "no native run"}
-    if ratio["status"] != STATUS_OK or math.isnan(ratio["ratio"]):
+    if math.isnan(ratio["ratio"]) or (ratio["status"] != STATUS_OK and not ratio["bound"]):
         return {"ok": False, "status": ratio["status"], "reason": ratio["reason"]}
-    return {"ok": True, "value": ratio["ratio"], "low": ratio["ratio_low"], "high": ratio["ratio_high"]}
+    return {"ok": True, "value": ratio["ratio"], "low": ratio["ratio_low"], "high": ratio["ratio_high"],
+            "bound": _BOUND_SIGNS[ratio["bound"]], "reason": ratio["reason"] if ratio["bound"] else ""}
+
+
+_BOUND_SIGNS = {BOUND_EXACT: "", BOUND_AT_LEAST: "≥ ", BOUND_AT_MOST: "≤ "}
 
 
 def _phase_medians(frame: pd.DataFrame) -> dict[tuple, dict[str, float]]:

@@ -171,3 +171,15 @@ def test_runtime_page_names_have_no_empty_parts() -> None:
     assert runtime_page_name("arm64", True, "wasmtime-cli", "cranelift") == \
         "conformance-wasmtime-cli-cranelift-arm64-emulated.html"
     assert runtime_page_name("ci box", False, "node", "v8/x") == "conformance-node-v8_x-ci_box.html"
+
+
+def test_a_runtime_that_timed_out_shows_its_bound_against_native(timed_out_run, tmp_path):
+    build_site([timed_out_run], out=tmp_path / "site")
+    page = (tmp_path / "site" / "workloads.html").read_text()
+    case_table = page.split('<section class="case"', 1)[1]  # past the geometric means, which exclude it
+    interp_row = re.search(r"<tr>\s*<td>interp \(translate\)</td>.*?</tr>", case_table, re.S)
+    assert interp_row, case_table
+    row = interp_row.group(0)
+    # its status and reason, and beside them how much slower than native it was at least
+    assert "timeout" in row and "timed out after 3.0 s" in row
+    assert re.search(r'title="timed out, so the ratio is at least this[^"]*">≥ [0-9.]+', row), row

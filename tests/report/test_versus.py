@@ -12,7 +12,6 @@ from lab.cli import main
 from lab.stats import AnalysisError
 from lab.store import open_run
 from lab.versus import format_versus, versus, versus_dict
-from tests.faults.crafted import run_wasmlab, write_manifest
 
 
 def test_geomeans_and_cases_against_native(small_run):
@@ -55,19 +54,15 @@ def test_cli_prints_json_and_errors_in_one_line(small_run, capsys):
     assert "wasmlab: error: pywasm is not in run" in capsys.readouterr().err
 
 
-def test_a_runtime_that_times_out_counts_as_a_lower_bound(tmp_path):
-    # The crafted "slow" guest takes native about half a second and our interpreter minutes: with
-    # a 3 s limit, interp's one sample is killed, and versus says "at least" instead of dropping it.
-    manifest = write_manifest(tmp_path / "suite", ["slow"])
-    done = run_wasmlab(manifest, "run", "--suite", "workloads", "--runtime", "native", "interp", "--repeat", "3",
-                       "--warmup", "0", "--timeout", "3", "--out", str(tmp_path / "results"), "--quiet")
-    assert done.returncode == 0, done.stderr
-    run = open_run(done.stdout.strip().splitlines()[-1])
+def test_a_runtime_that_times_out_counts_as_a_lower_bound(timed_out_run):
+    # interp was killed at 3 s on a guest that takes native about half a second: versus says
+    # "at least" instead of dropping the case.
+    run = open_run(timed_out_run)
     for metric in ("wall_time", "user_time"):  # the killed sample keeps the CPU time it had used
         result = versus(run, "native", metric=metric)
         (case,) = result.cases.to_dict("records")
         assert case["status"] == "timeout" and case["bound"] == ">=" and "at least" in case["reason"]
-        assert case["ratio"] > 1.5, case  # > 3 s of interp against ~0.5 s (less under load) of native
+        assert case["ratio"] > 1, case  # > 3 s of interp against ~0.5 s of native (more under load)
         (geo,) = result.geomeans.to_dict("records")
         assert geo["bound"] == ">=" and (geo["cases"], geo["bounded"], geo["excluded"]) == (1, 1, 0)
         assert math.isclose(geo["geomean"], case["ratio"])
