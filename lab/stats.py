@@ -365,8 +365,9 @@ def geomean_ratios(frame: pd.DataFrame, base: str = "native", suite: str = "work
     mean is then itself a bound in that direction (`bound`)."""
     suite_frame = frame[frame["suite"] == suite]
     ratios = runtime_ratios(suite_frame, base, metric=metric, phase=phase, bounds=bounds)
-    samples = cell_samples(frame)
-    killed = timeout_samples(suite_frame) if bounds else {}
+    # A usable case's sides are ok cells (their ok samples) or, for a bound, timed-out cells (their
+    # ok and killed samples, which replace the ok-only entry), so one lookup serves every pair.
+    values = cell_samples(frame) | (timeout_samples(suite_frame) if bounds else {})
     rows = []
     for (host, emulated, runtime, mode), group in ratios.groupby(["host", "emulated", "runtime", "mode"], sort=True):
         with_ratio = group[group["ratio"].notna()]
@@ -374,12 +375,8 @@ def geomean_ratios(frame: pd.DataFrame, base: str = "native", suite: str = "work
         bound = directions.pop() if len(directions) == 1 else BOUND_EXACT
         # Bounds in both directions say nothing together: only the exact cases count then.
         usable: list[dict] = with_ratio[with_ratio["bound"].isin({BOUND_EXACT, bound})].to_dict("records")
-        pairs = []
-        for cell in usable:
-            base_key = _key({**cell, "runtime": cell["base"], "mode": cell["base_mode"]})
-            base_values = killed[base_key] if cell["bound"] == BOUND_AT_MOST else samples[base_key]
-            other_values = killed[_key(cell)] if cell["bound"] == BOUND_AT_LEAST else samples[_key(cell)]
-            pairs.append((base_values, other_values))
+        pairs = [(values[_key({**cell, "runtime": cell["base"], "mode": cell["base_mode"]})], values[_key(cell)])
+                 for cell in usable]
         summary = geometric_mean_ratio(pairs) if pairs else None
         bounded = sum(1 for cell in usable if cell["bound"] != BOUND_EXACT)
         rows.append({"host": host, "emulated": emulated, "runtime": runtime, "mode": mode, "base": base,
