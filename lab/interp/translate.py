@@ -124,7 +124,7 @@ class _Ctrl:
 class _Context:
     """A Python statement list: the function body, a loop body or an if arm."""
 
-    __slots__ = ("indent", "guard", "reguard", "pending", "has_stmt")
+    __slots__ = ("indent", "guard", "reguard", "pending", "has_stmt", "chain")
 
     def __init__(self, indent: int) -> None:
         self.indent = indent
@@ -132,6 +132,9 @@ class _Context:
         self.reguard = False    # `br` may have been set since the guard was opened
         self.pending: set[int] = set()    # labels `br` may hold here
         self.has_stmt = False
+        # While the last statement at this level is a block end's `if br == k:` that nothing
+        # falls through to: the labels its body may leave in `br` (see resolve).
+        self.chain: set[int] | None = None
 
 
 class FunctionTranslator:
@@ -163,6 +166,8 @@ class FunctionTranslator:
     def _put(self, indent: int, text: str) -> None:
         if indent > MAX_INDENT:
             raise Untranslatable("nesting too deep for Python")
+        if self.ctxs and indent == self.ctxs[-1].indent:
+            self.ctxs[-1].chain = None
         self.lines.append("    " * indent + text)
 
     def emit(self, text: str) -> int:
@@ -189,8 +194,11 @@ class FunctionTranslator:
     def in_flight(self, labels) -> None:
         if labels:
             self.uses_br = True
-            self.ctx.pending |= set(labels)
-            self.ctx.reguard = True
+            c = self.ctx
+            c.pending |= set(labels)
+            c.reguard = True
+            if c.chain is not None:
+                c.chain |= set(labels)
 
     # -- the operand stack -----------------------------------------------------------------
 
@@ -415,9 +423,15 @@ class FunctionTranslator:
             self.emit_plain("br = 0")
             reguard = False
         elif only_flagged:      # what follows runs under this test: it is the guard
-            self.emit_plain(f"if br == {label}:")
+            # The bodies of the if/elif chain before this test end by setting `br` to one of
+            # c.chain (or by leaving): if that is not `label`, this test would fail after any
+            # of them, so it can be an `elif`, skipped once a body ran. A br_table's cases
+            # become one if/elif chain instead of a test of every later case.
+            chain = c.chain if c.chain is not None and label not in c.chain else None
+            self.emit_plain(f"{'if' if chain is None else 'elif'} br == {label}:")
             self._put(c.indent + 1, "br = 0")
             c.guard = True
+            c.chain = set() if chain is None else chain
             reguard = False
         else:
             self.emit_plain(f"if br == {label}: br = 0")

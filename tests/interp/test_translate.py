@@ -306,6 +306,32 @@ def test_br_table_that_picks_the_flag_from_a_table() -> None:
     _same_on_both_tiers(wat, "f", [(x,) for x in (0, 1, 2, 3, 4, 5, 6, 0xFFFFFFFF)])
 
 
+def test_br_table_cases_become_one_if_elif_chain() -> None:
+    """A br_table over nested blocks: each case's test is an `elif` of the one before, so a case
+    that ran skips the later tests, except where a case's body may itself branch to that later
+    case (case 0 to case 2 here): there the chain starts again with an `if`."""
+    wat = """(module
+      (func (export "f") (param i32 i32) (result i32) (local i32)
+        (block $done
+          (block $c3 (block $c2 (block $c1 (block $c0
+            (br_table $c0 $c1 $c2 $c3 $done (local.get 0)))
+            (local.set 2 (i32.const 1))
+            (br_table $c2 $done $c3 (local.get 1)))
+            (local.set 2 (i32.add (local.get 2) (i32.const 10)))
+            (br $done))
+            (local.set 2 (i32.add (local.get 2) (i32.const 100)))
+            (br $done))
+          (local.set 2 (i32.add (local.get 2) (i32.const 1000))))
+        (local.get 2)))"""
+    _same_on_both_tiers(wat, "f", [(x, y) for x in range(6) for y in range(4)])
+    from lab.interp.decode import decode_module
+    from lab.interp.translate import translate_function
+    module = decode_module(wasmtime.wat2wasm(wat))
+    source = translate_function(module, [module.types[0]], 0)
+    tests = [line.split()[0] for line in source.splitlines() if " br == " in line]
+    assert tests == ["if", "elif", "if", "elif"], source
+
+
 def test_unsigned_division_by_constants() -> None:
     wat = """(module
       (func (export "f") (param i32 i32) (result i32 i32 i64)
