@@ -12,6 +12,8 @@ from lab.model import SIZES, SUITE_IDS, Job
 
 DEFAULT_SUITES = ("startup", "workloads")
 DEFAULT_SIZES = ("small",)
+PLAN_ORDER_CASE = "case"
+PLAN_ORDER_RUNTIME = "runtime"
 
 
 class PlanError(ValueError):
@@ -36,6 +38,11 @@ class RunConfig:
     # "runtime=repeat/warmup" entries that override repeat and warmup for one runtime: a slow
     # reference (pywasm at medium: minutes per sample) gets one sample while the rest get five.
     samples_for: tuple[str, ...] = ()
+    # "case": a case's cells on every runtime run one after another (and in one shard), so a
+    # ratio between runtimes compares samples taken moments apart, not an hour apart on a
+    # machine whose speed drifts. "runtime": one runtime's cells at a time, the order of runs
+    # made before this field existed (their resumes and shards must re-derive that order).
+    plan_order: str = PLAN_ORDER_CASE
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -43,6 +50,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "RunConfig":
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known.setdefault("plan_order", PLAN_ORDER_RUNTIME)
         for key, value in known.items():
             if isinstance(value, list):
                 known[key] = tuple(value)
@@ -62,6 +70,8 @@ class RunConfig:
                 raise PlanError(f"--skip-runtime {runtime!r}: unknown runtime; known: {', '.join(RUNTIME_IDS)}")
         if self.repeat < 1 or self.warmup < 0:
             raise PlanError("--repeat must be at least 1 and --warmup at least 0")
+        if self.plan_order not in (PLAN_ORDER_CASE, PLAN_ORDER_RUNTIME):
+            raise PlanError(f"unknown plan order {self.plan_order!r}")
         index, count = self.shard
         if not 1 <= index <= count:
             raise PlanError(f"shard {index}/{count} is out of range: use i/n with 1 <= i <= n")
@@ -132,9 +142,11 @@ class Plan:
         return [cell.job for cell in self.cells]
 
 
-def shard(cells: list[PlannedCell], index: int, count: int) -> list[PlannedCell]:
-    """Every count-th cell in plan order: deterministic, disjoint, and balanced across suites."""
-    return [cell for position, cell in enumerate(cells) if position % count == index - 1]
+def shard(groups: list[list[PlannedCell]], index: int, count: int) -> list[PlannedCell]:
+    """The cells of every count-th group in plan order: deterministic, disjoint, and balanced
+    across suites. A group stays in one shard (see RunConfig.plan_order)."""
+    return [cell for position, group in enumerate(groups) if position % count == index - 1
+            for cell in group]
 
 
 def resolve_runtimes(config: RunConfig, detections: dict) -> list[tuple[str, str]]:
@@ -167,7 +179,6 @@ def build_plan(config: RunConfig, fleet) -> Plan:
 
     config.validate()
     archs = tuple(sorted({host.arch for host in fleet.hosts.values()}))
-    cells: list[PlannedCell] = []
     items_by_suite = {}
     for suite in config.suites:
         try:
@@ -178,16 +189,22 @@ def build_plan(config: RunConfig, fleet) -> Plan:
                 items_by_suite[suite] = [(item.name, "-", item) for item in conformance.items_for(suite, config.files)]
         except UnknownWorkload as error:
             raise PlanError(str(error)) from None
+    groups: list[list[PlannedCell]] = []
     for host in fleet.hosts:
         detections = {rid: det for (h, rid), det in fleet.detections.items() if h == host}
         for suite in config.suites:
-            for runtime, mode in resolve_runtimes(config, detections):
-                status, reason = _skip(suite, fleet.runners.get((host, runtime)), detections[runtime])
-                for case_name, size, payload in items_by_suite[suite]:
-                    job = Job(host=host, runtime=runtime, mode=mode, suite=suite, case=case_name, size=size)
-                    cells.append(PlannedCell(job=job, payload=payload, skip_status=status, skip_reason=reason))
+            runtimes = [(runtime, mode, *_skip(suite, fleet.runners.get((host, runtime)), detections[runtime]))
+                        for runtime, mode in resolve_runtimes(config, detections)]
+            grid = [[PlannedCell(job=Job(host=host, runtime=runtime, mode=mode, suite=suite, case=case_name,
+                                         size=size), payload=payload, skip_status=status, skip_reason=reason)
+                     for runtime, mode, status, reason in runtimes]
+                    for case_name, size, payload in items_by_suite[suite]]
+            if config.plan_order == PLAN_ORDER_CASE:
+                groups += grid
+            else:   # one cell per group, runtime by runtime
+                groups += [[row[i]] for i in range(len(runtimes)) for row in grid]
     index, count = config.shard
-    return Plan(config=config, cells=shard(cells, index, count))
+    return Plan(config=config, cells=shard(groups, index, count))
 
 
 def _skip(suite: str, runner, detection) -> tuple[str, str]:

@@ -45,6 +45,30 @@ def test_shards_split_the_plan_without_overlap_or_gap():
     assert all(parts)
 
 
+def _case_of(cell) -> tuple:
+    return cell.job.host, cell.job.suite, cell.job.case, cell.job.size
+
+
+def test_a_cases_runtimes_run_one_after_another_and_in_one_shard():
+    """Plans are case-major, so a ratio between runtimes compares samples taken moments apart;
+    a run planned before that (no plan_order in its manifest) resumes in its old order."""
+    config = RunConfig(suites=("workloads",), runtimes=("native", "wasmtime-cli", "wasm3"),
+                       workloads=("fib", "sieve", "nbody"), sizes=("small", "medium"))
+    fleet = assemble(config.hosts)
+    cells = build_plan(config, fleet).cells
+    cases = [_case_of(c) for c in cells]
+    assert [c.job.runtime for c in cells[:3]] == ["native", "wasmtime-cli", "wasm3"]
+    assert all(cases[i] == cases[i - i % 3] for i in range(len(cases)))
+    for index in (1, 2):
+        part = build_plan(RunConfig(**{**config.as_dict(), "shard": (index, 2)}), fleet).cells
+        other = build_plan(RunConfig(**{**config.as_dict(), "shard": (3 - index, 2)}), fleet).cells
+        assert not {_case_of(c) for c in part} & {_case_of(c) for c in other}
+    legacy = {k: v for k, v in config.as_dict().items() if k != "plan_order"}
+    old_cells = build_plan(RunConfig.from_dict(legacy), fleet).cells
+    assert [c.job.runtime for c in old_cells] == ["native"] * 6 + ["wasmtime-cli"] * 6 + ["wasm3"] * 6
+    assert sorted(c.job.key for c in old_cells) == sorted(c.job.key for c in cells)
+
+
 def test_merge_of_two_hosts_gives_one_run(shard_runs, tmp_path):
     merged = merge_runs([r.path for r in shard_runs], tmp_path)
     frame = load(merged)
