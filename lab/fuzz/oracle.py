@@ -7,6 +7,7 @@ table and import calls behind."""
 from __future__ import annotations
 
 import signal
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -31,16 +32,25 @@ class CaseTimeout(BaseException):
 @contextmanager
 def wall_clock_limit(seconds: float) -> Iterator[None]:
     """Raise CaseTimeout in this (main) thread after `seconds` of wall time, and again every
-    second after that: an exception raised inside a __del__ or a callback is swallowed."""
+    second after that: an exception raised inside a __del__ or a callback is swallowed.
+    Such a swallowed CaseTimeout is expected, so it does not reach sys.unraisablehook (whose
+    report, at the depth of a deep Wasm recursion, fails itself with a RecursionError)."""
     def fire(signum, frame):
         raise CaseTimeout(f"still running after {seconds} s")
+    report_unraisable = sys.unraisablehook
+
+    def unraisable(args) -> None:
+        if not isinstance(args.exc_value, CaseTimeout):
+            report_unraisable(args)
     previous = signal.signal(signal.SIGALRM, fire)
+    sys.unraisablehook = unraisable
     signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = report_unraisable
 
 
 @dataclass
