@@ -132,8 +132,8 @@ class _Context:
         self.reguard = False    # `br` may have been set since the guard was opened
         self.pending: set[int] = set()    # labels `br` may hold here
         self.has_stmt = False
-        # While the last statement at this level is a block end's `if br == k:` that nothing
-        # falls through to: the labels its body may leave in `br` (see resolve).
+        # While the last statement at this level is an if/elif chain of block ends that
+        # nothing falls through to: the labels its bodies may leave in `br` (see resolve).
         self.chain: set[int] | None = None
 
 
