@@ -41,6 +41,18 @@ MAX_NEST_INDENT = 60     # deeper than this, exits from blocks set `br` instead 
 FILENAME = "<wasm>"      # co_filename of every generated function: tier.py counts these frames
 
 
+# Loads stay pending expressions (see settle), marked by this pseudo-variable in their deps.
+_MEMORY = "MEM"
+_READS_MEMORY = frozenset((_MEMORY,))
+# Instructions that neither trap (except loads, and the trapping number ops, which settle
+# themselves) nor have a side effect nor discard an operand unevaluated.
+_LEAVES_LOADS_PENDING = frozenset({0x20, 0x21, 0x22, 0x23, 0x41, 0x42, 0x43, 0x44, 0xD0, 0xD1},
+                                  ) | frozenset(LOADS) | frozenset(BINARY_OPS) | frozenset(UNARY_OPS)
+# if, br_if and global.set evaluate their one operand first; select may skip x or y, so
+# only its condition stays pending.
+_TAKES_ONE = {0x04: 1, 0x0D: 1, 0x24: 1, 0x1B: 1, 0x1C: 1}
+
+
 class Untranslatable(Exception):
     """The function cannot be expressed within Python's limits; it stays on the interpreter."""
 
@@ -242,6 +254,25 @@ class FunctionTranslator:
         for h, e in enumerate(self.stack):
             if h != keep and name in e.deps:
                 self.materialize(h)
+
+    def settle(self, keep: int = 0) -> None:
+        """Evaluate now every pending load below the top `keep` operands. A load may trap, so
+        it must run before the next side effect or trap and must not be dropped or skipped
+        with its value; the top `keep` operands are evaluated by the instruction's own
+        statement before its effect. Among themselves loads may run in any order: they all
+        trap alike and change nothing."""
+        for h in range(len(self.stack) - keep):
+            if _MEMORY in self.stack[h].deps:
+                self.materialize(h)
+
+    def taken_by_statement(self, ins: tuple) -> int:
+        """How many top operands the statement of `ins` evaluates before its effect."""
+        op = ins[0]
+        if op in STORES:
+            return 2
+        if op == 0x10:
+            return len(self.func_types[ins[1]].params)
+        return _TAKES_ONE.get(op, 0)
 
     def flush_globals(self) -> None:
         for h, e in enumerate(self.stack):
@@ -501,6 +532,8 @@ class FunctionTranslator:
         st = self.stack
         if dead and op not in (0x05, 0x0B):
             return True
+        if op not in _LEAVES_LOADS_PENDING:
+            self.settle(self.taken_by_statement(ins))
         if op == 0x20:
             self.push(_var(f"l{ins[1]}"))
         elif op == 0x21 or op == 0x22:
@@ -526,7 +559,8 @@ class FunctionTranslator:
         elif op in LOADS:
             addr = self.pop()
             a = self.address(addr, ins[2])
-            self.result_into(len(st), _Entry(LOADS[op].format(a=a), top=LOAD_TOPS.get(op)))
+            self.push(_Entry(LOADS[op].format(a=a), addr.deps | _READS_MEMORY,
+                             depth=addr.depth + 1, top=LOAD_TOPS.get(op)))
         elif op in STORES:
             v = self.pop()
             addr = self.pop()
@@ -632,6 +666,8 @@ class FunctionTranslator:
         spec = BINARY_OPS[op]
         if op in BY_CONSTANT and _const_value(self.stack[-1]):
             spec = BY_CONSTANT[op]
+        if spec.trapping:
+            self.settle()
         if spec.atomic:
             self.atomize(2)
         y = self.pop()
@@ -644,6 +680,8 @@ class FunctionTranslator:
 
     def unary(self, op: int) -> None:
         spec = UNARY_OPS[op]
+        if spec.trapping:
+            self.settle()
         if spec.atomic:
             self.atomize(1)
         x = self.pop()

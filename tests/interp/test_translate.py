@@ -344,3 +344,45 @@ def test_unsigned_division_by_constants() -> None:
       (memory 1))"""
     _same_on_both_tiers(wat, "f", [(x, y) for x in EDGES for y in EDGES])
     _same_on_both_tiers(wat, "z", [(x, y) for x in EDGES for y in EDGES])
+
+
+def test_loads_kept_as_expressions_still_trap_and_read_in_order() -> None:
+    """Loads are pending expressions until the next effect: one that is dropped, not picked by
+    `select`, or discarded by a branch must still trap; a trapping load comes before a later
+    division by zero or `unreachable`; a load reads memory as it was before a later store or
+    call. Memory is one page: address 65536 is out of bounds when `p` is 1."""
+    wat = """(module (memory 1) (data (i32.const 0) "\\07")
+      (func $poke (i32.store (i32.const 0) (i32.const 9)))
+      (func (export "dropped") (param $p i32) (result i32)
+        (drop (i32.load (i32.mul (local.get $p) (i32.const 65536)))) (i32.const 1))
+      (func (export "unselected") (param $p i32) (result i32)
+        (select (i32.const 2) (i32.load (i32.mul (local.get $p) (i32.const 65536)))
+                (i32.const 1)))
+      (func (export "discarded") (param $p i32) (result i32)
+        (block (result i32)
+          (i32.load (i32.mul (local.get $p) (i32.const 65536)))
+          (br 0 (i32.const 3))))
+      (func (export "before_div") (param $p i32) (result i32)
+        (i32.add (i32.load (i32.mul (local.get $p) (i32.const 65536)))
+                 (i32.div_u (i32.const 1) (i32.const 0))))
+      (func (export "before_unreachable") (param $p i32) (result i32)
+        (i32.load (i32.mul (local.get $p) (i32.const 65536))) (unreachable))
+      (func (export "before_store") (param $p i32) (result i32)
+        (i32.load (i32.const 0))
+        (i32.store (i32.const 0) (i32.add (local.get $p) (i32.const 20))))
+      (func (export "before_call") (param $p i32) (result i32)
+        (i32.load8_u (i32.const 0)) (call $poke)
+        (i32.store (i32.const 0) (i32.const 7))))"""
+    names = ["dropped", "unselected", "discarded", "before_div", "before_unreachable",
+             "before_store", "before_call"]
+    for name in names:
+        _same_on_both_tiers(wat, name, [(0,), (1,)])
+    store = rt.Store(tier="translate")
+    inst = load(wat, store)
+    for name in names[:5]:
+        with pytest.raises(Trap, match="out of bounds"):
+            call(store, inst, name, 1)
+    assert call(store, inst, "before_store", 1) == [7]
+    assert call(store, inst, "before_store", 1) == [21]
+    assert call(store, inst, "before_call", 0) == [21]      # before $poke's 9
+    assert call(store, inst, "before_call", 0) == [7]
