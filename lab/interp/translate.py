@@ -41,16 +41,17 @@ MAX_NEST_INDENT = 60     # deeper than this, exits from blocks set `br` instead 
 FILENAME = "<wasm>"      # co_filename of every generated function: tier.py counts these frames
 
 
-# Loads stay pending expressions (see settle), marked by this pseudo-variable in their deps.
-_MEMORY = "MEM"
+# Loads stay pending expressions (see settle), marked in their deps by a name no Python
+# variable can have.
+_MEMORY = "<memory>"
 _READS_MEMORY = frozenset((_MEMORY,))
 # Instructions that neither trap (except loads, and the trapping number ops, which settle
 # themselves) nor have a side effect nor discard an operand unevaluated.
-_LEAVES_LOADS_PENDING = frozenset({0x20, 0x21, 0x22, 0x23, 0x41, 0x42, 0x43, 0x44, 0xD0, 0xD1},
-                                  ) | frozenset(LOADS) | frozenset(BINARY_OPS) | frozenset(UNARY_OPS)
+_LEAVES_LOADS_PENDING = (frozenset({0x20, 0x21, 0x22, 0x23, 0x41, 0x42, 0x43, 0x44, 0xD0, 0xD1})
+                         | frozenset(LOADS) | frozenset(BINARY_OPS) | frozenset(UNARY_OPS))
 # if, br_if and global.set evaluate their one operand first; select may skip x or y, so
 # only its condition stays pending.
-_TAKES_ONE = {0x04: 1, 0x0D: 1, 0x24: 1, 0x1B: 1, 0x1C: 1}
+_EVALUATE_THEIR_TOP_OPERAND = frozenset({0x04, 0x0D, 0x24, 0x1B, 0x1C})
 
 
 class Untranslatable(Exception):
@@ -272,7 +273,7 @@ class FunctionTranslator:
             return 2
         if op == 0x10:
             return len(self.func_types[ins[1]].params)
-        return _TAKES_ONE.get(op, 0)
+        return 1 if op in _EVALUATE_THEIR_TOP_OPERAND else 0
 
     def flush_globals(self) -> None:
         for h, e in enumerate(self.stack):
