@@ -87,10 +87,12 @@ def _inline_binary() -> dict[int, Op]:
         0x70: Op("{x} % {y} if {y} else div_zero()", trapping=True, atomic=True),
         0x80: Op("{x} // {y} if {y} else div_zero()", trapping=True, atomic=True),
         0x82: Op("{x} % {y} if {y} else div_zero()", trapping=True, atomic=True),
-        0x77: Op("({x} << ({y} & 31)) | ({x} >> (32 - ({y} & 31)))", atomic=True, wide=M32),
-        0x78: Op("({x} >> ({y} & 31)) | ({x} << (32 - ({y} & 31)))", atomic=True, wide=M32),
-        0x89: Op("({x} << ({y} & 63)) | ({x} >> (64 - ({y} & 63)))", atomic=True, wide=M64),
-        0x8A: Op("({x} >> ({y} & 63)) | ({x} << (64 - ({y} & 63)))", atomic=True, wide=M64),
+        # Rotations: the two shifted halves of a canonical x share no bit, so `+` (which
+        # CPython specializes) gives the same value as `|`.
+        0x77: Op("({x} << ({y} & 31)) + ({x} >> (32 - ({y} & 31)))", atomic=True, wide=M32),
+        0x78: Op("({x} >> ({y} & 31)) + ({x} << (32 - ({y} & 31)))", atomic=True, wide=M32),
+        0x89: Op("({x} << ({y} & 63)) + ({x} >> (64 - ({y} & 63)))", atomic=True, wide=M64),
+        0x8A: Op("({x} >> ({y} & 63)) + ({x} << (64 - ({y} & 63)))", atomic=True, wide=M64),
     })
     ops.update(_wide_binary(M32, 0x6A, 31, "0x80000000"))
     ops.update(_wide_binary(M64, 0x7C, 63, "0x8000000000000000"))
@@ -117,6 +119,16 @@ def _wide_binary(mask: str, add: int, bits: int, sign: str) -> dict[int, Op]:
 # Unsigned divisions and remainders by a non-zero constant: they cannot trap.
 BY_CONSTANT: dict[int, Op] = {0x6E: Op("{x} // {y}"), 0x70: Op("{x} % {y}"),
                               0x80: Op("{x} // {y}"), 0x82: Op("{x} % {y}")}
+
+
+def shift_by_constant(op: int, count: int) -> Op | None:
+    """`x << count` as `x * 2**count`, the same value for any int x: CPython specializes
+    multiplication and has a fast path for one-digit operands, so keep 2**count under 2**30.
+    None if `op` is not a left shift or the count does not fit."""
+    bits, mask = {0x74: (32, M32), 0x86: (64, M64)}.get(op, (0, ""))
+    if not bits or not 0 < count & (bits - 1) < 30:
+        return None
+    return Op(f"{{x}} * {1 << (count & (bits - 1))}", wide=mask, loose="x")
 
 
 def _by_call(table: dict, binary: bool, trapping: frozenset) -> dict[int, Op]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from . import module as m
 from .numeric import bits_to_f64, f64_to_bits
-from .pyops import BINARY_OPS, BY_CONSTANT, LOAD_TOPS, LOADS, NARROW_STORES, STORES, UNARY_OPS, Op
+from .pyops import BINARY_OPS, BY_CONSTANT, LOAD_TOPS, LOADS, NARROW_STORES, STORES, UNARY_OPS, Op, shift_by_constant
 from .runtime import global_is_mutable
 
 # Python limits the generated code must respect.
@@ -665,8 +665,11 @@ class FunctionTranslator:
 
     def binary(self, op: int) -> None:
         spec = BINARY_OPS[op]
-        if op in BY_CONSTANT and _const_value(self.stack[-1]):
+        k = _const_value(self.stack[-1])
+        if op in BY_CONSTANT and k:
             spec = BY_CONSTANT[op]
+        elif k is not None:
+            spec = shift_by_constant(op, k) or spec
         if spec.trapping:
             self.settle()
         if spec.atomic:

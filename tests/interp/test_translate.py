@@ -386,3 +386,26 @@ def test_loads_kept_as_expressions_still_trap_and_read_in_order() -> None:
     assert call(store, inst, "before_store", 1) == [21]
     assert call(store, inst, "before_call", 0) == [21]      # before $poke's 9
     assert call(store, inst, "before_call", 0) == [7]
+
+
+def test_shifts_by_constants_and_rotations() -> None:
+    # Shifts by a constant become multiplications (counts 1..29 after masking), also of wide
+    # operands (a sum or difference not yet masked); rotations add their two halves.
+    counts = (0, 1, 2, 29, 30, 31, 32, 33, 63, 64, 95)
+    shifts32 = " ".join(f"(i32.shl (i32.sub (local.get 0) (local.get 1)) (i32.const {k}))"
+                        for k in counts)
+    shifts64 = " ".join(f"(i64.shl (i64.add (local.get 2) (local.get 2)) (i64.const {k}))"
+                        for k in counts)
+    wat = f"""(module
+      (func (export "shl") (param i32 i32 i64) (result {" i32" * len(counts)}
+                                                       {" i64" * len(counts)})
+        {shifts32} {shifts64})
+      (func (export "rot") (param i32 i32 i64) (result i32 i32 i64 i64 i32)
+        (i32.rotl (local.get 0) (local.get 1)) (i32.rotr (local.get 0) (local.get 1))
+        (i64.rotl (local.get 2) (i64.extend_i32_u (local.get 1)))
+        (i64.rotr (local.get 2) (i64.extend_i32_u (local.get 1)))
+        (i32.xor (i32.rotl (local.get 0) (i32.const 26)) (i32.rotr (local.get 0) (i32.const 6)))))"""
+    wide = (0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFFFFFFFFFF, 0x8000000000000000)
+    args = [(x, y, z) for x in EDGES for y in EDGES for z in wide]
+    _same_on_both_tiers(wat, "shl", args)
+    _same_on_both_tiers(wat, "rot", args)
