@@ -140,6 +140,41 @@ def _by_call(table: dict, binary: bool, trapping: frozenset) -> dict[int, Op]:
 UNARY_OPS: dict[int, Op] = {**_by_call(UNARY, False, _TRAPPING_UNARY), **_inline_unary()}
 BINARY_OPS: dict[int, Op] = {**_by_call(BINARY, True, _TRAPPING_BINARY), **_inline_binary()}
 
+# Signed comparisons: opcode -> (bits, relation). Their templates flip both sign bits, two
+# xors that allocate; signed_comparison() avoids them where the operands allow.
+SIGNED_COMPARISONS = {0x48: (32, "<"), 0x4A: (32, ">"), 0x4C: (32, "<="), 0x4E: (32, ">="),
+                      0x53: (64, "<"), 0x55: (64, ">"), 0x57: (64, "<="), 0x59: (64, ">=")}
+_MIRRORED = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def signed_comparison(op: int, x_top: int | None, y_top: int | None,
+                      x_const: int | None, y_const: int | None) -> Op | None:
+    """A signed comparison as plain comparisons of canonical (unsigned) values: the unsigned
+    one when both operands are known to be below the sign bit, a range test when one is a
+    constant (`x <s 5` is `x < 5 or x >= 2**31`). None when neither applies."""
+    bits, rel = SIGNED_COMPARISONS[op]
+    half = 1 << (bits - 1)
+    if x_top is not None and y_top is not None and x_top < half and y_top < half:
+        return Op(f"{{x}} {rel} {{y}}", cond=True)
+    if y_const is not None:
+        v, c = "{x}", y_const
+    elif x_const is not None:        # c rel y is y mirrored-rel c
+        v, c, rel = "{y}", x_const, _MIRRORED[rel]
+    else:
+        return None
+    minus_one = 2 * half - 1
+    sign_test = {(0, "<"): ">=", (minus_one, "<="): ">=", (0, ">="): "<", (minus_one, ">"): "<"}
+    if (c, rel) in sign_test:       # x < 0, x <= -1, x >= 0, x > -1: the sign bit alone
+        return Op(f"{v} {sign_test[c, rel]} {half}", cond=True)
+    if c < half:                     # c >= 0: x below it, or x negative
+        template = {"<": f"({v} < {c} or {v} >= {half})", "<=": f"({v} <= {c} or {v} >= {half})",
+                    ">": f"{c} < {v} < {half}", ">=": f"{c} <= {v} < {half}"}[rel]
+    else:                            # c < 0: x negative and below it, or x above it
+        template = {"<": f"{half} <= {v} < {c}", "<=": f"{half} <= {v} <= {c}",
+                    ">": f"({v} > {c} or {v} < {half})", ">=": f"({v} >= {c} or {v} < {half})"}[rel]
+    return Op(template, cond=True, atomic=True)
+
+
 # Loads: opcode -> (template over {a} = effective address, natural alignment unused).
 LOADS: dict[int, str] = {
     0x28: "ldI(M, {a})[0]", 0x29: "ldQ(M, {a})[0]", 0x2A: "ldI(M, {a})[0]",

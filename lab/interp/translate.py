@@ -29,7 +29,19 @@ from __future__ import annotations
 
 from . import module as m
 from .numeric import bits_to_f64, f64_to_bits
-from .pyops import BINARY_OPS, BY_CONSTANT, LOAD_TOPS, LOADS, NARROW_STORES, STORES, UNARY_OPS, Op, shift_by_constant
+from .pyops import (
+    BINARY_OPS,
+    BY_CONSTANT,
+    LOAD_TOPS,
+    LOADS,
+    NARROW_STORES,
+    SIGNED_COMPARISONS,
+    STORES,
+    UNARY_OPS,
+    Op,
+    shift_by_constant,
+    signed_comparison,
+)
 from .runtime import global_is_mutable
 
 # Python limits the generated code must respect.
@@ -665,9 +677,12 @@ class FunctionTranslator:
 
     def binary(self, op: int) -> None:
         spec = BINARY_OPS[op]
-        k = _const_value(self.stack[-1])
+        x, y = self.stack[-2], self.stack[-1]
+        k = _const_value(y)
         if op in BY_CONSTANT and k:
             spec = BY_CONSTANT[op]
+        elif op in SIGNED_COMPARISONS:
+            spec = signed_comparison(op, x.top, y.top, _const_value(x), k) or spec
         elif k is not None:
             spec = shift_by_constant(op, k) or spec
         if spec.trapping:

@@ -409,3 +409,27 @@ def test_shifts_by_constants_and_rotations() -> None:
     args = [(x, y, z) for x in EDGES for y in EDGES for z in wide]
     _same_on_both_tiers(wat, "shl", args)
     _same_on_both_tiers(wat, "rot", args)
+
+
+def test_signed_comparisons_without_sign_flips() -> None:
+    # Against constants on either side (zero, positive, the extremes, negative), and between
+    # values known to be below the sign bit (a byte load, a masked value).
+    ops = ("lt_s", "gt_s", "le_s", "ge_s")
+    consts32 = (0, 5, 0x7FFFFFFF, -0x80000000, -1, -5)
+    consts64 = (0, 5, 0x7FFFFFFFFFFFFFFF, -0x8000000000000000, -1)
+    body, results = [], []
+    for o in ops:
+        for c in consts32:
+            body.append(f"(i32.{o} (local.get 0) (i32.const {c}))")
+            body.append(f"(i32.{o} (i32.const {c}) (local.get 0))")
+        for c in consts64:
+            body.append(f"(i64.{o} (i64.extend_i32_s (local.get 0)) (i64.const {c}))")
+            body.append(f"(i64.{o} (i64.const {c}) (i64.extend_i32_s (local.get 0)))")
+        body.append(f"(i32.{o} (i32.load8_u (i32.const 0)) (i32.and (local.get 0) (i32.const 255)))")
+        body.append(f"(i32.{o} (i32.load8_u (i32.const 0)) (local.get 0))")
+        body.append(f"(select (i32.const 7) (i32.const 9) (i32.{o} (local.get 0) (i32.const 3)))")
+        body.append(f"(i32.eqz (i32.{o} (local.get 0) (i32.const -3)))")
+    results = " i32" * len(body)
+    wat = f"""(module (memory 1) (data (i32.const 0) "\\80")
+      (func (export "f") (param i32) (result{results}) {" ".join(body)}))"""
+    _same_on_both_tiers(wat, "f", [(x,) for x in EDGES + [4, 5, 6, 0xFFFFFFFB, 0x7FFFFFFE]])
