@@ -627,8 +627,9 @@ class FunctionTranslator:
             cond = self.pop()
             if self.nest_exit(ins[1], cond):
                 return False
+            wrap = self.take_back_wrap(cond)
             lines, flight = self.branch_lines(ins[1])
-            self.conditional(cond.test(), lines)
+            self.conditional(cond.test(), wrap + lines)
             self.in_flight(flight)
         elif op == 0x0E:
             self.br_table(ins[1], ins[2])
@@ -759,6 +760,22 @@ class FunctionTranslator:
             arm = self.close_context()
             self.in_flight(arm.pending)
 
+    def take_back_wrap(self, cond: _Entry) -> list[str]:
+        """`x = a - b; if x < 0: x += 2**32` then a test of x: the difference is zero exactly
+        when its wrap is, so the wrap can move into the arm the test takes (on the other, x
+        is 0). Removes the wrap line just emitted and returns it, or returns []."""
+        if not (cond.atom and self.lines) or self.ctx.pending:
+            return []
+        name = cond.expr
+        line = self.lines[-1]
+        text = line.lstrip()
+        if (len(line) - len(text) != 4 * self.ctx.indent or not text.startswith(f"if {name} < 0: ")
+                or len(self.lines) < 2 or not self.lines[-2].lstrip().startswith(f"{name} = ")):
+            return []
+        self.lines.pop()
+        self.last_result = (-1, "")
+        return [text]
+
     def conditional(self, test: str, lines: list[str]) -> None:
         if len(lines) == 1 and len(lines[0]) < 60:
             self.emit(f"if {test}: {lines[0]}")
@@ -800,8 +817,11 @@ class FunctionTranslator:
         np_, nr = self.block_sig(bt)
         c = self.enter(_IF, np_, nr)
         c.ctx = self.ctx
+        wrap = self.take_back_wrap(cond)
         c.if_indent = self.emit(f"if {cond.test()}:")
         self.ctxs.append(_Context(c.if_indent + 1))
+        for line in wrap:
+            self.emit(line)
 
     def else_arm(self, dead: bool) -> None:
         c = self.ctrls[-1]

@@ -433,3 +433,30 @@ def test_signed_comparisons_without_sign_flips() -> None:
     wat = f"""(module (memory 1) (data (i32.const 0) "\\80")
       (func (export "f") (param i32) (result{results}) {" ".join(body)}))"""
     _same_on_both_tiers(wat, "f", [(x,) for x in EDGES + [4, 5, 6, 0xFFFFFFFB, 0x7FFFFFFE]])
+
+
+def test_a_wrap_tested_for_zero_moves_into_the_taken_arm() -> None:
+    # `x = a - b` is wrapped only where a test of x is true (x == 0 needs no wrap): in a
+    # br_if out of a loop, an `if` with both arms, and a count-down loop.
+    wat = """(module
+      (func (export "brif") (param i32 i32) (result i32)
+        (local i32)
+        (block
+          (loop
+            (br_if 1 (local.tee 2 (i32.sub (local.get 0) (local.get 1))))
+            (local.set 2 (i32.const 77))))
+        (local.get 2))
+      (func (export "if") (param i32 i32) (result i32 i32)
+        (local i32)
+        (local.set 2 (i32.sub (local.get 0) (local.get 1)))
+        (if (result i32) (local.get 2) (then (local.get 2)) (else (i32.const 5)))
+        (local.get 2))
+      (func (export "countdown") (param i32 i32) (result i32 i32)
+        (loop
+          (local.set 1 (i32.add (local.get 1) (i32.const 7)))
+          (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+        (local.get 0) (local.get 1)))"""
+    pairs = [(x, y) for x in EDGES for y in EDGES]
+    _same_on_both_tiers(wat, "brif", pairs)
+    _same_on_both_tiers(wat, "if", pairs)
+    _same_on_both_tiers(wat, "countdown", [(n, 0) for n in (1, 2, 3, 50)])
