@@ -181,6 +181,7 @@ class FunctionTranslator:
         self.uses_br = False
         self.ninstr = 0
         self.last_result = (-1, "")
+        self.last_wrap = (-1, "")    # (line count, variable) after assign()'s "under" wrap
 
     # -- emission ---------------------------------------------------------------------------
 
@@ -259,6 +260,7 @@ class FunctionTranslator:
         self.emit(f"{name} = {e.expr}")
         if e.wrap == "under":
             self.emit(f"if {name} < 0: {name} += {int(e.wide, 16) + 1}")
+            self.last_wrap = (len(self.lines), name)
         else:
             self.emit(f"if {name} > {SMALL_INT}: {name} &= {e.wide}")
 
@@ -763,18 +765,12 @@ class FunctionTranslator:
     def take_back_wrap(self, cond: _Entry) -> list[str]:
         """`x = a - b; if x < 0: x += 2**32` then a test of x: the difference is zero exactly
         when its wrap is, so the wrap can move into the arm the test takes (on the other, x
-        is 0). Removes the wrap line just emitted and returns it, or returns []."""
-        if not (cond.atom and self.lines) or self.ctx.pending:
+        is 0). Removes the wrap line just emitted and returns it, or returns []. With no flag
+        in flight the wrap and the test are at the context's own level, unguarded."""
+        if self.last_wrap != (len(self.lines), cond.expr) or self.ctx.pending:
             return []
-        name = cond.expr
-        line = self.lines[-1]
-        text = line.lstrip()
-        if (len(line) - len(text) != 4 * self.ctx.indent or not text.startswith(f"if {name} < 0: ")
-                or len(self.lines) < 2 or not self.lines[-2].lstrip().startswith(f"{name} = ")):
-            return []
-        self.lines.pop()
         self.last_result = (-1, "")
-        return [text]
+        return [self.lines.pop().lstrip()]
 
     def conditional(self, test: str, lines: list[str]) -> None:
         if len(lines) == 1 and len(lines[0]) < 60:
