@@ -9,12 +9,13 @@ status and a reason on that cell's rows, and the run goes on.
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from lab.fleet import Fleet
-from lab.measure import ProcessResult
+from lab.measure import ProcessResult, kill_running_programs
 from lab.model import (
     STATUS_ERROR,
     STATUS_OK,
@@ -27,6 +28,7 @@ from lab.model import (
 )
 from lab.plan import Plan, PlannedCell
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
+from lab.schedule import batches
 from lab.scratch import make_scratch
 from lab.store import Run
 
@@ -54,27 +56,66 @@ class RunContext:
 
 def execute_plan(plan: Plan, context: RunContext, progress: ProgressFn | None = None) -> dict[str, int]:
     """Run every unfinished job of the plan; returns a count of jobs by final status."""
-    from lab.suites import conformance
-
     finished = context.run.all_finished_jobs()
     counts: dict[str, int] = {}
     total = len(plan.cells)
-    for position, cell in enumerate(plan.cells, 1):
-        if cell.job.key in finished:
-            counts["resumed"] = counts.get("resumed", 0) + 1
-            continue
-        if progress:
-            progress(position, total, cell.job, "running")
-        if cell.skip_status:
-            status = record_skipped(cell, context)
-        elif isinstance(cell.payload, Case):
-            status = run_measured_job(cell, context)
+    position = 0
+    for batch in batches(plan.cells, plan.config.parallel_widths()):
+        todo = []
+        for cell in batch.cells:
+            position += 1
+            if cell.job.key in finished:
+                counts["resumed"] = counts.get("resumed", 0) + 1
+            else:
+                todo.append((position, cell))
+        statuses: Iterator[str]
+        if batch.width == 1:
+            statuses = (run_job(cell, context, position, total, progress) for position, cell in todo)
         else:
-            status = conformance.run_conformance_job(cell, context)
-        counts[status] = counts.get(status, 0) + 1
-        if progress:
-            progress(position, total, cell.job, status)
+            statuses = run_side_by_side(todo, batch.width, context, total, progress)
+        for status in statuses:
+            counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def run_job(cell: PlannedCell, context: RunContext, position: int, total: int,
+            progress: ProgressFn | None = None) -> str:
+    """One job, recorded in the run, announced to progress before and after; returns its status."""
+    from lab.suites import conformance
+
+    if progress:
+        progress(position, total, cell.job, "running")
+    if cell.skip_status:
+        status = record_skipped(cell, context)
+    elif isinstance(cell.payload, Case):
+        status = run_measured_job(cell, context)
+    else:
+        status = conformance.run_conformance_job(cell, context)
+    if progress:
+        progress(position, total, cell.job, status)
+    return status
+
+
+def run_side_by_side(todo: list[tuple[int, PlannedCell]], width: int, context: RunContext, total: int,
+                     progress: ProgressFn | None) -> Iterator[str]:
+    """Jobs `width` at a time, each in its own thread (they spend their time waiting for a child).
+    On Ctrl-C or SIGTERM the programs still running are killed and nothing more is written, so
+    their samples run again on resume rather than count as crashes."""
+    pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="job")
+    futures = []
+    try:
+        futures = [pool.submit(run_job, cell, context, position, total, progress) for position, cell in todo]
+        for future in as_completed(futures):
+            yield future.result()
+    except BaseException:
+        context.run.stop_writing()
+        pool.shutdown(wait=False, cancel_futures=True)
+        while not all(future.done() for future in futures):
+            kill_running_programs()  # again and again: a thread may have started one meanwhile
+            wait(futures, timeout=0.1)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def record_skipped(cell: PlannedCell, context: RunContext) -> str:

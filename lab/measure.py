@@ -142,6 +142,7 @@ def run_process(
             preexec_fn=preexec,
         )
         assert proc.stdout is not None and proc.stderr is not None  # both are PIPE
+        _running_groups.add(proc.pid)
         overrun = Overrun(proc.pid, through_launcher=launcher is not None)
         timed_out = overrun.fired
         timer = threading.Timer(timeout_s, overrun.stop) if timeout_s else None
@@ -168,6 +169,7 @@ def run_process(
             overrun.cancel()
             # Leftover children in the group (daemonised helpers) must not outlive the sample.
             _kill_group(proc.pid)
+            _running_groups.discard(proc.pid)
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: keep Popen consistent
         for reader in readers:
             reader.join(timeout=5)
@@ -196,6 +198,17 @@ def run_process(
         stderr_bytes=readers[1].total,
         rss_note=rss_note,
     )
+
+
+# Process groups of the programs being measured now, by any thread (jobs may run side by side).
+_running_groups: set[int] = set()
+
+
+def kill_running_programs() -> None:
+    """Kill every program being measured, with its group: the harness is interrupted while other
+    threads wait for theirs. Each of those samples then ends as killed (see Run.stop_writing)."""
+    for pgid in list(_running_groups):
+        _kill_group(pgid)
 
 
 class Overrun:

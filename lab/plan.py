@@ -43,6 +43,10 @@ class RunConfig:
     # machine whose speed drifts. "runtime": one runtime's cells at a time, the order of runs
     # made before this field existed (their resumes and shards must re-derive that order).
     plan_order: str = PLAN_ORDER_CASE
+    # "runtime=N" entries: that runtime's jobs run N at a time, after every other job has run
+    # alone. For a slow reference whose cells are mostly timeout bounds (pywasm at medium), so
+    # a run takes hours less while the engines being compared are timed on an idle machine.
+    parallel: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -76,6 +80,7 @@ class RunConfig:
         if not 1 <= index <= count:
             raise PlanError(f"shard {index}/{count} is out of range: use i/n with 1 <= i <= n")
         self.sample_overrides()
+        self.parallel_widths()
 
     def sample_overrides(self) -> dict[str, tuple[int, int]]:
         """runtime id -> (repeat, warmup) from `samples_for`; PlanError names a bad entry."""
@@ -89,6 +94,24 @@ class RunConfig:
                 raise PlanError(f"--samples-for {entry!r}: unknown runtime {runtime!r}; known: {known}")
             overrides[runtime] = (repeat, warmup)
         return overrides
+
+    def parallel_widths(self) -> dict[str, int]:
+        """runtime id -> how many of its jobs run at once, from `parallel`; PlanError names a bad entry."""
+        from lab.model import RUNTIME_IDS
+
+        widths = {}
+        for entry in self.parallel:
+            runtime, _, width_text = entry.partition("=")
+            try:
+                width = int(width_text)
+            except ValueError:
+                raise PlanError(f"--parallel takes RUNTIME=JOBS (for example pywasm=2), not {entry!r}") from None
+            if runtime not in RUNTIME_IDS:
+                raise PlanError(f"--parallel {entry!r}: unknown runtime {runtime!r}; known: {', '.join(RUNTIME_IDS)}")
+            if width < 1:
+                raise PlanError(f"--parallel {entry!r}: at least one job at a time")
+            widths[runtime] = width
+        return widths
 
     def samples(self, runtime: str) -> tuple[int, int]:
         """(repeat, warmup) for one runtime: its --samples-for entry, else the run's own."""

@@ -42,8 +42,9 @@ class Progress:
         self.started = time.monotonic()
         self.width = 0
         self._lock = threading.Lock()  # the ticker and the run's thread both write
-        self._job: tuple[str, float, str] | None = None  # label, start, eta text of the running job
-        self._beats = 0
+        # label -> (start, eta text, heartbeats written) of each running job; several run at
+        # once when a runtime's jobs run side by side (--parallel)
+        self._running: dict[str, tuple[float, str, int]] = {}
         self._closed = threading.Event()
         self._ticker: threading.Thread | None = None
 
@@ -54,12 +55,12 @@ class Progress:
             if state == "running":
                 done = position - 1
                 eta = f" eta {duration((now - self.started) / done * (total - done))}" if done else ""
-                self._job, self._beats = (label, now, eta), 0
-                self._draw(f"{label} … running{eta}")
+                self._running[label] = (now, eta, 0)
+                self._draw(f"{label} … running{eta}{self._others(label)}")
                 self._start_ticker()
             else:
-                took = now - self._job[1] if self._job else 0.0
-                self._job = None
+                started, _, _ = self._running.pop(label, (now, "", 0))
+                took = now - started
                 if self.tty:
                     self._draw(f"{label} … {state}")
                 else:
@@ -80,15 +81,19 @@ class Progress:
     def _tick(self) -> None:
         while not self._closed.wait(self.tick_s):
             with self._lock:
-                if self._job is None:
-                    continue
-                label, started, eta = self._job
-                running = time.monotonic() - started
-                if self.tty:
-                    self._draw(f"{label} … running {duration(running)}{eta}")
-                elif running >= (self._beats + 1) * self.heartbeat_s:
-                    self._beats += 1
-                    self._write(f"{label}: still running after {duration(running)}\n")
+                now = time.monotonic()
+                if self.tty and self._running:
+                    label = next(reversed(self._running))  # the latest job; the others are counted
+                    started, eta, _ = self._running[label]
+                    self._draw(f"{label} … running {duration(now - started)}{eta}{self._others(label)}")
+                for label, (started, eta, beats) in list(self._running.items()):
+                    if not self.tty and now - started >= (beats + 1) * self.heartbeat_s:
+                        self._running[label] = (started, eta, beats + 1)
+                        self._write(f"{label}: still running after {duration(now - started)}\n")
+
+    def _others(self, label: str) -> str:
+        others = len(self._running) - (label in self._running)
+        return f" (+{others} more running)" if others > 0 else ""
 
     def _draw(self, line: str) -> None:
         if self.tty:

@@ -20,9 +20,10 @@ import fcntl
 import json
 import os
 import secrets
+import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -46,6 +47,17 @@ def new_run_id() -> str:
 @dataclass
 class Run:
     path: Path
+    # Set when the run is interrupted while jobs run side by side: a job still unwinding in its
+    # thread must not record its killed program as the sample's result.
+    _stopped: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+
+    def stop_writing(self) -> None:
+        """Refuse every further sample and job result (the manifest can still be updated)."""
+        self._stopped.set()
+
+    def _refuse_if_stopped(self, job_key: str) -> None:
+        if self._stopped.is_set():
+            raise StoreError(f"run {self.run_id} was interrupted: {job_key} is not recorded")
 
     @property
     def run_id(self) -> str:
@@ -94,6 +106,7 @@ class Run:
         return samples
 
     def journal_sample(self, job_key: str, rows: list[dict]) -> None:
+        self._refuse_if_stopped(job_key)
         path = self.journal_path(job_key)
         path.parent.mkdir(exist_ok=True)
         line = (json.dumps(rows, default=_json_default) + "\n").encode()
@@ -107,6 +120,7 @@ class Run:
 
     def finish_job(self, job_key: str, rows: list[dict], kind: str = "measurements") -> None:
         """Store a job's rows as its Parquet file and drop its journal."""
+        self._refuse_if_stopped(job_key)
         frame = pd.DataFrame(rows, columns=list(KINDS[kind]))
         target = self.path / kind / f"{job_key}.parquet"
         target.parent.mkdir(exist_ok=True)

@@ -51,3 +51,30 @@ def test_a_terminal_line_counts_the_running_jobs_time():
     text = terminal.getvalue()
     assert "running 1s" in text and "\n" not in text[:-1] and text.endswith("\n")
     assert "still running" not in text  # heartbeats are for logs
+
+
+def test_jobs_running_side_by_side_each_get_their_own_time_and_the_terminal_counts_them():
+    log = io.StringIO()
+    progress = Progress(log, heartbeat_s=0.4, tick_s=0.05)
+    progress(1, 2, _job("fib"), "running")
+    time.sleep(0.6)
+    progress(2, 2, _job("sort"), "running")
+    time.sleep(0.5)
+    progress(1, 2, _job("fib"), "ok")
+    progress(2, 2, _job("sort"), "timeout")
+    progress.close()
+    lines = log.getvalue().splitlines()
+    beats = [line.split(": still")[0] for line in lines if "still running" in line]
+    # fib ran 1.1 s (beats at 0.4 and 0.8), sort 0.5 s (a beat at 0.4): each job keeps its own count
+    assert beats.count("[1/2] pywasm:interpreter workloads/fib medium") == 2, lines
+    assert beats.count("[2/2] pywasm:interpreter workloads/sort medium") == 1, lines
+    assert any(line.startswith("[1/2] pywasm:interpreter workloads/fib medium: ok in 1s") for line in lines), lines
+    assert any(line.startswith("[2/2] pywasm:interpreter workloads/sort medium: timeout in 0s") for line in lines)
+
+    terminal = _Terminal()
+    progress = Progress(terminal, tick_s=0.05)
+    progress(1, 2, _job("fib"), "running")
+    progress(2, 2, _job("sort"), "running")
+    time.sleep(0.2)
+    progress.close()
+    assert "workloads/sort medium … running 0s eta 0s (+1 more running)" in terminal.getvalue()

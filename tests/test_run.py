@@ -154,6 +154,31 @@ def test_bad_samples_for_entries_are_refused_with_the_expected_form():
             RunConfig(samples_for=(entry,)).validate()
 
 
+def test_parallel_jobs_run_side_by_side_after_the_rest_and_record_every_sample(tmp_path):
+    events = []
+    config = RunConfig(suites=("workloads",), workloads=("fib", "sieve", "crc32"), runtimes=("native", "wasm3"),
+                       repeat=2, warmup=1, parallel=("wasm3=2",))
+    run = start_run(config, tmp_path, progress=lambda position, total, job, state:
+                    events.append((job.runtime, job.case, state)))
+    starts = [(runtime, case) for runtime, case, state in events if state == "running"]
+    assert [runtime for runtime, _ in starts] == ["native"] * 3 + ["wasm3"] * 3  # the lone jobs first
+    # Two wasm3 jobs start before the first of them ends: they run side by side.
+    first_end = next(i for i, event in enumerate(events) if event[0] == "wasm3" and event[2] != "running")
+    assert sum(1 for runtime, _, state in events[:first_end] if runtime == "wasm3" and state == "running") == 2
+    walls = load(run).query("metric == 'wall_time'")
+    assert (walls["status"] == "ok").all()
+    assert walls.groupby(["runtime", "case"]).size().to_dict() == {
+        (runtime, case): 3 for runtime in ("native", "wasm3") for case in ("crc32", "fib", "sieve")}
+    assert RunConfig.from_dict(run.manifest()["config"]).parallel_widths() == {"wasm3": 2}  # a resume sees it
+
+
+def test_bad_parallel_entries_are_refused_with_the_expected_form():
+    for entry, message in [("pywasm", "RUNTIME=JOBS"), ("pywasm=two", "RUNTIME=JOBS"),
+                           ("pywasm=0", "at least one job"), ("nosuch=2", "unknown runtime 'nosuch'")]:
+        with pytest.raises(PlanError, match=message):
+            RunConfig(parallel=(entry,)).validate()
+
+
 def test_skip_runtime_leaves_a_runtime_out_of_the_default_set_and_checks_its_name(tmp_path):
     from lab.fleet import assemble
     from lab.plan import build_plan

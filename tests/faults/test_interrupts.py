@@ -106,3 +106,23 @@ def test_sigterm_kills_the_running_guest_and_marks_the_run_interrupted(tmp_path)
     assert processes_running("/hang-") == []
     assert open_run(_only_run(results)).manifest()["status"] == "interrupted"
     assert leftover_temp_dirs(tmp) == []
+
+
+def test_sigterm_kills_every_guest_running_side_by_side_and_records_none(tmp_path):
+    # With --parallel, several programs run at once, each waited for in its own thread; all of
+    # them must die with the harness, and none may be recorded as a crashed sample.
+    manifest = write_manifest(tmp_path / "suite", ["hang", "slow"], args={"slow": ["100000000000"]})
+    results, tmp = tmp_path / "results", tmp_path / "tmp"
+    proc = start_wasmlab(manifest, "run", "--suite", "workloads", "--runtime", "native", "--repeat", "1",
+                         "--warmup", "0", "--timeout", "600", "--parallel", "native=2", "--out", str(results),
+                         tmpdir=tmp)
+    _wait_for(lambda: bool(processes_running("/hang-")) and bool(processes_running("/slow-")))
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
+    assert processes_running("/hang-") == [] and processes_running("/slow-") == []
+    run = open_run(_only_run(results))
+    assert run.manifest()["status"] == "interrupted"
+    assert load(run).empty  # no killed program counted as a sample
+    assert leftover_temp_dirs(tmp) == []
