@@ -28,6 +28,7 @@ class Versus:
     suite: str
     cases: pd.DataFrame  # runtime_ratios rows: one per runtime and case
     geomeans: pd.DataFrame  # geomean_ratios rows: one per host and runtime
+    parallel: tuple[str, ...] = ()  # the run's --parallel entries: whose times shared the machine
 
 
 def versus(run: Run, base: str, metric: str = "wall_time", suite: str = "workloads") -> Versus:
@@ -44,12 +45,14 @@ def versus(run: Run, base: str, metric: str = "wall_time", suite: str = "workloa
         raise AnalysisError(f"{base_id} is not in run {run.run_id} ({suite}); its runtimes: {present}")
     cases = runtime_ratios(frame, base, metric=metric, bounds=True)
     geomeans = geomean_ratios(frame, base, suite=suite, metric=metric, bounds=True)
-    return Versus(run.run_id, base, metric, suite, cases, geomeans)
+    parallel = tuple(run.manifest().get("config", {}).get("parallel", ()))
+    return Versus(run.run_id, base, metric, suite, cases, geomeans, parallel)
 
 
 def versus_dict(result: Versus) -> dict:
     return {"run": result.run_id, "base": result.base, "metric": result.metric, "suite": result.suite,
-            "geomeans": _records(result.geomeans), "cases": _records(result.cases)}
+            "parallel": list(result.parallel), "geomeans": _records(result.geomeans),
+            "cases": _records(result.cases)}
 
 
 def format_versus(result: Versus) -> str:
@@ -57,7 +60,10 @@ def format_versus(result: Versus) -> str:
     than the base."""
     lines = [f"run {result.run_id}: {result.suite}, {result.metric} of each runtime / {result.base} "
              "(median ratio [99% interval]; >1 = more than the base; >= and <= are bounds where one side "
-             "timed out)", "", "geometric mean over cases:"]
+             "timed out)"]
+    if result.parallel:
+        lines.append(f"jobs run side by side (--parallel {' '.join(result.parallel)}); every other job ran alone")
+    lines += ["", "geometric mean over cases:"]
     for row in result.geomeans.sort_values(["host", "geomean"]).to_dict("records"):
         bounded = f", {row['bounded']} of them timed-out bounds" if row["bounded"] else ""
         excluded = f", {row['excluded']} excluded (not ok on one side)" if row["excluded"] else ""

@@ -170,6 +170,8 @@ def test_parallel_jobs_run_side_by_side_after_the_rest_and_record_every_sample(t
     assert walls.groupby(["runtime", "case"]).size().to_dict() == {
         (runtime, case): 3 for runtime in ("native", "wasm3") for case in ("crc32", "fib", "sieve")}
     assert RunConfig.from_dict(run.manifest()["config"]).parallel_widths() == {"wasm3": 2}  # a resume sees it
+    from lab.versus import format_versus, versus
+    assert "jobs run side by side (--parallel wasm3=2)" in format_versus(versus(run, "native"))
 
 
 def test_bad_parallel_entries_are_refused_with_the_expected_form():
