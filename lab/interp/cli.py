@@ -31,7 +31,8 @@ run options (each also as --name=value):
   --dir HOST[::GUEST]     preopen HOST as GUEST (default: the same path); repeatable
   --env KEY=VALUE         set an environment variable in the guest; repeatable
   --fuel N                trap after N units of fuel (one per call and loop iteration)
-  --max-memory-pages N    refuse to grow linear memory beyond N 64 KiB pages
+  --max-memory-pages N    refuse to grow linear memory beyond N 64 KiB pages (at most 65535:
+                          no memory reaches the full 4 GiB)
   --code-cache DIR        keep generated code in DIR (default: .cache/interp-code in the lab;
                           WASMLAB_INTERP_CACHE=0 turns the cache off)
   --tier {{{",".join(TIERS)}}}

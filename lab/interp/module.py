@@ -54,6 +54,10 @@ VALTYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64", V128: "v128",
 
 PAGE_SIZE = 65536
 MAX_PAGES = 65536  # 4 GiB: the spec's limit for 32-bit memories
+# This engine never lets a memory reach the full 4 GiB (growing that far fails, which the spec
+# allows), so an address that was just accessed plus a small constant cannot wrap past 2**32:
+# the translator drops those wraps (see FunctionTranslator.local_tops).
+ENGINE_MAX_PAGES = MAX_PAGES - 1
 
 # Import/export kinds.
 KIND_FUNC = 0

@@ -116,6 +116,7 @@ class MemInst:
 
     def __init__(self, mtype: m.MemoryType, limit: int) -> None:
         lim = mtype.limits
+        limit = min(limit, m.ENGINE_MAX_PAGES)
         if lim.min > limit:
             raise LimitError(f"memory of {lim.min} pages exceeds the store limit of {limit} pages")
         self.data = _zeroed(lim.min * m.PAGE_SIZE)

@@ -49,6 +49,7 @@ MAX_PY_LOOPS = 18        # CPython: at most 20 statically nested blocks (loops, 
 MAX_INDENT = 90          # tokenizer: at most 100 indentation levels
 MAX_EXPR_DEPTH = 12      # keep nested expressions far from the parser's limits
 SMALL_INT = (1 << 30) - 1  # CPython's one-digit ints: their comparisons are specialized
+ADDRESS_LIMIT = m.ENGINE_MAX_PAGES * m.PAGE_SIZE  # no memory is larger (see local_tops)
 MAX_NEST_INDENT = 60     # deeper than this, exits from blocks set `br` instead of nesting
 FILENAME = "<wasm>"      # co_filename of every generated function: tier.py counts these frames
 
@@ -76,7 +77,7 @@ _BLOCK, _LOOP, _IF, _FUNC = "block", "loop", "if", "func"
 class _Entry:
     """One compile-time operand: a Python expression and the variables it reads."""
 
-    __slots__ = ("expr", "deps", "cond", "atom", "depth", "wide", "top", "wrap")
+    __slots__ = ("expr", "deps", "cond", "atom", "depth", "wide", "top", "wrap", "bounds")
 
     def __init__(self, expr: str, deps: frozenset = frozenset(), cond: bool = False,
                  atom: bool = False, depth: int = 0, wide: str = "",
@@ -90,6 +91,7 @@ class _Entry:
         self.top = top        # if known: the expression's value is in range(top + 1)
         self.wrap = ""        # wide and in range(-2**N, 2**N) ("under") or (0, 2**(N+1))
                               # ("over"): assign() can wrap it with a cheap test
+        self.bounds: tuple[tuple[str, int], ...] = ()  # (local, top) its loads prove once evaluated
 
     def value(self) -> str:
         if self.cond:
@@ -182,6 +184,11 @@ class FunctionTranslator:
         self.ninstr = 0
         self.last_result = (-1, "")
         self.last_wrap = (-1, "")    # (line count, variable) after assign()'s "under" wrap
+        # Locals known to be at most a bound here: each was the address of a load or store that
+        # did not trap, so it is below the memory's size (at most ADDRESS_LIMIT), and a small
+        # constant added to it needs no wrap. Kept for straight-line code only: cleared where
+        # another path joins (loop heads, else, end) and for a local when it is assigned.
+        self.local_tops: dict[str, int] = {}
 
     # -- emission ---------------------------------------------------------------------------
 
@@ -351,6 +358,7 @@ class FunctionTranslator:
         e = _Entry(template.format(**subs), deps, cond=spec.cond, depth=depth + 1, wide=wide,
                    top=top)
         e.wrap = wrap if wide else ""
+        e.bounds = tuple(b for operand in operands for b in operand.bounds)
         return e
 
     # -- constants --------------------------------------------------------------------------
@@ -550,15 +558,23 @@ class FunctionTranslator:
         if op not in _LEAVES_LOADS_PENDING:
             self.settle(self.taken_by_statement(ins))
         if op == 0x20:
-            self.push(_var(f"l{ins[1]}"))
+            v = _var(f"l{ins[1]}")
+            v.top = self.local_tops.get(v.expr)
+            self.push(v)
         elif op == 0x21 or op == 0x22:
             e = self.pop()
             name = f"l{ins[1]}"
             self.before_write(name)
             if e.expr != name and not self.retarget_last_result(e, name):
                 self.assign(name, e)
+            self.proven(e.bounds)  # its loads ran in the statement just emitted
+            self.local_tops.pop(name, None)
+            if e.top is not None:
+                self.local_tops[name] = e.top
             if op == 0x22:
-                self.push(_var(name))
+                v = _var(name)
+                v.top = e.top
+                self.push(v)
         elif op == 0x41:
             self.push(_const(str(ins[1] & 0xFFFFFFFF)))
         elif op == 0x42:
@@ -574,8 +590,10 @@ class FunctionTranslator:
         elif op in LOADS:
             addr = self.pop()
             a = self.address(addr, ins[2])
-            self.push(_Entry(LOADS[op].format(a=a), addr.deps | _READS_MEMORY,
-                             depth=addr.depth + 1, top=LOAD_TOPS.get(op)))
+            load = _Entry(LOADS[op].format(a=a), addr.deps | _READS_MEMORY,
+                          depth=addr.depth + 1, top=LOAD_TOPS.get(op))
+            load.bounds = addr.bounds + self.accessed(addr, ins[2])
+            self.push(load)
         elif op in STORES:
             v = self.pop()
             addr = self.pop()
@@ -586,6 +604,7 @@ class FunctionTranslator:
                 self.emit(NARROW_STORES[op][1].format(a=a, v=v.operand()))
             else:
                 self.emit(STORES[op].format(a=a, v=v.loose_operand()))
+            self.proven(v.bounds + addr.bounds + self.accessed(addr, ins[2]))
         elif op == 0x1A:
             self.pop()
         elif op == 0x1B or op == 0x1C:
@@ -670,6 +689,20 @@ class FunctionTranslator:
         else:
             self.other(ins)
         return False
+
+    @staticmethod
+    def accessed(addr: _Entry, offset: int) -> tuple[tuple[str, int], ...]:
+        """What an access at local + offset proves once it has not trapped: the local is at most
+        ADDRESS_LIMIT - 1 - offset (the access raises IndexError or struct.error past the end)."""
+        if addr.atom and addr.expr[:1] == "l" and addr.expr[1:].isdigit() and offset < ADDRESS_LIMIT:
+            return ((addr.expr, ADDRESS_LIMIT - 1 - offset),)
+        return ()
+
+    def proven(self, bounds: tuple[tuple[str, int], ...]) -> None:
+        """Record the bounds of accesses that the statement just emitted has evaluated."""
+        for name, top in bounds:
+            known = self.local_tops.get(name)
+            self.local_tops[name] = top if known is None else min(known, top)
 
     def address(self, addr: _Entry, offset: int) -> str:
         if offset == 0:
@@ -803,6 +836,7 @@ class FunctionTranslator:
         if self.py_loops >= MAX_PY_LOOPS:
             raise Untranslatable("too many nested loops for Python")
         self.py_loops += 1
+        self.local_tops.clear()  # the back edge joins here
         c = self.enter(_LOOP, nparams, nresults)
         ind = self.emit("while True:")
         self.ctxs.append(_Context(ind + 1))
@@ -820,6 +854,7 @@ class FunctionTranslator:
             self.emit(line)
 
     def else_arm(self, dead: bool) -> None:
+        self.local_tops.clear()  # what the then arm proved does not hold here
         c = self.ctrls[-1]
         if not dead:
             self.fallthrough_results(c)
@@ -832,6 +867,7 @@ class FunctionTranslator:
 
     def end(self, dead: bool) -> bool:
         """The end of the innermost construct; returns whether the code after it is dead."""
+        self.local_tops.clear()  # branches to this label join here
         c = self.ctrls.pop()
         if c.kind == _FUNC:
             if not dead:

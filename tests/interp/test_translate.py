@@ -460,3 +460,57 @@ def test_a_wrap_tested_for_zero_moves_into_the_taken_arm() -> None:
     _same_on_both_tiers(wat, "brif", pairs)
     _same_on_both_tiers(wat, "if", pairs)
     _same_on_both_tiers(wat, "countdown", [(n, 0) for n in (1, 2, 3, 50)])
+
+
+def test_an_accessed_address_plus_a_constant_needs_no_wrap_until_paths_join() -> None:
+    # A load or store that did not trap proves its address below the memory's size, so a small
+    # constant added to that local right after cannot pass 2**32. Where another path joins
+    # (after an if, in an else arm, at a loop head) or once the local is assigned, the proof is
+    # gone: with p = 0xFFFFFFF0 there, p + 32 must still wrap to 16.
+    wat = """(module (memory 1)
+      (func (export "straight") (param i32) (result i32)
+        (i32.store (local.get 0) (i32.load (local.get 0)))
+        (i32.add (local.get 0) (i32.const 8)))
+      (func (export "after_if") (param i32 i32) (result i32)
+        (if (local.get 1) (then (local.set 1 (i32.load (local.get 0)))))
+        (i32.add (local.get 0) (i32.const 32)))
+      (func (export "else_arm") (param i32 i32) (result i32)
+        (if (result i32) (local.get 1)
+          (then (i32.store8 (local.get 0) (i32.const 1)) (i32.const 0))
+          (else (i32.add (local.get 0) (i32.const 32)))))
+      (func (export "loop_head") (param i32 i32) (result i32) (local i32)
+        (local.set 2 (i32.load (local.get 0)))
+        (loop
+          (local.set 2 (i32.add (local.get 0) (i32.const 32)))
+          (local.set 0 (i32.const 0xFFFFFFF0))
+          (br_if 0 (local.tee 1 (i32.sub (local.get 1) (i32.const 1)))))
+        (local.get 2))
+      (func (export "assigned") (param i32 i32) (result i32)
+        (i32.store (i32.const 16) (i32.const 0xFFFFFFF0))
+        (local.set 0 (i32.load offset=16 (local.get 0)))  ;; proves the old l0, not the new
+        (i32.add (local.get 0) (i32.const 32))))"""
+    _same_on_both_tiers(wat, "straight", [(0,), (8,), (65528,), (65532,), (65533,)])
+    _same_on_both_tiers(wat, "after_if", [(0xFFFFFFF0, 0), (8, 1), (0xFFFFFFF0, 1)])
+    _same_on_both_tiers(wat, "else_arm", [(0xFFFFFFF0, 0), (8, 1)])
+    _same_on_both_tiers(wat, "loop_head", [(0, 1), (0, 2), (0, 3)])
+    _same_on_both_tiers(wat, "assigned", [(0, 0), (65532, 0)])
+    store = rt.Store(tier="translate")
+    inst = load(wat, store)
+    assert call(store, inst, "after_if", 0xFFFFFFF0, 0) == [16]
+    assert call(store, inst, "loop_head", 0, 2) == [16]
+    assert call(store, inst, "else_arm", 0xFFFFFFF0, 0) == [16]
+    assert call(store, inst, "assigned", 0, 0) == [16]
+    from lab.interp.decode import decode_module
+    from lab.interp.translate import translate_function
+    module = decode_module(wasmtime.wat2wasm(wat))
+    source = translate_function(module, rt._module_caches(module)[0], 0)
+    assert "return l0 + 8\n" in source, source  # the straight case: no wrap left
+
+
+def test_no_memory_reaches_4_gib_so_accessed_addresses_stay_below_it() -> None:
+    store = rt.Store(tier="translate", max_memory_pages=65536)
+    inst = load("""(module (memory 1)
+      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))""", store)
+    assert call(store, inst, "grow", 65535) == [0xFFFFFFFF]  # would be 65536 pages: refused
+    with pytest.raises(rt.LimitError, match="65535"):
+        load("(module (memory 65536))", store)
