@@ -836,8 +836,8 @@ class FunctionTranslator:
         if self.py_loops >= MAX_PY_LOOPS:
             raise Untranslatable("too many nested loops for Python")
         self.py_loops += 1
-        self.local_tops.clear()  # the back edge joins here
         c = self.enter(_LOOP, nparams, nresults)
+        self.local_tops.clear()  # the back edge joins here; after enter(), whose statements precede it
         ind = self.emit("while True:")
         self.ctxs.append(_Context(ind + 1))
         c.ctx = self.ctx
