@@ -12,7 +12,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from lab.fleet import Fleet
 from lab.measure import ProcessResult, kill_running_programs
@@ -68,9 +68,8 @@ def execute_plan(plan: Plan, context: RunContext, progress: ProgressFn | None = 
                 counts["resumed"] = counts.get("resumed", 0) + 1
             else:
                 todo.append((position, cell))
-        statuses: Iterator[str]
         if batch.width == 1:
-            statuses = (run_job(cell, context, position, total, progress) for position, cell in todo)
+            statuses = [run_job(cell, context, position, total, progress) for position, cell in todo]
         else:
             statuses = run_side_by_side(todo, batch.width, context, total, progress)
         for status in statuses:
@@ -97,7 +96,7 @@ def run_job(cell: PlannedCell, context: RunContext, position: int, total: int,
 
 
 def run_side_by_side(todo: list[tuple[int, PlannedCell]], width: int, context: RunContext, total: int,
-                     progress: ProgressFn | None) -> Iterator[str]:
+                     progress: ProgressFn | None) -> list[str]:
     """Jobs `width` at a time, each in its own thread (they spend their time waiting for a child).
     On Ctrl-C or SIGTERM the programs still running are killed and nothing more is written, so
     their samples run again on resume rather than count as crashes."""
@@ -105,8 +104,7 @@ def run_side_by_side(todo: list[tuple[int, PlannedCell]], width: int, context: R
     futures = []
     try:
         futures = [pool.submit(run_job, cell, context, position, total, progress) for position, cell in todo]
-        for future in as_completed(futures):
-            yield future.result()
+        return [future.result() for future in as_completed(futures)]
     except BaseException:
         context.run.stop_writing()
         pool.shutdown(wait=False, cancel_futures=True)

@@ -84,34 +84,11 @@ class RunConfig:
 
     def sample_overrides(self) -> dict[str, tuple[int, int]]:
         """runtime id -> (repeat, warmup) from `samples_for`; PlanError names a bad entry."""
-        from lab.model import RUNTIME_IDS
-
-        overrides = {}
-        for entry in self.samples_for:
-            runtime, repeat, warmup = parse_sample_override(entry)
-            if runtime not in RUNTIME_IDS:
-                known = ", ".join(RUNTIME_IDS)
-                raise PlanError(f"--samples-for {entry!r}: unknown runtime {runtime!r}; known: {known}")
-            overrides[runtime] = (repeat, warmup)
-        return overrides
+        return _per_runtime("--samples-for", self.samples_for, parse_sample_override)
 
     def parallel_widths(self) -> dict[str, int]:
         """runtime id -> how many of its jobs run at once, from `parallel`; PlanError names a bad entry."""
-        from lab.model import RUNTIME_IDS
-
-        widths = {}
-        for entry in self.parallel:
-            runtime, _, width_text = entry.partition("=")
-            try:
-                width = int(width_text)
-            except ValueError:
-                raise PlanError(f"--parallel takes RUNTIME=JOBS (for example pywasm=2), not {entry!r}") from None
-            if runtime not in RUNTIME_IDS:
-                raise PlanError(f"--parallel {entry!r}: unknown runtime {runtime!r}; known: {', '.join(RUNTIME_IDS)}")
-            if width < 1:
-                raise PlanError(f"--parallel {entry!r}: at least one job at a time")
-            widths[runtime] = width
-        return widths
+        return _per_runtime("--parallel", self.parallel, parse_parallel)
 
     def samples(self, runtime: str) -> tuple[int, int]:
         """(repeat, warmup) for one runtime: its --samples-for entry, else the run's own."""
@@ -135,6 +112,32 @@ def parse_sample_override(text: str) -> tuple[str, int, int]:
     if repeat < 1 or warmup < 0:
         raise PlanError(f"--samples-for {text!r}: repeat must be at least 1 and warmup at least 0")
     return runtime, repeat, warmup
+
+
+def parse_parallel(text: str) -> tuple[str, int]:
+    """'pywasm=2' -> ('pywasm', 2): at least one job at a time."""
+    runtime, _, width_text = text.partition("=")
+    try:
+        width = int(width_text)
+    except ValueError:
+        raise PlanError(f"--parallel takes RUNTIME=JOBS (for example pywasm=2), not {text!r}") from None
+    if width < 1:
+        raise PlanError(f"--parallel {text!r}: at least one job at a time")
+    return runtime, width
+
+
+def _per_runtime(option: str, entries: tuple[str, ...], parse) -> dict:
+    """runtime id -> the parsed value of each "runtime=..." entry of an option; PlanError names
+    an entry that does not parse or whose runtime does not exist."""
+    from lab.model import RUNTIME_IDS
+
+    values = {}
+    for entry in entries:
+        runtime, *value = parse(entry)
+        if runtime not in RUNTIME_IDS:
+            raise PlanError(f"{option} {entry!r}: unknown runtime {runtime!r}; known: {', '.join(RUNTIME_IDS)}")
+        values[runtime] = value[0] if len(value) == 1 else tuple(value)
+    return values
 
 
 def parse_shard(text: str) -> tuple[int, int]:

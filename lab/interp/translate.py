@@ -117,8 +117,8 @@ class _Entry:
         return self.value() if self.wide else self.expr
 
 
-def _var(name: str) -> _Entry:
-    return _Entry(name, frozenset((name,)), atom=True)
+def _var(name: str, top: int | None = None) -> _Entry:
+    return _Entry(name, frozenset((name,)), atom=True, top=top)
 
 
 def _const(text: str) -> _Entry:
@@ -312,9 +312,7 @@ class FunctionTranslator:
         name = self.slot(h)
         self.before_write(name)
         self.emit(f"{name} = {e.value()}")
-        v = _var(name)
-        v.top = e.top
-        self.stack.append(v)
+        self.stack.append(_var(name, e.top))
         self.last_result = (len(self.lines), name)
 
     def retarget_last_result(self, e: _Entry, local: str) -> bool:
@@ -558,9 +556,8 @@ class FunctionTranslator:
         if op not in _LEAVES_LOADS_PENDING:
             self.settle(self.taken_by_statement(ins))
         if op == 0x20:
-            v = _var(f"l{ins[1]}")
-            v.top = self.local_tops.get(v.expr)
-            self.push(v)
+            name = f"l{ins[1]}"
+            self.push(_var(name, self.local_tops.get(name)))
         elif op == 0x21 or op == 0x22:
             e = self.pop()
             name = f"l{ins[1]}"
@@ -572,9 +569,7 @@ class FunctionTranslator:
             if e.top is not None:
                 self.local_tops[name] = e.top
             if op == 0x22:
-                v = _var(name)
-                v.top = e.top
-                self.push(v)
+                self.push(_var(name, e.top))
         elif op == 0x41:
             self.push(_const(str(ins[1] & 0xFFFFFFFF)))
         elif op == 0x42:
