@@ -128,7 +128,7 @@ def _const(text: str) -> _Entry:
 class _Ctrl:
     __slots__ = ("kind", "base", "nparams", "nresults", "label", "loop", "ctx", "escapes",
                  "if_indent", "then_pending", "then_reached", "cost_start", "body_ctx", "nests",
-                 "jumped")
+                 "jumped", "nest_if", "else_for")
 
     def __init__(self, kind, base, nparams, nresults, label, loop, ctx):
         self.kind = kind
@@ -146,6 +146,9 @@ class _Ctrl:
         self.body_ctx = ctx     # block: the context its remaining code goes to (see nest_exit)
         self.nests = 0          # block: contexts opened by nest_exit, closed at its end
         self.jumped = False     # block: a branch reaches its end without setting `br`
+        self.nest_if: int | None = None   # block: indentation of its one `if not (...):` nest
+        self.else_for: _Ctrl | None = None  # block: its end opens an `else:` holding the rest
+        #                                     of this block (see else_exit)
 
 
 class _Context:
@@ -758,9 +761,11 @@ class FunctionTranslator:
         innermost block only), so it needs no `br` flag. False if not applicable."""
         chain = self.ctrls[len(self.ctrls) - 1 - depth:]
         t = chain[0]
-        if any(c.kind != _BLOCK or c.body_ctx is not self.ctx for c in chain):
+        if self.ctx.indent > MAX_NEST_INDENT:
             return False
-        if (cond is None and depth) or self.ctx.indent > MAX_NEST_INDENT:
+        if cond is None and depth:
+            return depth == 1 and self.else_exit(chain[0], chain[1])
+        if any(c.kind != _BLOCK or c.body_ctx is not self.ctx for c in chain):
             return False
         if any(c.label in self.ctx.pending for c in chain[1:]):
             return False      # their flags must be resolved in this context, at their ends
@@ -782,6 +787,28 @@ class FunctionTranslator:
         for c in chain:
             c.body_ctx = self.ctx
         t.nests += 1
+        t.nest_if = ind if t.nests == 1 and not assign and depth == 0 else None
+        return True
+
+    def else_exit(self, outer: _Ctrl, inner: _Ctrl) -> bool:
+        """`br` to the end of `outer` as the last statement of the `if not (...):` that
+        nest_exit opened for `inner`, the block directly in it: the code from the end of
+        `inner` to the end of `outer` runs only when that `if` is not taken, so it becomes the
+        `if`'s `else:` arm (opened at the end of `inner`, see close_nests), needing no flag."""
+        if (inner.kind != _BLOCK or outer.kind != _BLOCK or inner.nest_if is None
+                or inner.body_ctx is not self.ctx or outer.body_ctx is not inner.ctx):
+            return False
+        if inner.nests != 1:  # an `else:` already opened for a branch to `inner`'s end: that
+            return False      # path must not skip this one
+        labels = (inner.label, outer.label)
+        if any(label in ctx.pending for label in labels for ctx in (self.ctx, inner.ctx)):
+            return False      # a flagged path to either end must not skip the `else:` arm
+        values = self.stack[len(self.stack) - outer.nresults:] if outer.nresults else []
+        assign = self.assign_values(outer.base, values)
+        if assign:
+            self.emit(assign)
+        outer.jumped = True
+        inner.else_for = outer
         return True
 
     def close_nests(self, c: _Ctrl) -> None:
@@ -789,6 +816,11 @@ class FunctionTranslator:
         for _ in range(c.nests):
             arm = self.close_context()
             self.in_flight(arm.pending)
+        if c.else_for is not None and c.nest_if is not None:   # (else_exit checked nest_if)
+            self._put(c.nest_if, "else:")
+            self.ctxs.append(_Context(c.nest_if + 1))
+            c.else_for.body_ctx = self.ctx
+            c.else_for.nests += 1
 
     def take_back_wrap(self, cond: _Entry) -> list[str]:
         """`x = a - b; if x < 0: x += 2**32` then a test of x: the difference is zero exactly
