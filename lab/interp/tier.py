@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import struct
 import sys
-from types import FrameType
+from types import FrameType, FunctionType
 
 from . import module as m
 from .errors import (
@@ -44,6 +44,22 @@ SLACK = 40             # Python frames allowed below the deepest Wasm frame (hos
 
 TRANSLATE = "translate"
 INTERPRET = "interpreter"
+
+# CPython 3.11 keeps frames in 16 KiB chunks and frees a chunk as soon as the frame that opened
+# it returns, so recursion that keeps crossing a chunk's edge (ackermann's) pays an mmap, a
+# munmap and fresh page faults per crossing: ackermann spent a third of its run in system time
+# (fixed in later CPython releases, gh-142183). The outermost entry into Wasm therefore goes
+# through a frame declared 2 MiB of stack slots deep: it gets a 4 MiB chunk of its own, whose
+# untouched upper half (address space, not memory) holds the first ~13,000 Wasm frames above
+# it, so no chunk edge is crossed below that depth.
+ENTRY_ROOM = (1 << 18) + 1
+
+
+def _call(fn, args):
+    return fn(*args)
+
+
+_call_with_room = FunctionType(_call.__code__.replace(co_stacksize=ENTRY_ROOM), globals())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,7 +349,7 @@ def invoke(store, f, args: list) -> list:
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(frames + budget + SLACK)
     try:
-        r = fn(*args)
+        r = fn(*args) if wasm else _call_with_room(fn, args)
     except (struct.error, IndexError):
         raise Trap(TRAP_OOB_MEMORY) from None
     except RecursionError:
