@@ -27,6 +27,7 @@ executed in an instance's namespace: see tier.py) and can be cached on disk.
 
 from __future__ import annotations
 
+from . import jumps
 from . import module as m
 from .numeric import bits_to_f64, f64_to_bits
 from .pyops import (
@@ -192,6 +193,9 @@ class FunctionTranslator:
         # constant added to it needs no wrap. Kept for straight-line code only: cleared where
         # another path joins (loop heads, else, end) and for a local when it is assigned.
         self.local_tops: dict[str, int] = {}
+        # Where each block end that a flag reaches is resolved: (index of the line after its
+        # `br = 0`, indentation), for jump threading (see jumps.py).
+        self.landings: dict[int, tuple[int, int]] = {}
 
     # -- emission ---------------------------------------------------------------------------
 
@@ -476,6 +480,7 @@ class FunctionTranslator:
             return
         if c.pending == {label}:
             self.emit_plain("br = 0")
+            self.landings[label] = (len(self.lines), c.indent)
             reguard = False
         elif only_flagged:      # what follows runs under this test: it is the guard
             # The bodies of the if/elif chain before this test end by setting `br` to one of
@@ -485,11 +490,13 @@ class FunctionTranslator:
             chain = c.chain if c.chain is not None and label not in c.chain else None
             self.emit_plain(f"{'if' if chain is None else 'elif'} br == {label}:")
             self._put(c.indent + 1, "br = 0")
+            self.landings[label] = (len(self.lines), c.indent + 1)
             c.guard = True
             c.chain = set() if chain is None else chain
             reguard = False
         else:
             self.emit_plain(f"if br == {label}: br = 0")
+            self.landings[label] = (len(self.lines), c.indent)
             reguard = True
         c.pending.discard(label)
         c.reguard = reguard and bool(c.pending)
@@ -522,7 +529,7 @@ class FunctionTranslator:
             self.emit("S.fuel -= 1")
             self.emit("if S.fuel < 0: out_of_fuel()")
         self.body(self.func.code.body)
-        lines = self.lines
+        lines = jumps.thread_jumps(self.lines, self.landings)
         kw = [f"{name}=bits_to_f64({bits:#x})" for bits, name in self.special_consts.items()]
         header = f"def f{self.index}({', '.join(params + (['*'] + kw if kw else []))}):"
         if not self.uses_br:
