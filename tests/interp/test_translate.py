@@ -392,6 +392,54 @@ def test_a_branch_out_of_a_nested_exit_becomes_its_else_arm() -> None:
         assert "else:" in source and "br =" not in source, source
 
 
+def test_a_flag_whose_landing_leaves_at_once_becomes_a_copy_of_the_landing() -> None:
+    """Jump threading (jumps.py): cases of a dispatch loop that branch to the block before the
+    loop's back edge run a copy of that code instead of setting `br` and passing the tests of
+    the other cases. Here the case bodies' `br $next` become copies ending in `break` (the
+    landing tests `i < n` with `continue`, then leaves)."""
+    wat = """(module
+      (func (export "run") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+        (loop $top
+          (block $next
+            (block $c2 (block $c1 (block $c0
+              (br_table $c0 $c1 $c2 $c0 (i32.rem_u (local.get $i) (i32.const 4))))
+              (local.set $acc (i32.add (local.get $acc) (i32.const 1)))
+              (br $next))
+              (local.set $acc (i32.mul (local.get $acc) (i32.const 3)))
+              (br_if $next (i32.gt_u (local.get $acc) (i32.const 50)))
+              (local.set $acc (i32.sub (local.get $acc) (i32.const 1))))
+            (local.set $acc (i32.xor (local.get $acc) (i32.const 5))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $top (i32.lt_u (local.get $i) (local.get $n))))
+        (local.get $acc)))"""
+    _same_on_both_tiers(wat, "run", [(n,) for n in (0, 1, 2, 3, 5, 8, 17, 40)])
+    from lab.interp.decode import decode_module
+    from lab.interp.translate import translate_function
+    module = decode_module(wasmtime.wat2wasm(wat))
+    source = translate_function(module, [module.types[0]], 0)
+    assert [ln.strip() for ln in source.splitlines()].count("break") >= 3, source
+
+
+def test_jump_threading_copies_only_a_landing_that_leaves_from_the_same_loop() -> None:
+    from lab.interp.jumps import thread_jumps
+    lines = ["    while True:",
+             "        if x: br = 3",
+             "        if not br:",
+             "            while True:",
+             "                br = 3",
+             "                break",
+             "        br = 0",               # landing of 3: index 6, level 2
+             "        z = z + 1",
+             "        continue"]
+    threaded = thread_jumps(lines, {3: (7, 2)})
+    assert threaded[1:4] == ["        if x:", "            z = z + 1", "            continue"]
+    assert threaded[6:8] == lines[4:6]    # leaving the inner loop first: the flag stays
+    falls_through = lines[:8] + ["        y = 1"]
+    assert thread_jumps(falls_through, {3: (7, 2)}) == falls_through
+    nested = lines[:7] + ["        if z:", "            continue", "        continue"]
+    assert thread_jumps(nested, {3: (7, 2)}) == nested
+
+
 def test_br_table_that_picks_the_flag_from_a_table() -> None:
     wat = """(module
       (func (export "f") (param i32) (result i32) (local i32)
