@@ -327,7 +327,8 @@ class WasmtimeEngine:
             results = [_NAMES[str(r)] for r in ty.results]
             self.store.set_fuel(self.fuel)
             value = func(self.store, *[_from_bits(t, a) for t, a in zip(params, args, strict=False)])
-            values = [] if value is None else (list(value) if len(results) > 1 else [value])
+            # one result comes back bare, so None there is a null reference, not "no results"
+            values = [value] if len(results) == 1 else list(value or ())
             return ("ok", tuple(normalise(t, _to_bits(t, v)) for t, v in zip(results, values, strict=False)))
         return self._guarded(action)
 
