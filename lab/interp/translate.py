@@ -11,7 +11,10 @@ Shape of the generated function (`def f<index>(l0, l1, ...)`):
     loops: a branch forward to the end of a block sets the local `br` to the block's label id,
     leaves any Python loops in between with `break`, and the code up to that block's end runs
     under sibling `if not br:` guards (flat, so deep Wasm nesting stays shallow in Python).
-    Wasm `if`/`else` becomes a Python `if`/`else`.
+    Wasm `if`/`else` becomes a Python `if`/`else`. Where it can, a branch needs no flag: a
+    `br_if` to its own block's end nests what follows under `if not (cond):` (nest_exit), a
+    `br` from there to the block around it puts the rest of that block in the `else:`
+    (else_exit), and a flag whose landing leaves at once becomes a copy of it (jumps.py).
   * Calls are direct Python calls of `f<index>` from the instance's namespace, so deep Wasm
     recursion is deep Python recursion: tier.py bounds it with the recursion limit and turns
     RecursionError into a call-stack-exhausted trap.
