@@ -319,7 +319,18 @@ def test_a_branch_out_of_a_nested_exit_becomes_its_else_arm() -> None:
     `br $b`, with no flag. Not where a flagged path may reach $c's end (from a loop before the
     `br_if`, or nested inside it) or where `rest` is itself such an `else:` (chained), since
     those paths must run `rest`."""
-    wat = """(module
+    loop = """(loop $l
+              (br_if $c (i32.eq (local.get 1) (i32.const 5)))
+              (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get 1) (i32.const 3))))"""
+
+    def flagged(name: str, first: str, second: str) -> str:
+        return f"""(func (export "{name}") (param i32 i32) (result i32) (local i32)
+        (block $b
+          (block $c {first} {second} (local.set 2 (i32.const 1)) (br $b))
+          (local.set 2 (i32.const 2)))
+        (i32.add (local.get 2) (local.get 1)))"""
+    wat = f"""(module
       (func (export "plain") (param i32 i32) (result i32) (local i32)
         (block $b
           (block $c
@@ -345,30 +356,8 @@ def test_a_branch_out_of_a_nested_exit_becomes_its_else_arm() -> None:
             (local.set 2 (i32.const 2)))
           (local.set 2 (i32.add (local.get 2) (i32.const 10))))
         (local.get 2))
-      (func (export "flag_before") (param i32 i32) (result i32) (local i32)
-        (block $b
-          (block $c
-            (loop $l
-              (br_if $c (i32.eq (local.get 1) (i32.const 5)))
-              (local.set 1 (i32.add (local.get 1) (i32.const 1)))
-              (br_if $l (i32.lt_u (local.get 1) (i32.const 3))))
-            (br_if $c (local.get 0))
-            (local.set 2 (i32.const 1))
-            (br $b))
-          (local.set 2 (i32.const 2)))
-        (i32.add (local.get 2) (local.get 1)))
-      (func (export "flag_inside") (param i32 i32) (result i32) (local i32)
-        (block $b
-          (block $c
-            (br_if $c (local.get 0))
-            (loop $l
-              (br_if $c (i32.eq (local.get 1) (i32.const 5)))
-              (local.set 1 (i32.add (local.get 1) (i32.const 1)))
-              (br_if $l (i32.lt_u (local.get 1) (i32.const 3))))
-            (local.set 2 (i32.const 1))
-            (br $b))
-          (local.set 2 (i32.const 2)))
-        (i32.add (local.get 2) (local.get 1)))
+      {flagged("flag_before", loop, "(br_if $c (local.get 0))")}
+      {flagged("flag_inside", "(br_if $c (local.get 0))", loop)}
       (func (export "chained") (param i32 i32) (result i32) (local i32)
         (block $oo
           (block $o
