@@ -48,10 +48,11 @@ INTERPRET = "interpreter"
 # CPython 3.11 keeps frames in 16 KiB chunks and frees a chunk as soon as the frame that opened
 # it returns, so recursion that keeps crossing a chunk's edge (ackermann's) pays an mmap, a
 # munmap and fresh page faults per crossing: ackermann spent a third of its run in system time
-# (fixed in later CPython releases, gh-142183). The outermost entry into Wasm therefore goes
-# through a frame declared 2 MiB of stack slots deep: it gets a 4 MiB chunk of its own, whose
+# (fixed in later CPython releases, gh-142183). A long run therefore starts from a frame
+# declared 2 MiB of stack slots deep (call_with_room): it gets a 4 MiB chunk of its own, whose
 # untouched upper half (address space, not memory) holds the first ~13,000 Wasm frames above
-# it, so no chunk edge is crossed below that depth.
+# it, so no chunk edge is crossed below that depth. Mapping the chunk costs ~13 us, so it is
+# for a whole program's run (wasi_host), not for every call into Wasm.
 ENTRY_ROOM = (1 << 18) + 1
 
 
@@ -59,7 +60,12 @@ def _call(fn, args):
     return fn(*args)
 
 
-_call_with_room = FunctionType(_call.__code__.replace(co_stacksize=ENTRY_ROOM), globals())
+_call_in_room = FunctionType(_call.__code__.replace(co_stacksize=ENTRY_ROOM), globals())
+
+
+def call_with_room(fn, *args):
+    """`fn(*args)` from a frame whose chunk has room for the frames above it (see above)."""
+    return _call_in_room(fn, args)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,7 +355,7 @@ def invoke(store, f, args: list) -> list:
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(frames + budget + SLACK)
     try:
-        r = fn(*args) if wasm else _call_with_room(fn, args)
+        r = fn(*args)
     except (struct.error, IndexError):
         raise Trap(TRAP_OOB_MEMORY) from None
     except RecursionError:

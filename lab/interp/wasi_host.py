@@ -16,6 +16,7 @@ import time
 from lab.interp import api
 from lab.interp.errors import TRAP_OUT_OF_FUEL, Trap, WasmError
 from lab.interp.record import Record
+from lab.interp.tier import call_with_room
 from lab.interp.wasi import MODULE_NAME, HostFunction, ProcExit, WasiPreview1
 from lab.runners.phases import TRAP_EXIT_CODE
 
@@ -128,7 +129,7 @@ def run_command(wasm: bytes, argv: Sequence[str], env: Mapping[str, str] | Seque
             if not isinstance(start, api.Func):
                 raise GuestError("the module exports no _start function: not a WASI command")
             with _timed(outcome.phases, "execute"):
-                start(store)
+                call_with_room(start, store)
         except ProcExit as exit_request:
             outcome.exit_code = exit_request.code
         except Trap as trap:
