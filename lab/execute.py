@@ -9,8 +9,8 @@ status and a reason on that cell's rows, and the run goes on.
 from __future__ import annotations
 
 import shutil
-from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +30,7 @@ from lab.plan import Plan, PlannedCell
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
 from lab.schedule import batches
 from lab.scratch import make_scratch
+from lab.side_by_side import run_side_by_side
 from lab.store import Run
 
 ProgressFn = Callable[[int, int, Job, str], None]
@@ -71,7 +72,7 @@ def execute_plan(plan: Plan, context: RunContext, progress: ProgressFn | None = 
         if batch.width == 1:
             statuses = [run_job(cell, context, position, total, progress) for position, cell in todo]
         else:
-            statuses = run_side_by_side(todo, batch.width, context, total, progress)
+            statuses = run_jobs_side_by_side(todo, batch.width, context, total, progress)
         for status in statuses:
             counts[status] = counts.get(status, 0) + 1
     return counts
@@ -95,25 +96,13 @@ def run_job(cell: PlannedCell, context: RunContext, position: int, total: int,
     return status
 
 
-def run_side_by_side(todo: list[tuple[int, PlannedCell]], width: int, context: RunContext, total: int,
-                     progress: ProgressFn | None) -> list[str]:
+def run_jobs_side_by_side(todo: list[tuple[int, PlannedCell]], width: int, context: RunContext, total: int,
+                          progress: ProgressFn | None) -> list[str]:
     """Jobs `width` at a time, each in its own thread (they spend their time waiting for a child).
     On Ctrl-C or SIGTERM the programs still running are killed and nothing more is written, so
     their samples run again on resume rather than count as crashes."""
-    pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="job")
-    futures = []
-    try:
-        futures = [pool.submit(run_job, cell, context, position, total, progress) for position, cell in todo]
-        return [future.result() for future in as_completed(futures)]
-    except BaseException:
-        context.run.stop_writing()
-        pool.shutdown(wait=False, cancel_futures=True)
-        while not all(future.done() for future in futures):
-            kill_running_programs()  # again and again: a thread may have started one meanwhile
-            wait(futures, timeout=0.1)
-        raise
-    finally:
-        pool.shutdown(wait=True)
+    tasks = [partial(run_job, cell, context, position, total, progress) for position, cell in todo]
+    return run_side_by_side(tasks, width, on_stop=context.run.stop_writing, kill=kill_running_programs)
 
 
 def record_skipped(cell: PlannedCell, context: RunContext) -> str:

@@ -20,7 +20,6 @@ import fcntl
 import json
 import os
 import secrets
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,14 +48,16 @@ class Run:
     path: Path
     # Set when the run is interrupted while jobs run side by side: a job still unwinding in its
     # thread must not record its killed program as the sample's result.
-    _stopped: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+    # A plain flag, not a threading.Event: it is set from the main thread while it unwinds a
+    # signal, where taking a lock risks keeping it forever (see lab/side_by_side.py).
+    _stopped: bool = field(default=False, repr=False, compare=False)
 
     def stop_writing(self) -> None:
         """Refuse every further sample and job result (the manifest can still be updated)."""
-        self._stopped.set()
+        self._stopped = True
 
     def _refuse_if_stopped(self, job_key: str) -> None:
-        if self._stopped.is_set():
+        if self._stopped:
             raise StoreError(f"run {self.run_id} was interrupted: {job_key} is not recorded")
 
     @property
