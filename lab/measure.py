@@ -146,6 +146,10 @@ def run_process(
         overrun = Overrun(proc.pid, through_launcher=launcher is not None)
         timed_out = overrun.fired
         timer = threading.Timer(timeout_s, overrun.stop) if timeout_s else None
+        if timer:
+            # Daemon, like the readers: an interrupt that lands inside timer.start() can leave the
+            # thread unable to start (see lab/side_by_side.py), and exit must not wait for it.
+            timer.daemon = True
         # Everything from here runs under the kill below: a SIGTERM that lands while the reader
         # threads start (the program may already be running) must not leave it orphaned.
         try:
