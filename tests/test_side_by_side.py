@@ -56,7 +56,7 @@ def test_every_result_comes_back_and_no_more_than_width_run_at_once():
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
-        time.sleep(0.02)
+        time.sleep(0.05)  # long enough for all three workers to be in a task together
         with lock:
             running[0] -= 1
         return number * number
