@@ -88,11 +88,9 @@ def run_side_by_side(tasks: Sequence[Callable[[], T]], width: int, *, on_stop: C
     workers = _Workers(tasks, width, name)
     try:
         workers.start()
-        while not workers.all_left():
-            if workers.errors:
-                raise workers.errors[0]
+        while not workers.all_left() and not workers.errors:
             time.sleep(POLL_S)
-        if workers.errors:  # the last worker failed as the others finished
+        if workers.errors:
             raise workers.errors[0]
         return workers.results
     except BaseException as stopped:
