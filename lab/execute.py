@@ -128,16 +128,37 @@ def run_measured_job(cell: PlannedCell, context: RunContext) -> str:
     samples = context.run.journaled_samples(job.key)  # survivors of a killed run
     repeat, warmup = context.samples_for(job.runtime)
     for index in range(len(samples), warmup + repeat):
+        if samples and _settles_the_cell(samples[-1], warmup, case):
+            break  # also on resume, where the journal ends in such a sample
         rows = measure_sample(case, runner, job, index, index < warmup, context)
+        if index < warmup and rows[0]["status"] != STATUS_OK:
+            rows = count_failed_warmup(rows)
         context.run.journal_sample(job.key, rows)
         samples.append(rows)
-        if rows[0]["status"] in (STATUS_SKIPPED, STATUS_TIMEOUT) or case.build_error:
-            # Not applicable or not built: one row says so. Timed out: the cell is a timeout
-            # whatever follows, and each further sample would cost the whole limit again.
-            break
     all_rows = [row for sample in samples for row in sample]
     context.run.finish_job(job.key, all_rows)
     return worst_status(row["status"] for row in all_rows if not row["warmup"])
+
+
+def _settles_the_cell(rows: list[dict], warmup: int, case: Case) -> bool:
+    """Whether no further sample can change the cell's status. Not built, or not applicable: one
+    row says so. Timed out: the cell is a timeout whatever follows, and each further sample
+    would cost the whole limit again. A failed warm-up: the cell has failed, and the counted
+    samples would only say it again."""
+    first = rows[0]
+    return bool(case.build_error) or first["status"] in (STATUS_SKIPPED, STATUS_TIMEOUT) \
+        or (first["process"] < warmup and first["status"] != STATUS_OK)
+
+
+def count_failed_warmup(rows: list[dict]) -> list[dict]:
+    """A warm-up that did not succeed becomes the cell's counted evidence: warm-ups are left out
+    of every figure, so a cell whose only sample is a failed (or timed-out) warm-up would
+    otherwise read as ok with no samples, and its runtime would drop out of summary and report."""
+    def counted(row: dict) -> dict:
+        failed = row["status"] != STATUS_SKIPPED  # skipped: not applicable, whichever sample it was
+        return {**row, "warmup": False, "reason": f"{row['reason']} (in the warm-up)" if failed else row["reason"]}
+
+    return [counted(row) for row in rows]
 
 
 def measure_sample(case: Case, runner: Runner, job: Job, index: int, warmup: bool,
