@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--runtime", action="extend", nargs="+", metavar="RUNTIME[:MODE]",
                      help="runtimes to run, optionally with a mode (default: every available runtime); "
                      f"ids: {', '.join(RUNTIME_IDS)}")
+    run.add_argument("--allow-unavailable", action="store_true",
+                     help="record a named runtime that is not available here as unavailable cells with the "
+                     "reason, instead of refusing the run (the nightly matrix names wasmedge and spin everywhere)")
     run.add_argument("--skip-runtime", action="extend", nargs="+", metavar="RUNTIME",
                      help="leave these runtimes out (e.g. pywasm, which needs minutes per sample at medium)")
     run.add_argument("--size", action="extend", nargs="+", choices=SIZES, metavar="SIZE",
@@ -189,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 70
         print(f"wasmlab: error: {error}", file=sys.stderr)
-        return 2
+        return getattr(error, "exit_code", 2)  # exec's timeout: 124, as timeout(1)
 
 
 class Terminated(KeyboardInterrupt):
@@ -250,7 +253,7 @@ def cmd_run(options) -> int:
         memory_limit_mb=options.memory_limit, workloads=tuple(options.workload or ()),
         files=tuple(options.file or ()), hosts=tuple(options.host or ("local",)),
         local_name=options.local_name, samples_for=tuple(options.samples_for or ()),
-        parallel=tuple(options.parallel or ()),
+        parallel=tuple(options.parallel or ()), allow_unavailable=options.allow_unavailable,
         shard=parse_shard(options.shard) if options.shard else (1, 1))
     if options.dry_run:
         plan, finished = plan_resume(options.resume) if config is None else (plan_run(config)[1], set())

@@ -17,6 +17,15 @@ WASM_MAGIC = b"\0asm"
 class ExecError(Exception):
     """The guest could not be started; the message is one line for the user."""
 
+    exit_code = 2
+
+
+class ExecTimeout(ExecError):
+    """The guest ran past --timeout and was killed. Exits 124, as timeout(1) does, so a script
+    can tell it from a guest that exits 2 by itself."""
+
+    exit_code = 124
+
 
 def check_module(path: Path, artifact: str) -> None:
     if not path.is_file():
@@ -47,6 +56,8 @@ def parse_env(spec: str) -> tuple[str, str]:
 def exec_guest(runtime: str, module: Path, args: list[str], *, env: Sequence[str] = (), dirs: Sequence[str] = (),
                mode: str = "", timeout_s: float | None = None) -> int:
     """Run the module; returns the guest's exit code (128+N when killed by signal N, 124 on timeout)."""
+    if timeout_s is not None and not timeout_s > 0:
+        raise ExecError(f"--timeout must be a positive number of seconds, not {timeout_s:g}")
     runner = get_runner(runtime)
     detection = runner.detect()
     if not detection.available:
@@ -66,7 +77,7 @@ def exec_guest(runtime: str, module: Path, args: list[str], *, env: Sequence[str
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        raise ExecError(f"timed out after {timeout_s} s; the guest's process group was killed") from None
+        raise ExecTimeout(f"timed out after {timeout_s:g} s; the guest's process group was killed") from None
     except KeyboardInterrupt:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -47,6 +47,10 @@ class RunConfig:
     # alone. For a slow reference whose cells are mostly timeout bounds (pywasm at medium), so
     # a run takes hours less while the engines being compared are timed on an idle machine.
     parallel: tuple[str, ...] = ()
+    # A runtime named in `runtimes` that is not available on a host: False refuses the run (a
+    # typo or a missing install should not cost a run of unavailable cells), True records the
+    # cells as unavailable with the reason (the nightly matrix names wasmedge and spin everywhere).
+    allow_unavailable: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -55,6 +59,7 @@ class RunConfig:
     def from_dict(cls, data: dict) -> "RunConfig":
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known.setdefault("plan_order", PLAN_ORDER_RUNTIME)
+        known.setdefault("allow_unavailable", True)  # runs made before the field recorded such cells
         for key, value in known.items():
             if isinstance(value, list):
                 known[key] = tuple(value)
@@ -74,6 +79,10 @@ class RunConfig:
                 raise PlanError(f"--skip-runtime {runtime!r}: unknown runtime; known: {', '.join(RUNTIME_IDS)}")
         if self.repeat < 1 or self.warmup < 0:
             raise PlanError("--repeat must be at least 1 and --warmup at least 0")
+        if not self.timeout_s > 0:  # also refuses NaN
+            raise PlanError(f"--timeout must be a positive number of seconds, not {self.timeout_s:g}")
+        if self.memory_limit_mb < 1:
+            raise PlanError(f"--memory-limit must be at least 1 MiB, not {self.memory_limit_mb}")
         if self.plan_order not in (PLAN_ORDER_CASE, PLAN_ORDER_RUNTIME):
             raise PlanError(f"unknown plan order {self.plan_order!r}")
         index, count = self.shard
@@ -192,6 +201,9 @@ def resolve_runtimes(config: RunConfig, detections: dict) -> list[tuple[str, str
         if runtime in config.skip_runtimes:
             continue
         det = detections[runtime]
+        if not det.available and not config.allow_unavailable:
+            raise PlanError(f"{runtime} is not available here: {det.reason} "
+                            "(--allow-unavailable records its cells as unavailable instead)")
         if mode and det.available and mode not in det.modes:
             raise PlanError(f"{runtime} has no mode {mode!r}; its modes: {', '.join(det.modes)}")
         pairs.append((runtime, mode or (det.modes[0] if det.modes else "")))
@@ -215,6 +227,8 @@ def build_plan(config: RunConfig, fleet) -> Plan:
                 items_by_suite[suite] = [(item.name, "-", item) for item in conformance.items_for(suite, config.files)]
         except UnknownWorkload as error:
             raise PlanError(str(error)) from None
+    _check_file_patterns(config, {suite: items for suite, items in items_by_suite.items()
+                                  if suite not in measured.MEASURED_SUITES})
     groups: list[list[PlannedCell]] = []
     for host in fleet.hosts:
         detections = {rid: det for (h, rid), det in fleet.detections.items() if h == host}
@@ -231,6 +245,19 @@ def build_plan(config: RunConfig, fleet) -> Plan:
                 groups += [[row[i]] for i in range(len(runtimes)) for row in grid]
     index, count = config.shard
     return Plan(config=config, cells=shard(groups, index, count))
+
+
+def _check_file_patterns(config: RunConfig, conformance_items: dict[str, list]) -> None:
+    """PlanError for a --file that selects nothing: a typo must not become a run of 0 jobs."""
+    from lab.suites.conformance import matches
+
+    if config.files and not conformance_items:
+        raise PlanError("--file selects conformance files or tests: add a conformance suite "
+                        "(--suite spec-2.0, spec-3.0 or wasi-p1)")
+    names = [item.name for items in conformance_items.values() for item in items]
+    for pattern in config.files:
+        if not any(matches(name, pattern) for name in names):
+            raise PlanError(f"--file {pattern!r} matches no file or test of {', '.join(conformance_items)}")
 
 
 def _skip(suite: str, runner, detection) -> tuple[str, str]:

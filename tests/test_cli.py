@@ -85,6 +85,23 @@ def test_exec_rejects_a_file_that_is_not_wasm(tmp_path):
     assert out.stderr.strip() == f"wasmlab: error: {bogus}: not a WebAssembly module (no \\0asm header)"
 
 
+def test_exec_timeout_exits_124_and_a_guest_exit_2_stays_2(echo_env_wasm, tmp_path):
+    from lab import toolchain
+    from lab.suites.measured import WASM_TARGET
+    from tests.faults.crafted import GUESTS
+
+    hang = toolchain.build(GUESTS / "hang.c", WASM_TARGET, name="hang")
+    out = wasmlab("exec", "--runtime", "wasmtime-cli", "--timeout", "1", str(hang))
+    assert out.returncode == 124
+    assert out.stderr.strip() == "wasmlab: error: timed out after 1 s; the guest's process group was killed"
+    (tmp_path / "note.txt").write_text("")
+    exits = wasmlab("exec", "--runtime", "wasmtime-cli", "--timeout", "60", "--dir", f"{tmp_path}::/data",
+                    str(echo_env_wasm), "--", "/data/note.txt", "2")
+    assert exits.returncode == 2 and exits.stderr == ""
+    refused = wasmlab("exec", "--runtime", "wasmtime-cli", "--timeout", "0", str(hang))
+    assert refused.returncode == 2 and "--timeout must be a positive number of seconds, not 0" in refused.stderr
+
+
 def test_exec_of_a_malformed_module_reports_the_runtime_error(tmp_path):
     broken = tmp_path / "broken.wasm"
     broken.write_bytes(b"\0asm\x01\0\0\0\x01\xff")

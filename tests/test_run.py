@@ -104,11 +104,37 @@ def test_bad_configuration_is_refused_before_a_run_exists(tmp_path):
 
 def test_unavailable_runtime_is_recorded_with_its_reason(tmp_path, monkeypatch):
     monkeypatch.setenv("WASMLAB_DISABLE", "wasmedge")
-    run = start_run(RunConfig(suites=("startup",), runtimes=("wasmedge", "native"), repeat=1, warmup=0), tmp_path)
+    run = start_run(RunConfig(suites=("startup",), runtimes=("wasmedge", "native"), repeat=1, warmup=0,
+                              allow_unavailable=True), tmp_path)
     cells = {c["runtime"]: c for c in summarize(run)["metrics"] if c["metric"] == "wall_time"}
     assert cells["wasmedge"]["status"] == "unavailable"
     assert cells["wasmedge"]["reason"] == "wasmedge disabled by WASMLAB_DISABLE"
     assert cells["native"]["status"] == "ok"
+
+
+def test_a_named_runtime_that_is_unavailable_refuses_the_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("WASMLAB_DISABLE", "wasmedge")
+    out = subprocess.run([sys.executable, "-m", "lab.cli", "run", "--suite", "startup", "--runtime", "wasmedge",
+                          "native", "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip() == ("wasmlab: error: wasmedge is not available here: wasmedge disabled by "
+                                  "WASMLAB_DISABLE (--allow-unavailable records its cells as unavailable instead)")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("option, message", [
+    (("--timeout", "-5"), "--timeout must be a positive number of seconds, not -5"),
+    (("--timeout", "0"), "--timeout must be a positive number of seconds, not 0"),
+    (("--timeout", "nan"), "--timeout must be a positive number of seconds, not nan"),
+    (("--memory-limit", "0"), "--memory-limit must be at least 1 MiB, not 0"),
+    (("--suite", "spec-2.0", "--file", "nosuch.wast"), "--file 'nosuch.wast' matches no file or test of spec-2.0"),
+    (("--file", "i32.wast"), "--file selects conformance files or tests: add a conformance suite"),
+])
+def test_bad_limits_and_file_patterns_are_refused(tmp_path, option, message):
+    out = subprocess.run([sys.executable, "-m", "lab.cli", "run", "--runtime", "native", *option,
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and message in out.stderr and len(out.stderr.splitlines()) == 1, out.stderr
+    assert not list(tmp_path.iterdir())
 
 
 def test_sigkill_mid_run_then_resume_loses_and_repeats_nothing(tmp_path):
@@ -197,7 +223,8 @@ def test_skip_runtime_leaves_a_runtime_out_of_the_default_set_and_checks_its_nam
 
 def test_dry_run_prints_the_plan_and_leaves_no_run_behind(tmp_path):
     out = subprocess.run([sys.executable, "-m", "lab.cli", "run", "--dry-run", "--suite", "startup", "workloads",
-                          "--runtime", "native", "wasmtime-cli", "wasmedge", "--workload", "fib", "sieve",
+                          "--runtime", "native", "wasmtime-cli", "wasmedge", "--allow-unavailable",
+                          "--workload", "fib", "sieve",
                           "--size", "small", "medium", "--repeat", "3", "--warmup", "1",
                           "--samples-for", "wasmtime-cli=1/0", "--out", str(tmp_path)],
                          capture_output=True, text=True, timeout=300,

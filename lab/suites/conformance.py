@@ -27,8 +27,13 @@ WASI_SUITES = ("wasi-p1",)
 SPEC_FILE_MIN_TIMEOUT_S = 600.0  # a whole .wast file on a slow engine takes minutes
 
 
+def matches(name: str, pattern: str) -> bool:
+    """Whether a --file pattern (a name, a path's last part, or a glob) selects this file or test."""
+    return fnmatch.fnmatch(name, pattern) or Path(name).name == pattern
+
+
 def _selected(name: str, patterns: tuple[str, ...]) -> bool:
-    return not patterns or any(fnmatch.fnmatch(name, p) or Path(name).name == p for p in patterns)
+    return not patterns or any(matches(name, p) for p in patterns)
 
 
 def items_for(suite: str, files: tuple[str, ...] = ()) -> list:
