@@ -175,9 +175,9 @@ def measure_sample(case: Case, runner: Runner, job: Job, index: int, warmup: boo
     if artifact is None:
         return [{**base, "phase": "process", "metric": "wall_time", "value": float("nan"), "unit": "s",
                  "status": STATUS_SKIPPED, "reason": f"case has no {runner.artifact} build for {host.arch}"}]
-    with _fresh_inputs(case, invocation) as invocation:
+    with _fresh_inputs(case, invocation) as (invocation, data_dir):
         try:
-            sample = runner.run(invocation, job.mode, context.limits)
+            sample = runner.run(invocation, job.mode, context.limits, cwd=data_dir)
         except (RunnerUnavailable, OSError, RuntimeError, ValueError) as error:
             return [{**base, "phase": "process", "metric": "wall_time", "value": float("nan"), "unit": "s",
                      "status": STATUS_ERROR, "reason": f"could not start {runner.id}: {error}"}]
@@ -228,21 +228,22 @@ def _status_rank(status: str) -> int:
 
 class _fresh_inputs:
     """A private copy of the case's input folder for one sample (the guest may write into it),
-    removed afterwards whatever happens."""
+    preopened at the case's data mount and the process's working directory (a native program
+    opening `./default.input` finds it there), removed afterwards whatever happens."""
 
     def __init__(self, case: Case, invocation: Invocation) -> None:
         self.case = case
         self.invocation = invocation
         self.tmp: str | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> tuple[Invocation, Path | None]:
         invocation = self.invocation
         if self.case.inputs_dir is None:
-            return invocation
+            return invocation, None
         self.tmp = str(make_scratch("inputs"))
         data = Path(self.tmp) / "data"
         shutil.copytree(self.case.inputs_dir, data)
-        return replace(invocation, dirs=((str(data), "/data"),))
+        return replace(invocation, dirs=((str(data), self.case.data_mount),)), data
 
     def __exit__(self, *exc) -> None:
         if self.tmp:

@@ -87,6 +87,7 @@ class Case:
     invocation: Invocation
     expected_stdout: bytes | None  # None: output is not checked (only the exit code)
     inputs_dir: Path | None = None  # copied fresh for every sample when the case writes files
+    data_mount: str = "/data"  # the guest path of that copy (".": the guest's working directory)
     natives: tuple[tuple[str, Path], ...] = ()  # (arch, static binary) for every planned host
     build_error: str = ""  # set when the program did not build: its cells are errors, the run goes on
 

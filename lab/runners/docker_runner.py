@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import posixpath
 import shutil
 import signal
 import tarfile
@@ -45,6 +46,7 @@ PIDS_LIMIT = 512
 KILL_WAIT_S = 30
 SPAWN_SOURCE = REPO_ROOT / "runners" / "spawn" / "spawn.c"
 REPORT_MOUNT = "/wasmlab-report"
+WORKDIR = "/wasmlab-work"  # a relative guest path (a data mount of ".") lives under this working directory
 REPORT_FILE = "usage"
 # The program runs under the lab's launcher inside the container, so its own wall time is timed
 # there (the daemon's StartedAt/FinishedAt stamps come from two clocks and can even be negative
@@ -101,7 +103,9 @@ class DockerRunner(Runner):
         argv = [docker_cli, "run", "--rm", "-i", "--network", "none", "--pids-limit", str(PIDS_LIMIT),
                 "--label", f"{LABEL_RUNNER}=docker", "--label", f"{LABEL_OWNER}={os.getpid()}"]
         for host, guest in invocation.dirs:
-            argv += ["--volume", f"{host}:{guest}"]
+            argv += ["--volume", f"{host}:{container_path(guest)}"]
+        if any(not guest.startswith("/") for _, guest in invocation.dirs):
+            argv += ["--workdir", WORKDIR]
         for key, value in invocation.env:
             argv += ["--env", f"{key}={value}"]
         return [*argv, image, *invocation.args]
@@ -175,14 +179,22 @@ def container_options(invocation: Invocation, limits: Limits, cgroup_parent: str
         "environment": dict(invocation.env),
         # Mount each input folder at its guest path: the program sees /data/... exactly as a wasm
         # guest sees its preopen, so its arguments pass through unchanged.
-        "volumes": {host: {"bind": guest, "mode": "rw"} for host, guest in invocation.dirs}
+        "volumes": {host: {"bind": container_path(guest), "mode": "rw"} for host, guest in invocation.dirs}
                    | {report_dir: {"bind": REPORT_MOUNT, "mode": "rw"}},
         "log_config": {"type": "json-file", "config": {}},
     }
+    if any(not guest.startswith("/") for _, guest in invocation.dirs):
+        options["working_dir"] = WORKDIR
     if limits.memory_limit_bytes:
         options["mem_limit"] = limits.memory_limit_bytes
         options["memswap_limit"] = limits.memory_limit_bytes  # no swap on top of the limit
     return options
+
+
+def container_path(guest: str) -> str:
+    """Where a preopen's guest path is mounted: itself when absolute, else under WORKDIR (docker
+    mounts only at absolute paths; the program runs in WORKDIR, so `./file` resolves the same)."""
+    return guest if guest.startswith("/") else posixpath.normpath(posixpath.join(WORKDIR, guest))
 
 
 def ensure_image(client, binary: Path) -> str:

@@ -17,6 +17,7 @@ does not separate).
 
 from __future__ import annotations
 
+import posixpath
 import re
 import sys
 from functools import lru_cache
@@ -70,7 +71,9 @@ def package_files(dirs: tuple[tuple[str, str], ...]) -> dict[str, bytes]:
         root = Path(host)
         for path in sorted(root.rglob("*")):
             if path.is_file() and not path.is_symlink():
-                files["/" + "/".join(p for p in (guest.strip("/"), path.relative_to(root).as_posix()) if p)] = \
+                # Wasmer takes canonical absolute guest paths only; its sandbox's working
+                # directory is /, so a guest path of "." (or "./x") lands there.
+                files[posixpath.normpath(posixpath.join("/", guest, path.relative_to(root).as_posix()))] = \
                     path.read_bytes()
     return files
 

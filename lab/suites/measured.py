@@ -65,7 +65,7 @@ def workload_cases(sizes: tuple[str, ...], names: tuple[str, ...], archs: tuple[
         for size in sizes:
             cases.append(_case("workloads", workload.name, size, built, tuple(workload.args[size]),
                                expected_stdout=workloads.expected_output(workload, size),
-                               inputs_dir=workload.inputs_dir))
+                               inputs_dir=workload.inputs_dir, data_mount=workload.data_mount))
     return cases
 
 
