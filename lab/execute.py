@@ -28,6 +28,7 @@ from lab.model import (
 )
 from lab.plan import Plan, PlannedCell
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
+from lab.runners.link_errors import link_error_reason
 from lab.schedule import batches
 from lab.scratch import make_scratch
 from lab.side_by_side import run_side_by_side
@@ -190,7 +191,11 @@ def judge(result: ProcessResult, expected_stdout: bytes | None) -> tuple[str, st
     if result.timed_out:
         return STATUS_TIMEOUT, result.describe()
     if result.status != "ok":
-        tail = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        stderr = result.stderr.decode(errors="replace")
+        link_error = link_error_reason(stderr)
+        if link_error:  # a module that cannot be linked here, however the runtime words it
+            return STATUS_ERROR, f"{link_error} ({result.describe()})"
+        tail = stderr.strip().splitlines()[-1:] or [""]
         return STATUS_ERROR, f"{result.describe()}: {tail[0][:300]}".rstrip(": ")
     if expected_stdout is not None and (result.stdout_truncated or result.stdout != expected_stdout):
         got = result.stdout.decode(errors="replace")[:120]

@@ -46,6 +46,7 @@ from .errors import (
     LinkError,
     MalformedError,
     Trap,
+    UnknownImport,
     WasmError,
 )
 from .module import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, Limits
@@ -71,7 +72,7 @@ __all__ = [
     "Engine", "Store", "StoreLimits", "Module", "Instance", "Func", "Memory", "Table", "Global",
     "Caller", "Linker", "FuncType", "TableType", "MemoryType", "GlobalType", "Limits",
     "I32", "I64", "F32", "F64", "V128", "FUNCREF", "EXTERNREF",
-    "WasmError", "Trap", "LinkError", "LimitError", "MalformedError", "InvalidError",
+    "WasmError", "Trap", "LinkError", "UnknownImport", "LimitError", "MalformedError", "InvalidError",
 ]
 
 
@@ -605,6 +606,6 @@ class Linker:
         for imp in module._module.imports:
             item = self._defs.get((imp.module, imp.name))
             if item is None:
-                raise LinkError(f"unknown import: {imp.module}.{imp.name} has not been defined")
+                raise UnknownImport(imp.module, imp.name)
             items.append(item)
         return Instance(store, module, items)

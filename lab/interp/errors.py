@@ -20,6 +20,15 @@ class LinkError(WasmError):
     """Instantiation failed because an import is missing or has the wrong type."""
 
 
+class UnknownImport(LinkError):
+    """No definition was given for the import `module`.`name`."""
+
+    def __init__(self, module: str, name: str) -> None:
+        super().__init__(f"unknown import: {module}.{name} has not been defined")
+        self.module = module
+        self.name = name
+
+
 class LimitError(WasmError):
     """A store limit (memory pages, table elements) refused an allocation."""
 

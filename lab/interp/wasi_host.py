@@ -134,6 +134,8 @@ def run_command(wasm: bytes, argv: Sequence[str], env: Mapping[str, str] | Seque
             outcome.exit_code = exit_request.code
         except Trap as trap:
             outcome.exit_code, outcome.trap = TRAP_EXIT_CODE, describe_trap(trap, fuel)
+        except api.UnknownImport as error:  # one line, worded as every runner of the lab words it
+            raise GuestError(f"unknown import {error.module}.{error.name}") from None
         except (api.LinkError, api.LimitError) as error:
             raise GuestError(f"cannot instantiate: {error}") from None
         except WasmError as error:  # e.g. a host function failed; the message says which

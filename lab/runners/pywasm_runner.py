@@ -10,6 +10,7 @@ import time
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
 from lab.runners.guest_args import parse_guest_args
+from lab.runners.link_errors import LINK_ERROR_EXIT_CODE, first_missing
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
 
@@ -36,7 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     wasi.bind(runtime)
     start = time.perf_counter()
     try:
-        instance = runtime.instance_from_file(guest.module)
+        with open(guest.module, "rb") as handle:
+            module = pywasm.core.ModuleDesc.from_reader(handle)
+        # pywasm's own error for an import nobody supplies is a bare KeyError of the module name.
+        missing = first_missing(((i.module, i.name) for i in module.imps), runtime.imports)
+        if missing:
+            print(f"pywasm: {missing}", file=sys.stderr)
+            return LINK_ERROR_EXIT_CODE
+        instance = runtime.instance(module)
     except Exception as error:  # pywasm raises plain exceptions for bad modules
         print(f"pywasm: cannot load {guest.module}: {error}", file=sys.stderr)
         return 1

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
+from lab.runners.link_errors import LINK_ERROR_EXIT_CODE, unknown_import
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
 if TYPE_CHECKING:
@@ -108,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             link_wasi(module, runtime, wasi)
             entry = runtime.find_function("_start")
         except RuntimeError as error:
-            print(f"wasm3: cannot instantiate {guest.module}: {error}", file=sys.stderr)
-            return 1
+            print(f"wasm3: {unknown_import(str(error)) or f'cannot instantiate {guest.module}: {error}'}",
+                  file=sys.stderr)
+            return LINK_ERROR_EXIT_CODE
         phases["instantiate"] = time.perf_counter() - start
 
         start = time.perf_counter()

@@ -94,6 +94,7 @@ async def run_guest(guest, phases: dict[str, float]) -> int:
 
     import wasmer_sdk
 
+    from lab.runners.link_errors import LINK_ERROR_EXIT_CODE, unknown_import
     from lab.runners.phases import TRAP_EXIT_CODE
 
     wasm = Path(guest.module).read_bytes()
@@ -114,6 +115,10 @@ async def run_guest(guest, phases: dict[str, float]) -> int:
                 except wasmer_sdk.WasmerError as error:
                     if error.code != "EXECUTION_ERROR":
                         raise
+                    missing = unknown_import(str(error))  # wasmer files a link failure as an execution error
+                    if missing:
+                        print(f"wasmer: {missing}", file=sys.stderr)
+                        return LINK_ERROR_EXIT_CODE
                     # The SDK has already printed the trap's backtrace; one line is enough here.
                     print(f"wasm trap: {str(error).splitlines()[0]}", file=sys.stderr)
                     return TRAP_EXIT_CODE

@@ -97,7 +97,9 @@ class WasmtimeCliRunner(Runner):
         return super().on_host(host)
 
     def environment(self, invocation: Invocation) -> dict[str, str]:
-        return {**os.environ, **self.extra_env}
+        # No RUST_BACKTRACE: a backtrace after every error buries the one line that says what went wrong.
+        inherited = {key: value for key, value in os.environ.items() if key != "RUST_BACKTRACE"}
+        return {**inherited, **self.extra_env}
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         binary, reason = self._binary()

@@ -13,6 +13,7 @@ import time
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
 from lab.runners.guest_args import parse_guest_args
+from lab.runners.link_errors import LINK_ERROR_EXIT_CODE, unknown_import
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
 MODES = ("cranelift", "pulley")
@@ -70,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     linker.define_wasi()
 
     start = time.perf_counter()
-    instance = linker.instantiate(store, module)
+    try:
+        instance = linker.instantiate(store, module)
+    except wasmtime.WasmtimeError as error:
+        missing = unknown_import(str(error))
+        if not missing:
+            raise
+        print(f"wasmtime: {missing}", file=sys.stderr)
+        return LINK_ERROR_EXIT_CODE
     phases["instantiate"] = time.perf_counter() - start
 
     start = time.perf_counter()

@@ -46,14 +46,20 @@ function main([modulePath, preopensJson, envJson, ...guestArgs]) {
     const phases = {};
     let start = GLib.get_monotonic_time();
     let instance;
+    let module;
+    const imports = { wasi_snapshot_preview1: wasi.imports() };
     try {
-        const module = new WebAssembly.Module(bytes);
+        module = new WebAssembly.Module(bytes);
         phases.compile = seconds(start);
         start = GLib.get_monotonic_time();
-        instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.imports() });
+        instance = new WebAssembly.Instance(module, imports);
         phases.instantiate = seconds(start);
     } catch (error) {
-        fail(`spidermonkey: cannot load ${modulePath}: ${error}`);
+        // SpiderMonkey names the module only: say which import, in the lab's words.
+        const missing = module && WebAssembly.Module.imports(module).find(
+            i => !(imports[i.module] && i.name in imports[i.module]));
+        fail(missing ? `spidermonkey: unknown import ${missing.module}.${missing.name}`
+            : `spidermonkey: cannot load ${modulePath}: ${error}`);
     }
     wasi.memory = instance.exports.memory;
     start = GLib.get_monotonic_time();
