@@ -21,6 +21,7 @@ from lab.model import (
     STATUS_OK,
     STATUS_SKIPPED,
     STATUS_TIMEOUT,
+    STATUS_UNAVAILABLE,
     STATUS_WRONG_OUTPUT,
     Case,
     Invocation,
@@ -28,7 +29,7 @@ from lab.model import (
 )
 from lab.plan import Plan, PlannedCell
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
-from lab.runners.link_errors import link_error_reason
+from lab.runners.refusals import link_error_reason, unsupported_reason
 from lab.schedule import batches
 from lab.scratch import make_scratch
 from lab.side_by_side import run_side_by_side
@@ -147,7 +148,7 @@ def _settles_the_cell(rows: list[dict], warmup: int, case: Case) -> bool:
     would cost the whole limit again. A failed warm-up: the cell has failed, and the counted
     samples would only say it again."""
     first = rows[0]
-    return bool(case.build_error) or first["status"] in (STATUS_SKIPPED, STATUS_TIMEOUT) \
+    return bool(case.build_error) or first["status"] in (STATUS_SKIPPED, STATUS_UNAVAILABLE, STATUS_TIMEOUT) \
         or (first["process"] < warmup and first["status"] != STATUS_OK)
 
 
@@ -156,7 +157,7 @@ def count_failed_warmup(rows: list[dict]) -> list[dict]:
     of every figure, so a cell whose only sample is a failed (or timed-out) warm-up would
     otherwise read as ok with no samples, and its runtime would drop out of summary and report."""
     def counted(row: dict) -> dict:
-        failed = row["status"] != STATUS_SKIPPED  # skipped: not applicable, whichever sample it was
+        failed = row["status"] not in (STATUS_SKIPPED, STATUS_UNAVAILABLE)  # not applicable, in any sample
         return {**row, "warmup": False, "reason": f"{row['reason']} (in the warm-up)" if failed else row["reason"]}
 
     return [counted(row) for row in rows]
@@ -192,6 +193,9 @@ def judge(result: ProcessResult, expected_stdout: bytes | None) -> tuple[str, st
         return STATUS_TIMEOUT, result.describe()
     if result.status != "ok":
         stderr = result.stderr.decode(errors="replace")
+        unsupported = unsupported_reason(result.exit_code, stderr)
+        if unsupported:  # the runtime lacks a feature the module needs: not a failure of either
+            return STATUS_UNAVAILABLE, unsupported
         link_error = link_error_reason(stderr)
         if link_error:  # a module that cannot be linked here, however the runtime words it
             return STATUS_ERROR, f"{link_error} ({result.describe()})"

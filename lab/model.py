@@ -23,7 +23,7 @@ STATUS_OK = "ok"
 STATUS_ERROR = "error"  # the runtime failed: non-zero exit, crash, could not start
 STATUS_TIMEOUT = "timeout"
 STATUS_WRONG_OUTPUT = "wrong-output"
-STATUS_UNAVAILABLE = "unavailable"  # the runtime is not installed here; reason says why
+STATUS_UNAVAILABLE = "unavailable"  # the runtime is not installed here, or lacks a feature the module uses
 STATUS_SKIPPED = "skipped"  # the case does not apply to this runtime; reason says why
 
 MEASUREMENT_COLUMNS = (

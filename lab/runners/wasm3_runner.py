@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
-from lab.runners.link_errors import LINK_ERROR_EXIT_CODE, unknown_import
+from lab.runners.refusals import LINK_ERROR_EXIT_CODE, UNSUPPORTED, UNSUPPORTED_EXIT_CODE, unknown_import
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from lab.interp.wasi import ProcExit, WasiPreview1
     from lab.runners.guest_args import parse_guest_args
-    from lab.runners.wasm3_compat import UnsupportedModule, narrow_call_indirect_table_index
+    from lab.runners.wasm3_compat import UnsupportedFeature, UnsupportedModule, narrow_call_indirect_table_index
 
     guest = parse_guest_args(PROG, argv)
     try:
@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         module = environment.parse_module(narrow_call_indirect_table_index(wasm))
+    except UnsupportedFeature as error:
+        print(f"wasm3: {UNSUPPORTED}{error}", file=sys.stderr)
+        return UNSUPPORTED_EXIT_CODE
     except (RuntimeError, UnsupportedModule) as error:
         print(f"wasm3: cannot load {guest.module}: {error}", file=sys.stderr)
         return 1

@@ -94,7 +94,7 @@ async def run_guest(guest, phases: dict[str, float]) -> int:
 
     import wasmer_sdk
 
-    from lab.runners.link_errors import LINK_ERROR_EXIT_CODE, unknown_import
+    from lab.runners.refusals import LINK_ERROR_EXIT_CODE, unknown_import
     from lab.runners.phases import TRAP_EXIT_CODE
 
     wasm = Path(guest.module).read_bytes()

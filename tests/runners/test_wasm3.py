@@ -69,3 +69,24 @@ def test_a_trap_exits_134_with_a_message(tmp_path):
     result = run_guest(RUNNER, Invocation(wasm=trap_module(tmp_path))).process
     assert result.exit_code == TRAP_EXIT_CODE
     assert b"wasm trap: [trap] unreachable executed" in result.stderr
+
+
+@pytest.mark.parametrize("wat", [
+    '(func (export "_start") (drop (i32x4.extract_lane 0 (v128.const i32x4 1 2 3 4))))',  # in _start
+    '(func $id (param v128) (result v128) local.get 0)'  # in a signature
+    '(func (export "_start") (drop (call $id (v128.const i64x2 0 0))))',
+    '(func $later (drop (i32x4.extract_lane 0 (v128.const i32x4 1 2 3 4))))'  # in a later call: was a "trap"
+    '(func (export "_start") call $later)',
+    '(func (export "_start") (local v128))',  # only a local
+], ids=["start", "signature", "later-call", "local"])
+def test_simd_anywhere_makes_the_cell_unavailable_with_the_reason(wat, tmp_path):
+    import wasmtime
+
+    from lab.execute import judge
+
+    module = tmp_path / "simd.wasm"
+    module.write_bytes(wasmtime.wat2wasm(f'(module (memory (export "memory") 1) {wat})'))
+    result = run_guest(RUNNER, Invocation(wasm=module)).process
+    assert result.exit_code == 69, result.stderr
+    status, reason = judge(result, b"")
+    assert status == "unavailable" and reason.startswith("unsupported feature: fixed-width SIMD"), reason

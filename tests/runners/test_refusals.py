@@ -10,7 +10,7 @@ import pytest
 
 from lab.execute import judge
 from lab.model import Invocation
-from lab.runners.link_errors import first_missing, link_error_reason, unknown_import
+from lab.runners.refusals import first_missing, link_error_reason, unknown_import
 from lab.runners.registry import get_runner
 from tests.runners.guest_runs import run_guest
 
