@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
-from lab.runners.refusals import LINK_ERROR_EXIT_CODE, UNSUPPORTED, UNSUPPORTED_EXIT_CODE, unknown_import
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
+from lab.runners.refusals import LINK_ERROR_EXIT_CODE, UNSUPPORTED, UNSUPPORTED_EXIT_CODE, unknown_import
 
 if TYPE_CHECKING:
     import wasm3

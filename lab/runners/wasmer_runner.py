@@ -94,8 +94,8 @@ async def run_guest(guest, phases: dict[str, float]) -> int:
 
     import wasmer_sdk
 
-    from lab.runners.refusals import LINK_ERROR_EXIT_CODE, unknown_import
     from lab.runners.phases import TRAP_EXIT_CODE
+    from lab.runners.refusals import LINK_ERROR_EXIT_CODE, unknown_import
 
     wasm = Path(guest.module).read_bytes()
     with tempfile.TemporaryDirectory(prefix="wasmlab-wasmer-cache-") as cache:
