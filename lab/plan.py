@@ -254,7 +254,7 @@ def _check_file_patterns(config: RunConfig, conformance_items: dict[str, list]) 
     if config.files and not conformance_items:
         raise PlanError("--file selects conformance files or tests: add a conformance suite "
                         "(--suite spec-2.0, spec-3.0 or wasi-p1)")
-    names = [item.name for items in conformance_items.values() for item in items]
+    names = [name for items in conformance_items.values() for name, _, _ in items]  # (name, size, item)
     for pattern in config.files:
         if not any(matches(name, pattern) for name in names):
             raise PlanError(f"--file {pattern!r} matches no file or test of {', '.join(conformance_items)}")

@@ -129,12 +129,21 @@ def test_a_named_runtime_that_is_unavailable_refuses_the_run(tmp_path, monkeypat
     (("--memory-limit", "0"), "--memory-limit must be at least 1 MiB, not 0"),
     (("--suite", "spec-2.0", "--file", "nosuch.wast"), "--file 'nosuch.wast' matches no file or test of spec-2.0"),
     (("--file", "i32.wast"), "--file selects conformance files or tests: add a conformance suite"),
+    (("--suite", "spec-2.0", "wasi-p1", "--file", "i32.wast", "nosuch*"),
+     "--file 'nosuch*' matches no file or test of spec-2.0, wasi-p1"),
 ])
 def test_bad_limits_and_file_patterns_are_refused(tmp_path, option, message):
     out = subprocess.run([sys.executable, "-m", "lab.cli", "run", "--runtime", "native", *option,
                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and message in out.stderr and len(out.stderr.splitlines()) == 1, out.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_file_patterns_that_match_in_any_selected_suite_are_accepted(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "lab.cli", "run", "--dry-run", "--runtime", "native", "interp",
+                          "--suite", "startup", "spec-2.0", "wasi-p1", "--file", "i32.wast", "*fd_write*"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
 
 
 def test_sigkill_mid_run_then_resume_loses_and_repeats_nothing(tmp_path):
