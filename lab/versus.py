@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lab.model import PROCESS_METRICS
+from lab.numbers import format_ratio
 from lab.stats import AnalysisError, geomean_ratios, runtime_ratios
 from lab.store import Run, load
 
@@ -86,7 +87,7 @@ def _ratio(row: dict, column: str) -> str:
     value, low, high = row[column], row[f"{column}_low"], row[f"{column}_high"]
     if not math.isfinite(value):
         return "-"
-    return f"{row['bound'] or '':>2}{value:8.3g}x [{low:.3g}, {high:.3g}]"
+    return f"{row['bound'] or '':>2}{format_ratio(value):>9} [{format_ratio(low, '')}, {format_ratio(high, '')}]"
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jinja2
 
+from lab import numbers
 from lab.stats import AnalysisError
 
 REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
@@ -59,9 +60,7 @@ def format_measure(value: float, unit: str) -> str:
 
 
 def format_ratio(value: float) -> str:
-    if _missing(value):
-        return "–"
-    return f"{value:.3g}×"
+    return "–" if _missing(value) else numbers.format_ratio(value, "×")
 
 
 def format_percent(value: float) -> str:

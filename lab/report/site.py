@@ -100,19 +100,23 @@ def overview_context(data: ReportData, out: Path) -> dict:
     rows = views.overview_rows(data.measurements, data.conformance)
     suites = sorted({suite for row in rows for suite in row["pass_rates"]})
     chart = None
-    throughput = [r for r in rows if r["throughput"]["ok"] and r["runtime"] != views.BASE_RUNTIME]
-    if throughput:
-        path, chart = _chart_path(out, "overview-throughput")
-        charts.interval_bars(path, [f"{r['label']} @ {r['host_label']}" for r in throughput],
-                             [r["throughput"]["value"] for r in throughput],
-                             [r["throughput"]["low"] for r in throughput],
-                             [r["throughput"]["high"] for r in throughput],
-                             "throughput relative to native (geometric mean, 1 = native)",
-                             "Workloads: throughput relative to native", reference=1.0)
-    workloads = data.measurements[data.measurements["suite"] == "workloads"]
-    sizes = [size for size in SIZES if size in set(workloads["size"])]
+    compared = [r for r in rows if r["vs_native"]["ok"] and r["runtime"] != views.BASE_RUNTIME]
+    if compared:
+        path, chart = _chart_path(out, "overview-vs-native")
+        charts.interval_bars(path, [f"{r['label']} @ {r['host_label']}" for r in compared],
+                             [r["vs_native"]["value"] for r in compared],
+                             [r["vs_native"]["low"] for r in compared],
+                             [r["vs_native"]["high"] for r in compared],
+                             "workload time / native time (geometric mean; 1 = native, above = slower)",
+                             "Workloads: times slower than native", reference=1.0)
     return {"rows": rows, "conformance_suites": suites, "unavailable": data.unavailable, "chart": chart,
-            "workload_sizes": sizes}
+            "workload_sizes": _workload_sizes(data)}
+
+
+def _workload_sizes(data: ReportData) -> list[str]:
+    """The sizes the workloads ran at, smallest first: a page says what its ratios measure."""
+    workloads = data.measurements[data.measurements["suite"] == "workloads"]
+    return [size for size in SIZES if size in set(workloads["size"])]
 
 
 def workloads_context(data: ReportData, out: Path) -> dict:
@@ -124,7 +128,7 @@ def workloads_context(data: ReportData, out: Path) -> dict:
         frame = geomean_ratios(data.measurements, views.BASE_RUNTIME)
         geomeans = [{**row, "label": views.runtime_label(row["runtime"], row["mode"]),
                      "host_label": views.host_label(row["host"], row["emulated"])} for row in frame.to_dict("records")]
-    return {"sections": sections, "geomeans": geomeans}
+    return {"sections": sections, "geomeans": geomeans, "workload_sizes": _workload_sizes(data)}
 
 
 def startup_context(data: ReportData, out: Path) -> dict:

@@ -50,7 +50,7 @@ def _number_cell(cell: dict | None) -> dict:
 # -- overview ---------------------------------------------------------------------------------------
 
 def overview_rows(measurements: pd.DataFrame, conformance: pd.DataFrame) -> list[dict]:
-    """runtime x host: cold start, throughput relative to native (geomean), peak memory, pass rates."""
+    """runtime x host: cold start, workload time relative to native (geomean), peak memory, pass rates."""
     cells = cell_table(measurements)
     cells_by_runtime = {key: group for key, group in cells.groupby(RUNTIME_KEYS, sort=False)}
     has_workloads = (measurements["suite"] == "workloads").any()
@@ -70,7 +70,7 @@ def overview_rows(measurements: pd.DataFrame, conformance: pd.DataFrame) -> list
             "cold_start": _number_cell(_startup_cell(own, "wall_time")),
             "startup_rss": _number_cell(_startup_cell(own, "peak_rss")),
             "max_workload_rss": float(workload_rss["median"].max()) if not workload_rss.empty else math.nan,
-            "throughput": _throughput(geo_by_key.get(key), ident["runtime"]) if has_workloads else
+            "vs_native": _time_vs_native(geo_by_key.get(key), ident["runtime"]) if has_workloads else
             {"ok": False, "status": "absent", "reason": "workloads not run"},
             "pass_rates": pass_rates.get(key, {}),
         })
@@ -83,14 +83,15 @@ def _startup_cell(cells: pd.DataFrame, metric: str) -> dict | None:
     return match.iloc[0].to_dict() if not match.empty else None
 
 
-def _throughput(geo: dict | None, runtime: str) -> dict:
-    """Throughput relative to native = native time / runtime time (the inverse of the time ratio)."""
+def _time_vs_native(geo: dict | None, runtime: str) -> dict:
+    """Workload time relative to native = runtime time / native time (geometric mean): above 1,
+    that many times slower. The convention of every ratio the lab prints."""
     if runtime == BASE_RUNTIME:
         return {"ok": True, "value": 1.0, "low": 1.0, "high": 1.0, "cases": None, "excluded": 0}
     if geo is None or not geo["cases"]:
         reason = "no workload cells comparable with native" if geo else "no workloads or no native run"
         return {"ok": False, "status": "n/a", "reason": reason}
-    return {"ok": True, "value": 1 / geo["geomean"], "low": 1 / geo["geomean_high"], "high": 1 / geo["geomean_low"],
+    return {"ok": True, "value": geo["geomean"], "low": geo["geomean_low"], "high": geo["geomean_high"],
             "cases": geo["cases"], "excluded": geo["excluded"]}
 
 

@@ -37,7 +37,7 @@ def test_notebook_with_a_baseline(small_run, tmp_path, monkeypatch):
     scale_cell(newer, cell["runtime"], cell["suite"], cell["case"], 1.2)
     notebook = _execute(monkeypatch, newer, small_run)
     text = _outputs(notebook)
-    assert "throughput_vs_native" in text and "wasmtime (cranelift)" in text  # the overview table
+    assert "time_vs_native" in text and "wasmtime (cranelift)" in text  # the overview table
     assert "image/png" in text  # the ratio-to-native chart
     assert "regression" in text and "no change" in text  # the comparison
 

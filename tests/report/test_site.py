@@ -44,7 +44,7 @@ def _pages(site: Path) -> list[Path]:
     return sorted(site.glob("*.html"))
 
 
-def test_every_page_is_written_with_its_tables(site):
+def test_every_page_is_written_with_its_tables(site, small_run):
     names = {page.name for page in _pages(site)}
     assert set(EXPECTED) <= names
     assert "conformance-wasmtime-cranelift-local.html" in names
@@ -57,7 +57,16 @@ def test_every_page_is_written_with_its_tables(site):
     assert "cannot host .wast spec sessions" in overview
     # the small run's workloads are size small: the overview says what its throughput means
     assert "over the workloads at size small" in overview and "mostly measures start-up" in overview
+    # one ratio convention: runtime / native, so a wasm runtime reads as so many times slower
+    assert "<th>time vs native (× slower)</th>" in overview
+    from lab.report.views import overview_rows
+    from lab.store import load, load_conformance
+
+    ratios = {row["runtime"]: row["vs_native"]["value"] for row in overview_rows(load(small_run),
+                                                                                 load_conformance(small_run))}
+    assert ratios["native"] == 1 and ratios["wasmtime-cli"] > 1  # a JIT starting up is slower than native
     workloads = (site / "workloads.html").read_text()
+    assert "ran at size small only" in workloads
     assert workloads.count('<section class="case"') == 2 and workloads.count("charts/") >= 2
 
 
