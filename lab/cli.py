@@ -86,8 +86,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true",
                      help="print what the run (or with --resume, the rest of it) would do, and exit")
 
-    summary = commands.add_parser("summary", help="every cell of a run: n, median, 99%% interval, status")
+    summary = commands.add_parser("summary", help="every cell of a run: n, median, 99%% interval, status",
+                                  description="Every cell of a run (n, median, 99%% interval, status) and its "
+                                  "conformance counts; --pivot shows one metric as a cases x runtimes table.")
     summary.add_argument("run", help="run folder (or run id under ./results)")
+    summary.add_argument("--runtime", action="extend", nargs="+", metavar="RUNTIME[:MODE]", help="only these runtimes")
+    summary.add_argument("--suite", action="extend", nargs="+", choices=SUITE_IDS, metavar="SUITE",
+                         help="only these suites")
+    summary.add_argument("--metric", action="extend", nargs="+", metavar="METRIC",
+                         help="only these metrics: wall_time, user_time, sys_time, peak_rss, or a phase such as "
+                         "compile_time")
+    summary.add_argument("--pivot", action="store_true",
+                         help="cases x runtimes, one metric (the first --metric, default wall_time)")
     summary.add_argument("--json", action="store_true", help="machine-readable output")
 
     execute = commands.add_parser("exec", help="run one WASI command module on one runtime",
@@ -243,7 +253,8 @@ def cmd_run(options) -> int:
     from lab.plan import RunConfig, parse_shard
     from lab.plan_preview import format_preview, preview_rows
     from lab.progress import Progress
-    from lab.summary import format_table, summarize
+    from lab.summary import summarize
+    from lab.summary_pivot import format_pivot
 
     config = None if options.resume else RunConfig(
         suites=tuple(options.suite or ("startup", "workloads")),
@@ -266,7 +277,9 @@ def cmd_run(options) -> int:
         if progress:
             progress.close()  # ends the terminal line even when the run is interrupted
     if not options.quiet:
-        print(format_table(summarize(run)), file=sys.stderr)
+        print(format_pivot(summarize(run)), file=sys.stderr)
+        print(f"every cell, with intervals and reasons: wasmlab summary {run.path} "
+              "(--runtime, --suite, --metric; --pivot)", file=sys.stderr)
     print(run.path)
     return 0
 
@@ -274,9 +287,16 @@ def cmd_run(options) -> int:
 def cmd_summary(options) -> int:
     from lab.store import open_run
     from lab.summary import format_table, summarize
+    from lab.summary_pivot import filter_summary, format_pivot
 
-    summary = summarize(open_run(options.run))
-    print(json.dumps(summary, indent=2) if options.json else format_table(summary))
+    summary = filter_summary(summarize(open_run(options.run)), tuple(options.runtime or ()),
+                             tuple(options.suite or ()), tuple(options.metric or ()))
+    if options.json:
+        print(json.dumps(summary, indent=2))
+    elif options.pivot:
+        print(format_pivot(summary, (options.metric or ["wall_time"])[0]))
+    else:
+        print(format_table(summary))
     return 0
 
 

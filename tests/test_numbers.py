@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from lab.numbers import format_ratio
+from lab.numbers import format_ratio, format_seconds
 
 
 @pytest.mark.parametrize("value, text", [
@@ -16,3 +16,9 @@ from lab.numbers import format_ratio
 def test_format_ratio(value, text):
     assert format_ratio(value) == text
     assert "e+" not in format_ratio(value)
+
+
+@pytest.mark.parametrize("seconds, text", [(0.0034, "3.4 ms"), (0.9994, "999 ms"), (1.25, "1.25 s"),
+                                           (1250.0, "1,250 s"), (math.nan, "-")])
+def test_format_seconds(seconds, text):
+    assert format_seconds(seconds) == text

@@ -4,6 +4,7 @@ the output size), and the well-behaved cells of the same run finish."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -106,7 +107,9 @@ def test_a_guest_that_does_not_build_costs_its_cells_only(tmp_path):
     broken = _cell(frame, "native", "broken")
     assert broken.status == "error" and not broken.warmup and broken.reason.endswith("(in the warm-up)")
     assert open_run(run_path).manifest()["job_statuses"] == {"ok": 1, "error": 1}
-    assert "broken" in done.stderr and "error" in done.stderr  # the run's closing table shows it
+    # the run's closing table: one line per case, one column per runtime, then where the rest is
+    assert re.search(r"^workloads broken small +error$", done.stderr, re.M), done.stderr[-1500:]
+    assert f"every cell, with intervals and reasons: wasmlab summary {run_path}" in done.stderr
 
 
 def test_a_warmup_that_times_out_fails_the_cell_and_keeps_its_bound(tmp_path):
