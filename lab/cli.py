@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "hours less, and the other runtimes are still timed on an otherwise idle machine)")
     run.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                      help="wall-clock limit per process; the whole process group is killed (default 120)")
+    run.add_argument("--timeout-for", action="extend", nargs="+", metavar="RUNTIME=SECONDS",
+                     help="another per-process limit for some runtimes, e.g. pywasm=10: a slow reference's "
+                     "timed-out cells still count, as 'at least N times slower' bounds")
     run.add_argument("--memory-limit", type=int, default=8192, metavar="MIB",
                      help="data-segment limit per process (default 8192)")
     run.add_argument("--host", action="extend", nargs="+", metavar="HOST",
@@ -265,6 +268,7 @@ def cmd_run(options) -> int:
         files=tuple(options.file or ()), hosts=tuple(options.host or ("local",)),
         local_name=options.local_name, samples_for=tuple(options.samples_for or ()),
         parallel=tuple(options.parallel or ()), allow_unavailable=options.allow_unavailable,
+        timeout_for=tuple(options.timeout_for or ()),
         shard=parse_shard(options.shard) if options.shard else (1, 1))
     if options.dry_run:
         plan, finished = plan_resume(options.resume) if config is None else (plan_run(config)[1], set())

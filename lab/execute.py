@@ -9,7 +9,7 @@ status and a reason on that cell's rows, and the run goes on.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -46,6 +46,12 @@ class RunContext:
     fleet: Fleet
     limits: Limits
     samples_for: Callable[[str], tuple[int, int]]  # runtime id -> (repeat, warmup): RunConfig.samples
+    timeouts_for: dict[str, float] = field(default_factory=dict)  # runtime id -> its own limit (--timeout-for)
+
+    def limits_for(self, runtime: str) -> Limits:
+        """The run's limits, with the runtime's own timeout where it has one."""
+        timeout = self.timeouts_for.get(runtime)
+        return self.limits if timeout is None else replace(self.limits, timeout_s=timeout)
 
     def base_row(self, job: Job) -> dict:
         host = self.fleet.hosts[job.host]
@@ -179,7 +185,7 @@ def measure_sample(case: Case, runner: Runner, job: Job, index: int, warmup: boo
                  "status": STATUS_SKIPPED, "reason": f"case has no {runner.artifact} build for {host.arch}"}]
     with _fresh_inputs(case, invocation) as (invocation, data_dir):
         try:
-            sample = runner.run(invocation, job.mode, context.limits, cwd=data_dir)
+            sample = runner.run(invocation, job.mode, context.limits_for(job.runtime), cwd=data_dir)
         except (RunnerUnavailable, OSError, RuntimeError, ValueError) as error:
             return [{**base, "phase": "process", "metric": "wall_time", "value": float("nan"), "unit": "s",
                      "status": STATUS_ERROR, "reason": f"could not start {runner.id}: {error}"}]

@@ -51,6 +51,9 @@ class RunConfig:
     # typo or a missing install should not cost a run of unavailable cells), True records the
     # cells as unavailable with the reason (the nightly matrix names wasmedge and spin everywhere).
     allow_unavailable: bool = False
+    # "runtime=seconds" entries: another per-process limit for one runtime. A slow reference
+    # (pywasm) gets a short one, and its timed-out cells still count, as "at least" bounds.
+    timeout_for: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -90,6 +93,7 @@ class RunConfig:
             raise PlanError(f"shard {index}/{count} is out of range: use i/n with 1 <= i <= n")
         self.sample_overrides()
         self.parallel_widths()
+        self.timeout_overrides()
 
     def sample_overrides(self) -> dict[str, tuple[int, int]]:
         """runtime id -> (repeat, warmup) from `samples_for`; PlanError names a bad entry."""
@@ -98,6 +102,10 @@ class RunConfig:
     def parallel_widths(self) -> dict[str, int]:
         """runtime id -> how many of its jobs run at once, from `parallel`; PlanError names a bad entry."""
         return _per_runtime("--parallel", self.parallel, parse_parallel)
+
+    def timeout_overrides(self) -> dict[str, float]:
+        """runtime id -> its per-process limit in seconds, from `timeout_for`; PlanError names a bad entry."""
+        return _per_runtime("--timeout-for", self.timeout_for, parse_timeout_override)
 
     def samples(self, runtime: str) -> tuple[int, int]:
         """(repeat, warmup) for one runtime: its --samples-for entry, else the run's own."""
@@ -121,6 +129,18 @@ def parse_sample_override(text: str) -> tuple[str, int, int]:
     if repeat < 1 or warmup < 0:
         raise PlanError(f"--samples-for {text!r}: repeat must be at least 1 and warmup at least 0")
     return runtime, repeat, warmup
+
+
+def parse_timeout_override(text: str) -> tuple[str, float]:
+    """'pywasm=10' -> ('pywasm', 10.0): a positive number of seconds."""
+    runtime, _, seconds_text = text.partition("=")
+    try:
+        seconds = float(seconds_text)
+    except ValueError:
+        raise PlanError(f"--timeout-for takes RUNTIME=SECONDS (for example pywasm=10), not {text!r}") from None
+    if not seconds > 0:
+        raise PlanError(f"--timeout-for {text!r}: the limit must be a positive number of seconds")
+    return runtime, seconds
 
 
 def parse_parallel(text: str) -> tuple[str, int]:

@@ -86,13 +86,14 @@ def run_conformance_job(cell, context) -> str:
 def run_spec_job(cell, context) -> list[dict]:
     """One spec file in a child process; a crash or timeout marks each of its commands as error."""
     job, spec_file = cell.job, cell.payload
-    timeout = max(context.limits.timeout_s or 0, SPEC_FILE_MIN_TIMEOUT_S)
+    limits = context.limits_for(job.runtime)
+    timeout = max(limits.timeout_s or 0, SPEC_FILE_MIN_TIMEOUT_S)
     with scratch_dir("spec") as scratch:
         out = scratch / "outcomes.json"
         result = run_process(
             [sys.executable, "-m", "lab.suites.spec_job", "--suite", job.suite, "--runtime", job.runtime,
              "--file", spec_file.name, "--out", str(out)],
-            timeout_s=timeout, memory_limit_bytes=context.limits.memory_limit_bytes)
+            timeout_s=timeout, memory_limit_bytes=limits.memory_limit_bytes)
         outcomes = json.loads(out.read_text()) if result.status == "ok" and out.exists() else None
     base = base_row(job, context)
     if outcomes is None:

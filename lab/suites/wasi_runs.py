@@ -34,7 +34,7 @@ def run_wasi_job(cell, context) -> list[dict]:
     from lab.suites.conformance import base_row
 
     job, test = cell.job, cell.payload
-    outcome, reason = run_wasi_test(test, context.runner(job), job.mode, context.limits)
+    outcome, reason = run_wasi_test(test, context.runner(job), job.mode, context.limits_for(job.runtime))
     outcome, reason = apply_expectations(test.name, outcome, reason, load_expectations(job.runtime))
     return [{**base_row(job, context), "file": test.name, "group": test.language, "line": 0, "index": 0,
              "kind": "wasi-test", "outcome": outcome, "reason": reason}]
