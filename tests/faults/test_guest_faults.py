@@ -119,8 +119,8 @@ def test_a_warmup_that_times_out_fails_the_cell_and_keeps_its_bound(tmp_path):
     # (--timeout-for), while native keeps the run's.
     manifest = write_manifest(tmp_path / "suite", ["slow"], args={"slow": ["100000000"]})
     done = run_wasmlab(manifest, "run", "--suite", "workloads", "--runtime", "native", "interp",
-                       "--repeat", "3", "--warmup", "1", "--timeout-for", "interp=2", "--out", str(tmp_path / "results"),
-                       "--quiet", tmpdir=tmp_path / "tmp")
+                       "--repeat", "3", "--warmup", "1", "--timeout-for", "interp=2",
+                       "--out", str(tmp_path / "results"), "--quiet", tmpdir=tmp_path / "tmp")
     assert done.returncode == 0, done.stderr
     run = open_run(done.stdout.strip().splitlines()[-1])
     frame = load(run)
