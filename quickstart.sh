@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # wasmlab quick start. On a fresh Debian 12 machine with Python 3.11:
-#   ./quickstart.sh run    set up, run the default job (every runtime found), summary and HTML report
+#   ./quickstart.sh run    set up, run the default job (every runtime found, size medium), summary and HTML report
 #   ./quickstart.sh test   set up, then run the test suite
 #   ./quickstart.sh setup  only set up (.venv with wasmlab and its runtimes; system packages when root)
 # Extra arguments after `run` or `test` go to `wasmlab run` or pytest.
@@ -23,6 +23,14 @@ APT_PACKAGES=(python3-venv python3-dev build-essential hyperfine  # build-essent
   qemu-user-static binfmt-support libc6-arm64-cross libgcc-s1-arm64-cross)  # the arm64-emulated host
 APT_PACKAGES+=(gjs)  # the spidermonkey runtime (SpiderMonkey through gjs)
 APT_PACKAGES+=(chromium)  # headless browser check of the HTML report
+
+# `./quickstart.sh run` with no arguments: the workloads at size medium, where they last long
+# enough to measure throughput (size small mostly measures start-up, so a fast-starting
+# interpreter would rank above a JIT). Our engine takes 1-19 s per workload there, so it gets two
+# samples; pywasm needs minutes to an hour per workload, so it is bounded at 10 s per process and
+# its cells read "at least N times slower". About 10 minutes on 2 cores.
+DEFAULT_RUN_ARGS=(--size medium --repeat 3 --warmup 1 --samples-for interp=2/0 pywasm=1/0
+  --timeout-for pywasm=10 --parallel pywasm=2)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -80,6 +88,8 @@ case "$command" in
   run)
     setup
     "$VENV/bin/wasmlab" doctor
+    [ $# -gt 0 ] || set -- "${DEFAULT_RUN_ARGS[@]}"
+    say "wasmlab run $*"
     run_dir=$("$VENV/bin/wasmlab" run "$@" | tail -n 1)  # the summary goes to stderr as it ends
     say "results: $run_dir"
     say "report: $("$VENV/bin/wasmlab" report "$run_dir")"

@@ -192,3 +192,5 @@ def test_a_runtime_that_timed_out_shows_its_bound_against_native(timed_out_run, 
     # its status and reason, and beside them how much slower than native it was at least
     assert "timeout" in row and "timed out after 3.0 s" in row
     assert re.search(r'title="timed out, so the ratio is at least this[^"]*">≥ [0-9.]+', row), row
+    # a run without conformance suites: the conformance page says how to get them
+    assert "wasmlab run --suite spec-2.0 wasi-p1" in (tmp_path / "site" / "conformance.html").read_text()
