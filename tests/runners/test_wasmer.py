@@ -38,6 +38,9 @@ def test_preopened_folders_become_files_at_their_guest_paths(tmp_path):
     (tmp_path / "in" / "link").symlink_to("a.txt")
     files = package_files(((str(tmp_path / "in"), "/data"), (str(tmp_path / "in" / "sub"), "/")))
     assert files == {"/data/a.txt": b"A", "/data/sub/b.bin": b"\0B", "/b.bin": b"\0B"}
+    # relative guest paths (`--dir .::.`) become canonical absolute ones: wasmer refuses /./a.txt
+    assert package_files(((str(tmp_path / "in" / "sub"), "."), (str(tmp_path / "in" / "sub"), "./x/"))) == \
+        {"/b.bin": b"\0B", "/x/b.bin": b"\0B"}
 
 
 def test_hello_prints_and_reports_phases(hello_wasm):
