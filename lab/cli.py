@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from lab.errors import LabError
 from lab.model import PROCESS_METRICS, RUNTIME_IDS, SIZES, SUITE_IDS
 
 EPILOG = """\
@@ -197,15 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`wasmlab summary RUN | head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush is quiet
         return 0
-    except Exception as error:  # known errors become one line; unknown ones too, with their type
-        if not _is_user_error(error):
-            if os.environ.get("WASMLAB_DEBUG"):
-                raise
-            print(f"wasmlab: internal error: {type(error).__name__}: {error} (set WASMLAB_DEBUG=1 for a traceback)",
-                  file=sys.stderr)
-            return 70
+    except LabError as error:  # what the user can fix: one line
         print(f"wasmlab: error: {error}", file=sys.stderr)
-        return getattr(error, "exit_code", 2)  # exec's timeout: 124, as timeout(1)
+        return error.exit_code  # 2, or exec's 124 for a timeout
+    except Exception as error:  # a bug of ours: one line too, with its type
+        if os.environ.get("WASMLAB_DEBUG"):
+            raise
+        print(f"wasmlab: internal error: {type(error).__name__}: {error} (set WASMLAB_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return 70
 
 
 class Terminated(KeyboardInterrupt):
@@ -225,22 +226,6 @@ def _unwind_on_termination() -> None:
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, unwind)
-
-
-def _is_user_error(error: Exception) -> bool:
-    from lab.config import DataNotFound
-    from lab.exec_guest import ExecError
-    from lab.hosts import UnknownHost
-    from lab.matrix import MatrixError
-    from lab.merge import MergeError
-    from lab.plan import PlanError
-    from lab.runners.registry import UnknownRuntime
-    from lab.stats import AnalysisError
-    from lab.store import StoreError
-    from lab.toolchain import BuildError
-
-    return isinstance(error, (DataNotFound, ExecError, PlanError, UnknownRuntime, UnknownHost, StoreError, BuildError,
-                              MergeError, MatrixError, AnalysisError))
 
 
 def cmd_doctor(options) -> int:

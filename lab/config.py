@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from lab.errors import LabError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DATA_SETS = {
@@ -19,7 +21,7 @@ DATA_SETS = {
 }
 
 
-class DataNotFound(Exception):
+class DataNotFound(LabError):
     """The test data folder is missing; the message says how to point the lab at it."""
 
 

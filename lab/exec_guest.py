@@ -8,16 +8,15 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from lab.errors import LabError
 from lab.model import Invocation
 from lab.runners.registry import get_runner
 
 WASM_MAGIC = b"\0asm"
 
 
-class ExecError(Exception):
+class ExecError(LabError):
     """The guest could not be started; the message is one line for the user."""
-
-    exit_code = 2
 
 
 class ExecTimeout(ExecError):

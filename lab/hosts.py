@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.errors import LabError
 from lab.model import Detection
 
 
@@ -43,7 +44,7 @@ ARM64_EMULATED = Host(id="arm64-emulated", arch="aarch64", emulated=True, reach=
 KNOWN_HOSTS = {host.id: host for host in (LOCAL, ARM64_EMULATED)}
 
 
-class UnknownHost(ValueError):
+class UnknownHost(LabError, ValueError):
     pass
 
 

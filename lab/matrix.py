@@ -7,11 +7,12 @@ import tomllib
 from pathlib import Path
 
 from lab.config import REPO_ROOT
+from lab.errors import LabError
 
 NIGHTLY = REPO_ROOT / "suites" / "ci" / "nightly.toml"
 
 
-class MatrixError(Exception):
+class MatrixError(LabError):
     pass
 
 

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from lab.errors import LabError
 from lab.store import KINDS, Run, create_run, open_run
 
 PER_SHARD_KEYS = ("shard", "hosts", "local_name")
 
 
-class MergeError(Exception):
+class MergeError(LabError):
     """The shards cannot be merged; the message says which and why."""
 
 

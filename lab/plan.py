@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from lab.errors import LabError
 from lab.model import SIZES, SUITE_IDS, Job
 
 DEFAULT_SUITES = ("startup", "workloads")
@@ -16,7 +17,7 @@ PLAN_ORDER_CASE = "case"
 PLAN_ORDER_RUNTIME = "runtime"
 
 
-class PlanError(ValueError):
+class PlanError(LabError, ValueError):
     """The configuration asks for something that does not exist; the message says what does."""
 
 

@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from lab.errors import LabError
 from lab.model import STATUS_OK, STATUS_TIMEOUT
 
 CONFIDENCE = 0.99
@@ -35,7 +36,7 @@ CELL_KEYS = ["host", "emulated", "runtime", "mode", "suite", "case", "size", "ph
 CASE_KEYS = ["host", "emulated", "suite", "case", "size", "phase", "metric", "unit"]
 
 
-class AnalysisError(Exception):
+class AnalysisError(LabError):
     """The runs cannot be analysed as asked (compare, history, report); the message says why."""
 
 

@@ -28,13 +28,14 @@ from typing import Iterator
 
 import pandas as pd
 
+from lab.errors import LabError
 from lab.model import CONFORMANCE_COLUMNS, MEASUREMENT_COLUMNS
 
 MANIFEST = "manifest.json"
 KINDS = {"measurements": MEASUREMENT_COLUMNS, "conformance": CONFORMANCE_COLUMNS}
 
 
-class StoreError(Exception):
+class StoreError(LabError):
     """A run folder cannot be read or written; the message says which and what to do."""
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from lab.config import cache_dir
+from lab.errors import LabError
 
 TARGETS: tuple[str, ...] = ("wasm32-wasi", "x86_64-linux-musl", "aarch64-linux-musl")
 WASM_TARGET = "wasm32-wasi"
@@ -40,7 +41,7 @@ _INCLUDE_RE = re.compile(rb'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 _compilations = 0
 
 
-class BuildError(Exception):
+class BuildError(LabError):
     """The compiler failed; the message carries the tail of its stderr."""
 
 

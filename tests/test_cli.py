@@ -77,6 +77,34 @@ def test_bad_input_gets_one_clear_line(args, message, tmp_path):
     assert message in lines[0]
 
 
+def test_a_broken_workloads_manifest_is_a_user_error(tmp_path):
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text('[[workload]]\nname = "x"\nsource = "x.c"\n')
+    out = wasmlab("run", "--suite", "workloads", "--runtime", "native", "--out", str(tmp_path / "results"),
+                  env={"WASMLAB_WORKLOADS_MANIFEST": str(manifest)})
+    assert out.returncode == 2  # not 70, an internal error
+    assert out.stderr.strip() == "wasmlab: error: workload x: missing kind, description, args"
+
+
+def test_every_user_error_is_a_lab_error():
+    from lab.config import DataNotFound
+    from lab.errors import LabError
+    from lab.exec_guest import ExecError
+    from lab.hosts import UnknownHost
+    from lab.matrix import MatrixError
+    from lab.merge import MergeError
+    from lab.plan import PlanError
+    from lab.runners.registry import UnknownRuntime
+    from lab.stats import AnalysisError
+    from lab.store import StoreError
+    from lab.suites.workloads import ManifestError
+    from lab.toolchain import BuildError
+
+    for error in (DataNotFound, ExecError, UnknownHost, MatrixError, MergeError, PlanError, UnknownRuntime,
+                  AnalysisError, StoreError, ManifestError, BuildError):
+        assert issubclass(error, LabError), error
+
+
 def test_exec_rejects_a_file_that_is_not_wasm(tmp_path):
     bogus = tmp_path / "bogus.wasm"
     bogus.write_text("hello")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from lab.errors import LabError
 from lab.model import RUNTIME_IDS, Detection, Invocation
 from lab.runners.base import Runner, RunnerUnavailable
 from lab.runners.docker_runner import DockerRunner
@@ -20,7 +21,7 @@ from lab.runners.wasmtime_cli import WasmtimeCliRunner
 from lab.runners.wasmtime_embedded import WasmtimeEmbeddedRunner
 
 
-class UnknownRuntime(ValueError):
+class UnknownRuntime(LabError, ValueError):
     pass
 
 

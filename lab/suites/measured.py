@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lab import toolchain
+from lab.errors import LabError
 from lab.model import SIZES, Case, Invocation
 from lab.suites.workloads import STARTUP_EXPECTED, STARTUP_SOURCE
 
@@ -18,7 +19,7 @@ WASM_TARGET = "wasm32-wasi"
 MEASURED_SUITES = ("startup", "workloads")
 
 
-class UnknownWorkload(ValueError):
+class UnknownWorkload(LabError, ValueError):
     pass
 
 

@@ -18,6 +18,7 @@ from typing import Iterable, Mapping
 
 from lab import toolchain
 from lab.config import REPO_ROOT
+from lab.errors import LabError
 
 SUITE_DIR = REPO_ROOT / "suites" / "workloads"
 MANIFEST = SUITE_DIR / "manifest.toml"
@@ -31,7 +32,7 @@ KINDS = frozenset({"recursion", "integer", "float", "alloc", "sort", "bytes", "c
 NATIVE_TIMEOUT_S = 120
 
 
-class ManifestError(Exception):
+class ManifestError(LabError):
     """The manifest is malformed; the message names the entry and the problem."""
 
 
