@@ -18,6 +18,16 @@ PROGRAMS = TESTS / "programs"
 os.environ.setdefault("WASMLAB_DATA", str((TESTS.parent.parent / "shared" / "data").resolve()))
 
 
+def spec_file_path(suite: str, name: str) -> Path:
+    """A testsuite file the tests rely on. Missing data or a renamed file fails the test (the
+    data is part of every checkout's setup), rather than skipping it and passing for nothing."""
+    from lab.config import data_set
+
+    path = data_set(suite) / name
+    assert path.is_file(), f"{path} is missing: was it renamed in the {suite} testsuite?"
+    return path
+
+
 @pytest.fixture(scope="session")
 def hello_wasm() -> Path:
     return toolchain.build(STARTUP_SOURCE, WASM_TARGET, name="hello")

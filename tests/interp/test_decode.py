@@ -35,6 +35,7 @@ from lab.interp.module import (
     TypeIdx,
 )
 from lab.interp.validate import validate_module
+from tests.conftest import spec_file_path
 
 wasmtime = pytest.importorskip("wasmtime")
 
@@ -428,12 +429,6 @@ SPEC_FILES = ["binary.wast", "binary-leb128.wast", "custom.wast", "utf8-custom-s
               "utf8-import-field.wast", "utf8-import-module.wast"]
 
 
-def spec_dir() -> Path:
-    from lab.config import DataNotFound, data_set
-    try:
-        return data_set("spec-2.0")
-    except DataNotFound as error:
-        pytest.skip(str(error))
 
 
 def spec_module_commands(path: Path):
@@ -455,7 +450,7 @@ def spec_module_commands(path: Path):
 @pytest.mark.parametrize("filename", SPEC_FILES)
 def test_spec_binary_files(filename):
     checked = 0
-    for line, expect, message, wasm in spec_module_commands(spec_dir() / filename):
+    for line, expect, message, wasm in spec_module_commands(spec_file_path("spec-2.0", filename)):
         where = f"{filename}:{line}"
         if expect == "valid":
             validate_module(decode_module(wasm))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import random
-from pathlib import Path
 
 import pytest
 
@@ -16,6 +15,7 @@ from lab.interp.decode import decode_module
 from lab.interp.errors import InvalidError, MalformedError
 from lab.interp.module import I32, Code, Function, Module
 from lab.interp.validate import validate_module
+from tests.conftest import spec_file_path
 
 wasmtime = pytest.importorskip("wasmtime")
 
@@ -235,12 +235,6 @@ def test_mutated_bodies_never_crash():
 
 # ------------------------------------------------------------------- the spec testsuite
 
-def spec_dir() -> Path:
-    from lab.config import DataNotFound, data_set
-    try:
-        return data_set("spec-2.0")
-    except DataNotFound as error:
-        pytest.skip(str(error))
 
 
 def spec_files() -> list[str]:
@@ -257,7 +251,7 @@ def test_spec_file_modules(filename):
     """Every module of the file decodes and validates; every binary assert_malformed is
     MalformedError; every assert_invalid is InvalidError; messages start as the spec says."""
     from lab.suites.wast import AssertModule, ModuleCommand, parse_file
-    path = spec_dir() / filename
+    path = spec_file_path("spec-2.0", filename)
     for command in parse_file(str(path)):
         if isinstance(command, ModuleCommand) or (
                 isinstance(command, AssertModule)
