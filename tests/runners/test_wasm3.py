@@ -9,11 +9,9 @@ import pytest
 from lab.interp.decode import decode_module
 from lab.interp.opcodes import NOP
 from lab.model import Invocation
-from lab.runners.phases import TRAP_EXIT_CODE
 from lab.runners.wasm3_compat import narrow_call_indirect_table_index
 from lab.runners.wasm3_runner import Wasm3Runner, wasm3_signature
-from lab.suites.workloads import STARTUP_EXPECTED
-from tests.runners.guest_runs import WORKLOADS, run_echo_env, run_guest, run_workload, trap_module
+from tests.runners.guest_runs import run_guest
 
 RUNNER = Wasm3Runner()
 
@@ -44,31 +42,6 @@ def test_narrowing_keeps_every_instruction_but_padding(hello_wasm):
     assert narrow_call_indirect_table_index(narrowed) is narrowed  # nothing left to change
     without_nops = [[op for op in f.code.body if op != (NOP,)] for f in decode_module(narrowed).funcs]
     assert without_nops == [[op for op in f.code.body if op != (NOP,)] for f in decode_module(original).funcs]
-
-
-def test_hello_prints_and_reports_phases(hello_wasm):
-    sample = run_guest(RUNNER, Invocation(wasm=hello_wasm))
-    assert (sample.process.exit_code, sample.process.stdout) == (0, STARTUP_EXPECTED), sample.process.stderr
-    assert set(sample.phases) == {"compile", "instantiate", "execute"}
-
-
-def test_env_preopened_file_and_exit_code(echo_env_wasm, tmp_path):
-    result = run_echo_env(RUNNER, echo_env_wasm, tmp_path)
-    assert result.stdout == b"env=hi\nfrom the host\n", result.stderr
-    assert result.exit_code == 5
-
-
-@pytest.mark.parametrize("name", WORKLOADS)
-def test_workload_output_matches_native(name, tmp_path):
-    result, expected = run_workload(RUNNER, name, tmp_path)
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout == expected
-
-
-def test_a_trap_exits_134_with_a_message(tmp_path):
-    result = run_guest(RUNNER, Invocation(wasm=trap_module(tmp_path))).process
-    assert result.exit_code == TRAP_EXIT_CODE
-    assert b"wasm trap: [trap] unreachable executed" in result.stderr
 
 
 @pytest.mark.parametrize("wat", [
