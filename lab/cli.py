@@ -44,8 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run suites on runtimes into a run folder",
                               description="Plan suites x runtimes x sizes, run every job in fresh processes, "
                               "and write one run folder (manifest + Parquet). Prints the run folder last.")
-    run.add_argument("--suite", action="extend", nargs="+", choices=SUITE_IDS, metavar="SUITE",
-                     help=f"suites to run (default: startup workloads); any of: {', '.join(SUITE_IDS)}")
+    run.add_argument("--suite", action="extend", nargs="+", metavar="SUITE|DIR",
+                     help=f"suites to run (default: startup workloads); any of: {', '.join(SUITE_IDS)}, "
+                     "or a folder of your own *.wasm modules (with an optional suite.toml)")
+    run.add_argument("--module", action="extend", nargs="+", metavar="FILE.wasm",
+                     help="one of your own WASI command modules to run as a case (repeatable)")
     run.add_argument("--runtime", action="extend", nargs="+", metavar="RUNTIME[:MODE]",
                      help="runtimes to run, optionally with a mode (default: every available runtime); "
                      f"ids: {', '.join(RUNTIME_IDS)}")
@@ -240,10 +243,13 @@ def cmd_run(options) -> int:
     from lab.plan import RunConfig, parse_shard
     from lab.plan_preview import format_preview, preview_rows
     from lab.progress import Progress
+    from lab.suites.user_suite import suite_selection
     from lab.summary import format_table, summarize
 
+    suites, user_suites, user_modules = suite_selection(options.suite or [], options.module or [],
+                                                        ("startup", "workloads"))
     config = None if options.resume else RunConfig(
-        suites=tuple(options.suite or ("startup", "workloads")),
+        suites=suites, user_suites=user_suites, user_modules=user_modules,
         runtimes=tuple(options.runtime or ()), skip_runtimes=tuple(options.skip_runtime or ()),
         sizes=tuple(options.size or ("small",)),
         repeat=options.repeat, warmup=options.warmup, timeout_s=options.timeout,

@@ -9,6 +9,7 @@ import time
 
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
+from lab.runners.bench_protocol import BENCH_MODULE, Region, uses_bench
 from lab.runners.guest_args import parse_guest_args
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
@@ -17,6 +18,7 @@ class PywasmRunner(Runner):
     id = "pywasm"
     description = "pywasm, a pure-Python WebAssembly interpreter (PyPI)"
     install_hint = "pip install pywasm"
+    bench_imports = "host functions in the Runtime's imports (time.perf_counter)"
 
     def detect(self) -> Detection:
         return detect_python_package(self, "pywasm", "pywasm", ["interpreter"])
@@ -24,6 +26,33 @@ class PywasmRunner(Runner):
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         return [sys.executable, "-m", "lab.runners.pywasm_runner", *wasi_flags(invocation), str(invocation.wasm),
                 *invocation.args]
+
+
+def bind_bench(runtime, module_path: str) -> Region | None:
+    """bench.start/bench.end host functions when the module imports them (the Sightglass
+    protocol); the region they time, or None."""
+    import pywasm
+
+    from lab.runners.wasm_interface import NotWasm, module_interface
+
+    try:
+        imports = module_interface(open(module_path, "rb").read())[0]
+    except (OSError, NotWasm):
+        return None  # pywasm's own loading says what is wrong
+    if not uses_bench(imports):
+        return None
+    region = Region()
+    kind = pywasm.core.FuncType([], [])
+
+    def host(function):
+        def call(_machine, _args: list[int]) -> list[int]:
+            function()
+            return []
+        return call
+
+    runtime.imports[BENCH_MODULE] = {name: runtime.allocate_func_host(kind, host(function))
+                                     for name, function in (("start", region.start), ("end", region.end))}
+    return region
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime = pywasm.core.Runtime()
     wasi = pywasm.wasi.Preview1(guest.argv, dirs, guest.env)
     wasi.bind(runtime)
+    region = bind_bench(runtime, guest.module)
     start = time.perf_counter()
     try:
         instance = runtime.instance_from_file(guest.module)
@@ -48,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wasm trap: {error}", file=sys.stderr)
         code = TRAP_EXIT_CODE
     phases["execute"] = time.perf_counter() - start
+    if region is not None:
+        region.report(phases)
     write_phases(phases)
     return code
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
+from lab.runners.bench_protocol import BENCH_MODULE, Region, uses_bench
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class Wasm3Runner(Runner):
     id = "wasm3"
     description = "wasm3 interpreter (PyPI pywasm3) with wasmlab's WASI preview 1"
     install_hint = "pip install pywasm3 (builds from source: needs a C compiler)"
+    bench_imports = "host functions linked with Module.link_function (time.perf_counter)"
 
     def detect(self) -> Detection:
         return detect_python_package(self, "pywasm3", "wasm3", ["interpreter"],
@@ -76,6 +78,19 @@ def _bound(function: Callable[..., int | None], memory: Callable[[], object]) ->
     return host
 
 
+def link_bench(module: wasm3.Module, wasm: bytes) -> Region | None:
+    """bench.start/bench.end host functions when the module imports them (the Sightglass
+    protocol); the region they time, or None."""
+    from lab.runners.wasm_interface import module_interface
+
+    if not uses_bench(module_interface(wasm)[0]):
+        return None
+    region = Region()
+    module.link_function(BENCH_MODULE, "start", "v()", region.start)
+    module.link_function(BENCH_MODULE, "end", "v()", region.end)
+    return region
+
+
 def main(argv: list[str] | None = None) -> int:
     import wasm3
 
@@ -106,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             runtime.load(module)
             link_wasi(module, runtime, wasi)
+            region = link_bench(module, wasm)
             entry = runtime.find_function("_start")
         except RuntimeError as error:
             print(f"wasm3: cannot instantiate {guest.module}: {error}", file=sys.stderr)
@@ -122,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wasm trap: {trap}", file=sys.stderr)
             code = TRAP_EXIT_CODE
         phases["execute"] = time.perf_counter() - start
+    if region is not None:
+        region.report(phases)
     write_phases(phases)
     return code
 
