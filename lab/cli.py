@@ -135,8 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     versus.add_argument("--base", required=True, metavar="RUNTIME[:MODE]", help="the runtime the others are divided by")
     versus.add_argument("--metric", default="wall_time", choices=PROCESS_METRICS,
                         help="process metric to compare (default wall_time)")
-    versus.add_argument("--suite", default="workloads", choices=["startup", "workloads"],
-                        help="measured suite (default workloads)")
+    versus.add_argument("--suite", default="workloads", choices=["startup", "workloads", "user"],
+                        help="measured suite (default workloads; user: your own modules of run --suite DIR)")
+    versus.add_argument("--phase", default="process", choices=["process", "compile", "instantiate", "execute"],
+                        help="an in-process phase instead of the process metric (execute: the bench region "
+                        "of a Sightglass-protocol module)")
     versus.add_argument("--json", action="store_true", help="machine-readable output")
 
     report = commands.add_parser(
@@ -327,7 +330,8 @@ def cmd_versus(options) -> int:
     from lab.store import open_run
     from lab.versus import format_versus, versus, versus_dict
 
-    result = versus(open_run(options.run), options.base, metric=options.metric, suite=options.suite)
+    result = versus(open_run(options.run), options.base, metric=options.metric, suite=options.suite,
+                    phase=options.phase)
     print(json.dumps(versus_dict(result), indent=2) if options.json else format_versus(result))
     return 0
 
