@@ -36,6 +36,7 @@ from lab.model import (
 from lab.plan import PlanError
 from lab.runners import bench_protocol
 from lab.runners.wasm_interface import NotWasm, module_interface
+from lab.suites.workloads import first_difference
 
 MANIFEST_NAME = "suite.toml"
 UNSIZED = "-"
@@ -70,16 +71,6 @@ class OutputCheck:
         if self.bench and bench_protocol.EXECUTE not in sample.phases:
             return (STATUS_ERROR, "the module imports bench.start/bench.end but no start/end pair completed")
         return STATUS_OK, "" if self.stdout is not None else UNCHECKED
-
-
-def first_difference(expected: bytes, actual: bytes) -> str:
-    want, got = expected.splitlines(), actual.splitlines()
-    for number, (w, g) in enumerate(zip(want, got, strict=False), start=1):
-        if w != g:
-            return f"line {number}: expected {w[:80]!r}, got {g[:80]!r}"
-    if len(want) != len(got):
-        return f"expected {len(want)} lines, got {len(got)}"
-    return "line endings or trailing bytes differ"
 
 
 @dataclass

@@ -20,7 +20,7 @@ from lab.suites.measured import WASM_TARGET
 from lab.suites.user_suite import UNCHECKED, UserSuiteError, notes, suite_selection, user_cases
 from lab.versus import versus
 
-PROGRAMS = Path(__file__).parent / "programs"
+PROGRAMS = Path(__file__).parent.parent / "programs"
 SPIN_NS = 20_000_000  # each module spins 20 ms on the monotonic clock: inside the region or before it
 # Every runtime that supplies the bench imports, and one that cannot.
 PROTOCOL_RUNTIMES = ("interp", "wasmtime", "wasmtime-cli", "node", "wasm3", "pywasm", "spidermonkey")
