@@ -265,6 +265,10 @@ def cmd_run(options) -> int:
         plan, finished = plan_resume(options.resume) if config is None else (plan_run(config)[1], set())
         print(format_preview(preview_rows(plan, finished)))
         return 0
+    if config is not None and not options.quiet:
+        from lab.suites.user_suite import config_notes
+        for line in config_notes(config.user_suites, config.user_modules, config.sizes):
+            print(line, file=sys.stderr)
     progress = None if options.quiet else Progress(sys.stderr)
     try:
         run = resume_run(options.resume, progress) if config is None else start_run(config, options.out, progress)

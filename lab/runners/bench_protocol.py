@@ -141,8 +141,10 @@ def preload_flags(invocation: Invocation) -> list[str]:
     if not invocation.bench:
         return []
     dirs = invocation.dirs
-    if not dirs or dirs[-1][1] != PRELOAD_GUEST_DIR:  # a preview of the command: no sample folder yet
-        dirs = (*dirs, ("<sample folder>", PRELOAD_GUEST_DIR))
+    if not dirs or dirs[-1][1] != PRELOAD_GUEST_DIR:
+        # `wasmlab exec`: no folder for the region, so the module's writes find no directory and
+        # are dropped; the guest still gets its imports.
+        dirs = (*dirs, ("", PRELOAD_GUEST_DIR))
     return ["--preload", f"{BENCH_MODULE}={preload_module(3 + len(dirs) - 1)}"]
 
 

@@ -342,3 +342,11 @@ def notes(cases: list[Case]) -> list[str]:
                 and not case.build_error and case.name not in seen:
             seen.append(case.name)
     return [f"note: {name}: no expected stdout, its output is not checked" for name in seen]
+
+
+def config_notes(folders: tuple[str, ...], modules: tuple[str, ...], sizes: tuple[str, ...]) -> list[str]:
+    """notes() of a run configuration's user suite, for `wasmlab run` to print before it starts."""
+    try:
+        return notes(user_cases(folders, modules, sizes))
+    except UserSuiteError:
+        return []  # the plan itself reports it, once

@@ -239,3 +239,19 @@ def test_bad_suite_arguments_get_one_line_and_a_non_zero_exit(tmp_path, capsys):
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
+
+
+def test_run_says_up_front_which_outputs_go_unchecked(tmp_path, cat_wasm, capsys):
+    shutil.copy(cat_wasm, tmp_path / "cat.wasm")
+    assert cli.main(["run", "--module", str(tmp_path / "cat.wasm"), "--runtime", "wasmtime-cli", "--repeat", "1",
+                     "--warmup", "0", "--out", str(tmp_path / "out")]) == 0
+    assert "note: cat: no expected stdout, its output is not checked\n" in capsys.readouterr().err
+
+
+def test_exec_runs_a_protocol_module_once_or_says_why_it_cannot(tmp_path, capfd):
+    module = write_module(tmp_path / "inside.wasm", protocol_wat("call $start call $end"))
+    for runtime in ("wasmtime-cli", "interp", "node"):
+        assert cli.main(["exec", "--runtime", runtime, str(module)]) == 0
+        assert capfd.readouterr().out == "done\n"
+    assert cli.main(["exec", "--runtime", "wasmer", str(module)]) == 2
+    assert "imports bench.start/bench.end: wasmer-sdk" in capfd.readouterr().err
