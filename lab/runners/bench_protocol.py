@@ -71,6 +71,12 @@ class Region:
             phases[EXECUTE] = self.total
 
 
+def child_flags(invocation: Invocation) -> list[str]:
+    """`--bench` for a runner child that is told (lab.runners.guest_args) rather than reading the
+    module's imports itself, which would cost every sample's start-up."""
+    return ["--bench"] if invocation.bench else []
+
+
 def unsupported_reason(runner: Runner) -> str:
     """Why this runner cannot run a protocol module ("" when it can)."""
     if getattr(runner, "bench_imports", ""):

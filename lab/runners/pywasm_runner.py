@@ -9,7 +9,7 @@ import time
 
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
-from lab.runners.bench_protocol import BENCH_MODULE, Region, uses_bench
+from lab.runners.bench_protocol import BENCH_MODULE, Region, child_flags
 from lab.runners.guest_args import parse_guest_args
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
@@ -24,23 +24,14 @@ class PywasmRunner(Runner):
         return detect_python_package(self, "pywasm", "pywasm", ["interpreter"])
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
-        return [sys.executable, "-m", "lab.runners.pywasm_runner", *wasi_flags(invocation), str(invocation.wasm),
-                *invocation.args]
+        return [sys.executable, "-m", "lab.runners.pywasm_runner", *wasi_flags(invocation), *child_flags(invocation),
+                str(invocation.wasm), *invocation.args]
 
 
-def bind_bench(runtime, module_path: str) -> Region | None:
-    """bench.start/bench.end host functions when the module imports them (the Sightglass
-    protocol); the region they time, or None."""
+def bind_bench(runtime) -> Region:
+    """bench.start/bench.end host functions (the Sightglass protocol); the region they time."""
     import pywasm
 
-    from lab.runners.wasm_interface import NotWasm, module_interface
-
-    try:
-        imports = module_interface(open(module_path, "rb").read())[0]
-    except (OSError, NotWasm):
-        return None  # pywasm's own loading says what is wrong
-    if not uses_bench(imports):
-        return None
     region = Region()
     kind = pywasm.core.FuncType([], [])
 
@@ -63,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime = pywasm.core.Runtime()
     wasi = pywasm.wasi.Preview1(guest.argv, dirs, guest.env)
     wasi.bind(runtime)
-    region = bind_bench(runtime, guest.module)
+    region = bind_bench(runtime) if guest.bench else None
     start = time.perf_counter()
     try:
         instance = runtime.instance_from_file(guest.module)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
-from lab.runners.bench_protocol import BENCH_MODULE, Region, uses_bench
+from lab.runners.bench_protocol import BENCH_MODULE, Region, child_flags
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 
 if TYPE_CHECKING:
@@ -46,8 +46,8 @@ class Wasm3Runner(Runner):
                                      lambda version, wasm3: f"{wasm3.M3_VERSION} (pywasm3 {version})")
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
-        return [sys.executable, "-m", "lab.runners.wasm3_runner", *wasi_flags(invocation), str(invocation.wasm),
-                *invocation.args]
+        return [sys.executable, "-m", "lab.runners.wasm3_runner", *wasi_flags(invocation), *child_flags(invocation),
+                str(invocation.wasm), *invocation.args]
 
 
 def wasm3_signature(params: tuple[str, ...], results: tuple[str, ...]) -> str:
@@ -78,13 +78,8 @@ def _bound(function: Callable[..., int | None], memory: Callable[[], object]) ->
     return host
 
 
-def link_bench(module: wasm3.Module, wasm: bytes) -> Region | None:
-    """bench.start/bench.end host functions when the module imports them (the Sightglass
-    protocol); the region they time, or None."""
-    from lab.runners.wasm_interface import module_interface
-
-    if not uses_bench(module_interface(wasm)[0]):
-        return None
+def link_bench(module: wasm3.Module) -> Region:
+    """bench.start/bench.end host functions (the Sightglass protocol); the region they time."""
     region = Region()
     module.link_function(BENCH_MODULE, "start", "v()", region.start)
     module.link_function(BENCH_MODULE, "end", "v()", region.end)
@@ -121,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             runtime.load(module)
             link_wasi(module, runtime, wasi)
-            region = link_bench(module, wasm)
+            region = link_bench(module) if guest.bench else None
             entry = runtime.find_function("_start")
         except RuntimeError as error:
             print(f"wasm3: cannot instantiate {guest.module}: {error}", file=sys.stderr)
