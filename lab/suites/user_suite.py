@@ -106,7 +106,7 @@ def split_suite_args(values: list[str]) -> tuple[tuple[str, ...], tuple[str, ...
     ids: list[str] = []
     folders: list[str] = []
     for value in values:
-        if value in SUITE_IDS and not Path(value).is_dir():
+        if value in SUITE_IDS:  # a folder named like a suite is ./NAME
             ids.append(value)
         elif Path(value).is_dir():
             folders.append(str(Path(value).resolve()))
@@ -144,10 +144,14 @@ def user_cases(folders: tuple[str, ...], modules: tuple[str, ...], sizes: tuple[
         if magic != b"\0asm":
             raise UserSuiteError(f"--module {module}: not a WebAssembly module (no \\0asm header)")
         found.append((module.stem, module, module.parent))
-    names = [name for name, _, _ in found]
-    clashes = sorted({name for name in names if names.count(name) > 1})
-    if clashes:
-        raise UserSuiteError(f"two modules would both be case {clashes[0]!r}: rename one, or run them separately")
+    # Job keys (results file names) spell every character but [A-Za-z0-9._-] as "_": a/b and a_b clash.
+    keys: dict[str, Path] = {}
+    for name, path, _ in found:
+        key = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+        if key in keys:
+            raise UserSuiteError(f"{keys[key]} and {path} would both be case {name!r} in the results: "
+                                 "rename one, or run them separately")
+        keys[key] = path
     manifests: dict[Path, dict[str, _Entry]] = {}
     cases = []
     for name, path, folder in found:
@@ -251,6 +255,9 @@ def _entry(table: object, base: _Entry, where: str, folder: Path) -> _Entry:
             setattr(entry, stream, _per_size(table[stream], f"{where} {stream}", _text))
         elif f"{stream}_file" in table:
             setattr(entry, stream, _per_size(table[f"{stream}_file"], f"{where} {stream}_file", _file(folder)))
+        sized = set(getattr(entry, stream)) - {UNSIZED}
+        if sized and UNSIZED in entry.args:
+            raise UserSuiteError(f"{where}: {stream} is given per size ({', '.join(sorted(sized))}) but args is not")
     return entry
 
 

@@ -10,6 +10,7 @@ import pytest
 import wasmtime
 
 from lab import cli, toolchain
+from lab.compare import compare_runs
 from lab.model import USER_SUITE
 from lab.orchestrate import plan_resume, start_run
 from lab.plan import RunConfig
@@ -128,6 +129,8 @@ def test_report_versus_and_resume_treat_user_cases_like_any_other(protocol_run, 
     result = versus(protocol_run, "wasmtime-cli", suite=USER_SUITE, phase="execute")
     ratios = result.cases[result.cases["case"] == "inside"].set_index("runtime")["ratio"]
     assert 0.8 < ratios["interp"] < 1.5  # both spun the same 20 ms inside their region
+    compared = compare_runs(protocol_run.path, protocol_run.path, metrics=("time",))
+    assert {"inside", "nested/outside"} <= set(compared.cells.loc[compared.cells["phase"] == "execute", "case"])
     plan, finished = plan_resume(protocol_run.path)
     assert {cell.job.key for cell in plan.cells} == finished  # the folder came back from the manifest
 
@@ -218,6 +221,7 @@ def test_a_broken_module_or_missing_input_costs_only_its_own_cells(tmp_path, cat
     ('[modules.godo]\nargs = []\n', "[modules.'godo'] matches no module in"),
     ('[modules.good]\nargs = { tiny = [] }\n', "unknown size 'tiny'"),
     ('[modules.good\n', "suite.toml:"),
+    ('[modules.good]\nstdout = { small = "x" }\n', "stdout is given per size (small) but args is not"),
 ])
 def test_manifest_mistakes_stop_the_plan_with_one_line(tmp_path, cat_wasm, manifest, message):
     shutil.copy(cat_wasm, tmp_path / "good.wasm")
@@ -225,6 +229,14 @@ def test_manifest_mistakes_stop_the_plan_with_one_line(tmp_path, cat_wasm, manif
     with pytest.raises(UserSuiteError) as error:
         user_cases((str(tmp_path),), (), ("small",))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_case_names_that_would_share_a_results_file_are_refused(tmp_path, cat_wasm):
+    (tmp_path / "a").mkdir()
+    shutil.copy(cat_wasm, tmp_path / "a" / "b.wasm")
+    shutil.copy(cat_wasm, tmp_path / "a_b.wasm")
+    with pytest.raises(UserSuiteError, match="would both be case"):
+        user_cases((str(tmp_path),), (), ("small",))
 
 
 def test_bad_suite_arguments_get_one_line_and_a_non_zero_exit(tmp_path, capsys):
