@@ -263,7 +263,7 @@ def _entry(table: object, base: _Entry, where: str, folder: Path) -> _Entry:
 
 def _module_cases(name: str, path: Path, folder: Path, entry: _Entry, sizes: tuple[str, ...]) -> list[Case]:
     sized = UNSIZED not in entry.args
-    problem = _module_problem(path)
+    problem, bench = _inspect(path)
     cwd = (folder / entry.cwd) if entry.cwd is not None else path.parent
     dirs: list[tuple[str, str]] = [(str(cwd.resolve()), ".")]
     for spec in entry.dirs:
@@ -275,14 +275,9 @@ def _module_cases(name: str, path: Path, folder: Path, entry: _Entry, sizes: tup
     for item in entry.inputs:
         if not problem and not (cwd / item).is_file():
             problem = f"input file {cwd / item} not found"
-    bench = False
-    if not problem:
-        imports, _ = module_interface(path.read_bytes())
-        bench = bench_protocol.uses_bench(imports)
     cases = []
     for size in (sizes if sized else (UNSIZED,)):
         error = problem
-        args: tuple[str, ...] = ()
         if size not in entry.args and not error:
             error = f"suite.toml gives {name} args for sizes {', '.join(entry.args)}, not {size}"
         args = entry.args.get(size, ())
@@ -296,17 +291,18 @@ def _module_cases(name: str, path: Path, folder: Path, entry: _Entry, sizes: tup
     return cases
 
 
-def _module_problem(path: Path) -> str:
-    """Why this file cannot run as a WASI command module ("" when it can)."""
+def _inspect(path: Path) -> tuple[str, bool]:
+    """(why this file cannot run as a WASI command module, "" when it can; whether it imports the
+    bench protocol)."""
     try:
-        _, exports = module_interface(path.read_bytes())
+        imports, exports = module_interface(path.read_bytes())
     except NotWasm as error:
-        return f"{path.name}: {error}"
+        return f"{path.name}: {error}", False
     except OSError as error:
-        return f"cannot read {path}: {error.strerror}"
+        return f"cannot read {path}: {error.strerror}", False
     if "_start" not in exports:
-        return f"{path.name} exports no _start function: not a WASI command module"
-    return ""
+        return f"{path.name} exports no _start function: not a WASI command module", False
+    return "", bench_protocol.uses_bench(imports)
 
 
 def _expected(given: dict[str, bytes | Path], module: Path, name: str, stream: str,
