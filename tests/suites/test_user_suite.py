@@ -16,6 +16,7 @@ from lab.orchestrate import plan_resume, start_run
 from lab.plan import RunConfig
 from lab.report import build_site
 from lab.runners.registry import get_runner
+from lab.runners.wasm_interface import NotWasm, module_interface
 from lab.store import load
 from lab.suites.measured import WASM_TARGET
 from lab.suites.user_suite import UNCHECKED, UserSuiteError, notes, suite_selection, user_cases
@@ -267,3 +268,14 @@ def test_exec_runs_a_protocol_module_once_or_says_why_it_cannot(tmp_path, capfd)
         assert capfd.readouterr().out == "done\n"
     assert cli.main(["exec", "--runtime", "wasmer", str(module)]) == 2
     assert "imports bench.start/bench.end: wasmer-sdk" in capfd.readouterr().err
+
+
+def test_the_interface_reader_walks_every_import_kind_and_refuses_cut_modules():
+    wasm = wasmtime.wat2wasm("""(module
+      (import "env" "mem" (memory 1 2)) (import "env" "table" (table 1 8 funcref))
+      (import "env" "g" (global (mut i32))) (import "bench" "start" (func))
+      (func (export "_start")) (export "memory2" (memory 0)))""")
+    assert module_interface(wasm) == ([("env", "mem"), ("env", "table"), ("env", "g"), ("bench", "start")],
+                                      ["_start", "memory2"])
+    with pytest.raises(NotWasm, match="malformed"):
+        module_interface(wasm[:30])
