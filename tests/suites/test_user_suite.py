@@ -14,7 +14,7 @@ from lab.compare import compare_runs
 from lab.model import USER_SUITE
 from lab.orchestrate import plan_resume, start_run
 from lab.plan import RunConfig
-from lab.report import build_site
+from lab.report import analysis, build_site
 from lab.runners.registry import get_runner
 from lab.runners.wasm_interface import NotWasm, module_interface
 from lab.store import load
@@ -130,6 +130,8 @@ def test_report_versus_and_resume_treat_user_cases_like_any_other(protocol_run, 
     result = versus(protocol_run, "wasmtime-cli", suite=USER_SUITE, phase="execute")
     ratios = result.cases[result.cases["case"] == "inside"].set_index("runtime")["ratio"]
     assert 0.8 < ratios["interp"] < 1.5  # both spun the same 20 ms inside their region
+    figure = analysis.user_modules_figure(protocol_run)  # the notebook's cell
+    assert "wasmtime-cli" in figure.axes[0].get_xlabel() + figure.axes[0].get_title()
     compared = compare_runs(protocol_run.path, protocol_run.path, metrics=("time",))
     assert {"inside", "nested/outside"} <= set(compared.cells.loc[compared.cells["phase"] == "execute", "case"])
     plan, finished = plan_resume(protocol_run.path)
