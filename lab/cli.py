@@ -45,8 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run suites on runtimes into a run folder",
                               description="Plan suites x runtimes x sizes, run every job in fresh processes, "
                               "and write one run folder (manifest + Parquet). Prints the run folder last.")
-    run.add_argument("--suite", action="extend", nargs="+", choices=SUITE_IDS, metavar="SUITE",
-                     help=f"suites to run (default: startup workloads); any of: {', '.join(SUITE_IDS)}")
+    run.add_argument("--suite", action="extend", nargs="+", metavar="SUITE|DIR",
+                     help=f"suites to run (default: startup workloads); any of: {', '.join(SUITE_IDS)}, "
+                     "or a folder of your own *.wasm modules (with an optional suite.toml)")
+    run.add_argument("--module", action="extend", nargs="+", metavar="FILE.wasm",
+                     help="one of your own WASI command modules to run as a case (repeatable)")
     run.add_argument("--runtime", action="extend", nargs="+", metavar="RUNTIME[:MODE]",
                      help="runtimes to run, optionally with a mode (default: every available runtime); "
                      f"ids: {', '.join(RUNTIME_IDS)}")
@@ -149,8 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     versus.add_argument("--base", required=True, metavar="RUNTIME[:MODE]", help="the runtime the others are divided by")
     versus.add_argument("--metric", default="wall_time", choices=PROCESS_METRICS,
                         help="process metric to compare (default wall_time)")
-    versus.add_argument("--suite", default="workloads", choices=["startup", "workloads"],
-                        help="measured suite (default workloads)")
+    versus.add_argument("--suite", default="workloads", choices=["startup", "workloads", "user"],
+                        help="measured suite (default workloads; user: your own modules of run --suite DIR)")
+    versus.add_argument("--phase", default="process", choices=["process", "compile", "instantiate", "execute"],
+                        help="an in-process phase instead of the process metric (execute: the bench region "
+                        "of a Sightglass-protocol module)")
     versus.add_argument("--json", action="store_true", help="machine-readable output")
 
     report = commands.add_parser(
@@ -241,11 +247,14 @@ def cmd_run(options) -> int:
     from lab.plan import RunConfig, parse_shard
     from lab.plan_preview import format_preview, preview_rows
     from lab.progress import Progress
+    from lab.suites.user_suite import suite_selection
     from lab.summary import summarize
     from lab.summary_pivot import format_pivot
 
+    suites, user_suites, user_modules = suite_selection(options.suite or [], options.module or [],
+                                                        ("startup", "workloads"))
     config = None if options.resume else RunConfig(
-        suites=tuple(options.suite or ("startup", "workloads")),
+        suites=suites, user_suites=user_suites, user_modules=user_modules,
         runtimes=tuple(options.runtime or ()), skip_runtimes=tuple(options.skip_runtime or ()),
         sizes=tuple(options.size or ("small",)),
         repeat=options.repeat, warmup=options.warmup, timeout_s=options.timeout,
@@ -259,6 +268,10 @@ def cmd_run(options) -> int:
         plan, finished = plan_resume(options.resume) if config is None else (plan_run(config)[1], set())
         print(format_preview(preview_rows(plan, finished)))
         return 0
+    if config is not None and not options.quiet:
+        from lab.suites.user_suite import config_notes
+        for line in config_notes(config.user_suites, config.user_modules, config.sizes):
+            print(line, file=sys.stderr)
     progress = None if options.quiet else Progress(sys.stderr)
     try:
         run = resume_run(options.resume, progress) if config is None else start_run(config, options.out, progress)
@@ -333,7 +346,8 @@ def cmd_versus(options) -> int:
     from lab.store import open_run
     from lab.versus import format_versus, versus, versus_dict
 
-    result = versus(open_run(options.run), options.base, metric=options.metric, suite=options.suite)
+    result = versus(open_run(options.run), options.base, metric=options.metric, suite=options.suite,
+                    phase=options.phase)
     print(json.dumps(versus_dict(result), indent=2) if options.json else format_versus(result))
     return 0
 

@@ -65,10 +65,11 @@ def exec_guest(runtime: str, module: Path, args: list[str], *, env: Sequence[str
         raise ExecError(f"{runtime} has no mode {mode!r}; its modes: {', '.join(detection.modes)}")
     check_module(module, runner.artifact)
     artifact = module.resolve()
+    bench = runner.artifact == "wasm" and uses_bench_protocol(artifact, runner)
     invocation = Invocation(wasm=artifact if runner.artifact == "wasm" else None,
                             native=artifact if runner.artifact == "native" else None,
                             args=tuple(args), env=tuple(parse_env(e) for e in env),
-                            dirs=tuple(parse_dir(d) for d in dirs))
+                            dirs=tuple(parse_dir(d) for d in dirs), bench=bench)
     argv = runner.command(invocation, mode or runner.default_mode())
     proc = subprocess.Popen(argv, env=runner.environment(invocation), start_new_session=True)
     try:
@@ -81,6 +82,24 @@ def exec_guest(runtime: str, module: Path, args: list[str], *, env: Sequence[str
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         raise
+
+
+def uses_bench_protocol(module: Path, runner) -> bool:
+    """Whether the module imports bench.start/bench.end (Sightglass's protocol); ExecError when
+    the runtime cannot supply them. exec runs it once and reports no region."""
+    from lab.runners.bench_protocol import unsupported_reason, uses_bench
+    from lab.runners.wasm_interface import NotWasm, module_interface
+
+    try:
+        imports, _ = module_interface(module.read_bytes())
+    except NotWasm as error:
+        raise ExecError(f"{module}: {error}") from None
+    if not uses_bench(imports):
+        return False
+    reason = unsupported_reason(runner)
+    if reason:
+        raise ExecError(f"{module} imports bench.start/bench.end: {reason}")
+    return True
 
 
 def _exit_code(returncode: int) -> int:

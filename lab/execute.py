@@ -190,6 +190,8 @@ def measure_sample(case: Case, runner: Runner, job: Job, index: int, warmup: boo
             return [{**base, "phase": "process", "metric": "wall_time", "value": float("nan"), "unit": "s",
                      "status": STATUS_ERROR, "reason": f"could not start {runner.id}: {error}"}]
     status, reason = judge(sample.process, case.expected_stdout)
+    if status == STATUS_OK and case.check is not None:
+        status, reason = case.check(sample)
     return sample_rows(base, sample, status, reason)
 
 

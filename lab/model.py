@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from lab.runners.base import Sample
 
 RUNTIME_IDS = (
     "interp", "wasmtime", "wasmtime-cli", "wasmer", "node", "spidermonkey", "wasm3", "pywasm",
     "native", "docker", "wasmedge", "spin",
 )
-SUITE_IDS = ("startup", "workloads", "spec-2.0", "spec-3.0", "wasi-p1")
+SUITE_IDS = ("startup", "workloads", "spec-2.0", "spec-3.0", "wasi-p1", "user")
+USER_SUITE = "user"  # the user's own modules (run --suite DIR / --module FILE), lab.suites.user_suite
 SIZES = ("small", "medium", "large")
 # Per-process metrics every measured sample records (lab.execute), in units s, s, s and bytes.
 PROCESS_METRICS = ("wall_time", "user_time", "sys_time", "peak_rss")
@@ -75,6 +80,7 @@ class Invocation:
     args: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     dirs: tuple[tuple[str, str], ...] = ()
+    bench: bool = False  # the module imports bench.start/bench.end (lab.runners.bench_protocol)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,8 @@ class Case:
     data_mount: str = "/data"  # the guest path of that copy (".": the guest's working directory)
     natives: tuple[tuple[str, Path], ...] = ()  # (arch, static binary) for every planned host
     build_error: str = ""  # set when the program did not build: its cells are errors, the run goes on
+    # More checks of a finished sample (user modules: stderr, the bench region); returns (status, reason).
+    check: Callable[[Sample], tuple[str, str]] | None = None
 
     def invocation_for(self, arch: str) -> Invocation:
         """The invocation with the native build for a host of this architecture."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from lab.errors import LabError
-from lab.model import SIZES, SUITE_IDS, Job
+from lab.model import SIZES, SUITE_IDS, USER_SUITE, Job
 
 DEFAULT_SUITES = ("startup", "workloads")
 DEFAULT_SIZES = ("small",)
@@ -55,6 +55,10 @@ class RunConfig:
     # "runtime=seconds" entries: another per-process limit for one runtime. A slow reference
     # (pywasm) gets a short one, and its timed-out cells still count, as "at least" bounds.
     timeout_for: tuple[str, ...] = ()
+    # The user suite's folders (--suite DIR) and modules (--module FILE), absolute, so a resumed
+    # or merged run finds them again (lab.suites.user_suite).
+    user_suites: tuple[str, ...] = ()
+    user_modules: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -92,6 +96,8 @@ class RunConfig:
         index, count = self.shard
         if not 1 <= index <= count:
             raise PlanError(f"shard {index}/{count} is out of range: use i/n with 1 <= i <= n")
+        if (USER_SUITE in self.suites) != bool(self.user_suites or self.user_modules):
+            raise PlanError("the user suite runs the modules of --suite DIR or --module FILE.wasm: give one")
         self.sample_overrides()
         self.parallel_widths()
         self.timeout_overrides()
@@ -241,7 +247,11 @@ def build_plan(config: RunConfig, fleet) -> Plan:
     items_by_suite = {}
     for suite in config.suites:
         try:
-            if suite in measured.MEASURED_SUITES:
+            if suite == USER_SUITE:
+                from lab.suites.user_suite import user_cases
+                items_by_suite[suite] = [(case.name, case.size, case) for case in
+                                         user_cases(config.user_suites, config.user_modules, config.sizes)]
+            elif suite in measured.MEASURED_SUITES:
                 items_by_suite[suite] = [(case.name, case.size, case) for case in
                                          measured.cases_for(suite, config.sizes, config.workloads, archs)]
             else:
@@ -257,7 +267,8 @@ def build_plan(config: RunConfig, fleet) -> Plan:
             runtimes = [(runtime, mode, *_skip(suite, fleet.runners.get((host, runtime)), detections[runtime]))
                         for runtime, mode in resolve_runtimes(config, detections)]
             grid = [[PlannedCell(job=Job(host=host, runtime=runtime, mode=mode, suite=suite, case=case_name,
-                                         size=size), payload=payload, skip_status=status, skip_reason=reason)
+                                         size=size), payload=payload,
+                                 **_cell_skip(payload, fleet.runners.get((host, runtime)), status, reason))
                      for runtime, mode, status, reason in runtimes]
                     for case_name, size, payload in items_by_suite[suite]]
             if config.plan_order == PLAN_ORDER_CASE:
@@ -279,6 +290,17 @@ def _check_file_patterns(config: RunConfig, conformance_items: dict[str, list]) 
     for pattern in config.files:
         if not any(matches(name, pattern) for name in names):
             raise PlanError(f"--file {pattern!r} matches no file or test of {', '.join(conformance_items)}")
+
+
+def _cell_skip(payload, runner, status: str, reason: str) -> dict[str, str]:
+    """The skip of one cell: its runtime's for the whole suite, else one that depends on the case
+    (a user module that needs the bench imports, on a runtime that cannot supply them)."""
+    from lab.model import Case
+
+    if not status and isinstance(payload, Case) and payload.suite == USER_SUITE:
+        from lab.suites.user_suite import cell_skip
+        status, reason = cell_skip(payload, runner)
+    return {"skip_status": status, "skip_reason": reason}
 
 
 def _skip(suite: str, runner, detection) -> tuple[str, str]:

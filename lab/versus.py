@@ -32,9 +32,13 @@ class Versus:
     parallel: tuple[str, ...] = ()  # the run's --parallel entries: whose times shared the machine
 
 
-def versus(run: Run, base: str, metric: str = "wall_time", suite: str = "workloads") -> Versus:
-    """Ratios of every other runtime in `run` to `base` (an id, or id:mode) on `suite`."""
-    if metric not in PROCESS_METRICS:
+def versus(run: Run, base: str, metric: str = "wall_time", suite: str = "workloads",
+           phase: str = "process") -> Versus:
+    """Ratios of every other runtime in `run` to `base` (an id, or id:mode) on `suite`: of a
+    process metric, or with `phase` (compile, instantiate, execute) of that in-process time."""
+    if phase != "process":
+        metric = "time"  # an in-process phase has one metric, its time
+    elif metric not in PROCESS_METRICS:
         raise AnalysisError(f"unknown metric {metric!r}; use one of {', '.join(PROCESS_METRICS)}")
     frame = load(run)
     frame = frame[frame["suite"] == suite]
@@ -44,10 +48,13 @@ def versus(run: Run, base: str, metric: str = "wall_time", suite: str = "workloa
     if base_id not in set(frame["runtime"]):
         present = ", ".join(sorted(set(frame["runtime"])))
         raise AnalysisError(f"{base_id} is not in run {run.run_id} ({suite}); its runtimes: {present}")
-    cases = runtime_ratios(frame, base, metric=metric, bounds=True)
-    geomeans = geomean_ratios(frame, base, suite=suite, metric=metric, bounds=True)
+    if phase != "process" and not (frame["phase"] == phase).any():
+        raise AnalysisError(f"run {run.run_id} has no {phase} phase in {suite}")
+    cases = runtime_ratios(frame, base, metric=metric, phase=phase, bounds=True)
+    geomeans = geomean_ratios(frame, base, suite=suite, metric=metric, phase=phase, bounds=True)
     parallel = tuple(run.manifest().get("config", {}).get("parallel", ()))
-    return Versus(run.run_id, base, metric, suite, cases, geomeans, parallel)
+    return Versus(run.run_id, base, metric if phase == "process" else f"{phase} time", suite, cases, geomeans,
+                  parallel)
 
 
 def versus_dict(result: Versus) -> dict:

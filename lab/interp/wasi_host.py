@@ -18,6 +18,7 @@ from lab.interp.errors import TRAP_OUT_OF_FUEL, Trap, WasmError
 from lab.interp.record import Record
 from lab.interp.tier import call_with_room
 from lab.interp.wasi import MODULE_NAME, HostFunction, ProcExit, WasiPreview1
+from lab.runners.bench_protocol import BENCH_MODULE, Region, uses_bench
 from lab.runners.phases import TRAP_EXIT_CODE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy reads it as True
@@ -121,10 +122,11 @@ def run_command(wasm: bytes, argv: Sequence[str], env: Mapping[str, str] | Seque
                             stderr=stderr)
     except OSError as error:
         raise GuestError(f"cannot preopen {error.filename}: {error.strerror}") from None
+    region = Region() if uses_bench((i.module, i.name) for i in module.imports) else None
     with wasi:
         try:
             with _timed(outcome.phases, "instantiate"):
-                instance = _instantiate(store, module, wasi)
+                instance = _instantiate(store, module, wasi, region)
             start = instance.exports(store).get("_start")
             if not isinstance(start, api.Func):
                 raise GuestError("the module exports no _start function: not a WASI command")
@@ -140,6 +142,8 @@ def run_command(wasm: bytes, argv: Sequence[str], env: Mapping[str, str] | Seque
             raise GuestError(f"cannot instantiate: {error}") from None
         except WasmError as error:  # e.g. a host function failed; the message says which
             raise GuestError(f"execution failed: {error}") from None
+    if region is not None:
+        region.report(outcome.phases)
     return outcome
 
 
@@ -157,9 +161,13 @@ class _timed:
         self.phases[self.name] = time.perf_counter() - self.started
 
 
-def _instantiate(store: api.Store, module: api.Module, wasi: WasiPreview1) -> api.Instance:
+def _instantiate(store: api.Store, module: api.Module, wasi: WasiPreview1,
+                 region: Region | None = None) -> api.Instance:
     linker = api.Linker()
     define_wasi(linker, store, wasi, module)
+    if region is not None:  # the Sightglass protocol: bench.start/bench.end time the execute phase
+        for name, function in (("start", region.start), ("end", region.end)):
+            linker.define_func(store, BENCH_MODULE, name, api.FuncType([], []), function, raw=True)
     return linker.instantiate(store, module)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from lab.compare import compare_runs
+from lab.model import USER_SUITE
 from lab.report import charts, views
 from lab.stats import AnalysisError, geomean_ratios
 from lab.store import Run, load, load_conformance, open_run
@@ -64,3 +65,29 @@ def comparison_table(baseline: str | Run, run: str | Run, threshold: float = 0.0
     columns = ["runtime", "mode", "host", "suite", "case", "size", "median_a", "median_b", "ratio", "ratio_low",
                "ratio_high", "p_value", "verdict"]
     return comparison.cells[columns].sort_values(["verdict", "runtime", "case"]).reset_index(drop=True)
+
+
+def has_suite(run: str | Run, suite: str) -> bool:
+    """Whether the run measured any case of `suite` (a notebook cell skips a missing one)."""
+    return bool((load(run)["suite"] == suite).any())
+
+
+def user_modules_figure(run: str | Run, phase: str = "execute") -> Figure:
+    """The user's own modules (run --suite DIR) per runtime, divided by the report's base for
+    them (views.user_base): geometric mean of the phase's time (execute: the bench region of a
+    Sightglass-protocol module), or of wall time with phase "process"."""
+    frame = load(run)
+    base = views.user_base(frame)
+    if base is None:
+        raise AnalysisError("no user modules with ok samples in this run")
+    metric = "wall_time" if phase == "process" else "time"
+    geomeans = geomean_ratios(frame, base, suite=USER_SUITE, metric=metric, phase=phase)
+    geomeans = geomeans[geomeans["cases"] > 0]
+    if geomeans.empty:
+        raise AnalysisError(f"no user modules comparable with {base} ({phase}) in this run")
+    labels = [f"{views.runtime_label(r['runtime'], r['mode'])} @ {views.host_label(r['host'], r['emulated'])}"
+              for r in geomeans.to_dict("records")]
+    what = "wall time" if phase == "process" else f"{phase} phase"
+    return charts.interval_figure(labels, geomeans["geomean"].tolist(), geomeans["geomean_low"].tolist(),
+                                  geomeans["geomean_high"].tolist(), f"{what} ÷ {base} (geometric mean over modules)",
+                                  f"Your modules relative to {base}", reference=1.0)

@@ -4,6 +4,7 @@ charts as SVG files under charts/. No page loads anything from the network.
     index.html                overview: runtime x host
     conformance.html          runtime x suite x group matrix; conformance-<runtime>-....html per runtime
     workloads.html            a chart and a table per case, ratio-to-native summary
+    user.html                 the user's own modules (run --suite DIR): the same, against a base runtime
     startup.html              cold start and peak memory
     comparison.html           against --baseline (only with a baseline)
     history.html              time series and change points (only with several runs)
@@ -21,7 +22,7 @@ import jinja2
 
 from lab.compare import REGRESSING_VERDICTS, compare_frames
 from lab.history import build_history
-from lab.model import SIZES
+from lab.model import SIZES, USER_SUITE
 from lab.report import charts, views
 from lab.report.data import ReportData, gather
 from lab.report.render import STYLESHEET, environment
@@ -59,6 +60,8 @@ def build_site(runs: Sequence[str | Run], baseline: str | Run | None = None, out
         write(runtime["page"], "conformance_runtime.html", {"runtime": runtime})
     write("workloads.html", "workloads.html", workloads_context(data, out))
     write("startup.html", "startup.html", startup_context(data, out))
+    if _has_user_suite(data):
+        write("user.html", "user.html", user_context(data, out))
     if data.baseline is not None:
         write("comparison.html", "comparison.html", comparison_context(data, out))
     if len(data.runs) > 1:
@@ -69,11 +72,17 @@ def build_site(runs: Sequence[str | Run], baseline: str | Run | None = None, out
 def _pages(data: ReportData) -> list[Page]:
     pages = [Page("index.html", "Overview"), Page("conformance.html", "Conformance"),
              Page("workloads.html", "Workloads"), Page("startup.html", "Startup & memory")]
+    if _has_user_suite(data):
+        pages.append(Page("user.html", "Your modules"))
     if data.baseline is not None:
         pages.append(Page("comparison.html", "Comparison"))
     if len(data.runs) > 1:
         pages.append(Page("history.html", "History"))
     return pages
+
+
+def _has_user_suite(data: ReportData) -> bool:
+    return bool((data.measurements["suite"] == USER_SUITE).any())
 
 
 def _writer(env: jinja2.Environment, out: Path, common: dict):
@@ -129,6 +138,25 @@ def workloads_context(data: ReportData, out: Path) -> dict:
         geomeans = [{**row, "label": views.runtime_label(row["runtime"], row["mode"]),
                      "host_label": views.host_label(row["host"], row["emulated"])} for row in frame.to_dict("records")]
     return {"sections": sections, "geomeans": geomeans, "workload_sizes": _workload_sizes(data)}
+
+
+def user_context(data: ReportData, out: Path) -> dict:
+    """The user's own modules: a chart and table per case, divided by a base runtime (they have no
+    native build), and geometric means of wall time and of the execute phase (the bench region
+    for Sightglass-protocol modules) over the cases."""
+    base = views.user_base(data.measurements)
+    if base is None:
+        return {"sections": [], "geomeans": [], "base": None}
+    sections = views.case_sections(data.measurements, USER_SUITE, base=base)
+    for section in sections:
+        section["chart"] = _case_chart(out, section, "wall time")
+    geomeans = []
+    for what, metric, phase in (("wall time", "wall_time", "process"), ("execute phase", "time", "execute")):
+        frame = geomean_ratios(data.measurements, base, suite=USER_SUITE, metric=metric, phase=phase)
+        geomeans += [{**row, "what": what, "label": views.runtime_label(row["runtime"], row["mode"]),
+                      "host_label": views.host_label(row["host"], row["emulated"])}
+                     for row in frame.to_dict("records") if row["cases"]]
+    return {"sections": sections, "geomeans": geomeans, "base": base}
 
 
 def startup_context(data: ReportData, out: Path) -> dict:

@@ -157,16 +157,18 @@ def failing_commands(conformance: pd.DataFrame) -> list[dict]:
 
 # -- workloads, startup and memory ----------------------------------------------------------------
 
-def case_sections(measurements: pd.DataFrame, suite: str, metric: str = "wall_time") -> list[dict]:
-    """One section per host, case and size: a row per runtime with its numbers and ratio to native."""
+def case_sections(measurements: pd.DataFrame, suite: str, metric: str = "wall_time",
+                  base: str = BASE_RUNTIME) -> list[dict]:
+    """One section per host, case and size: a row per runtime with its numbers and ratio to the
+    base (native; user modules have no native build, so another runtime)."""
     part = measurements[measurements["suite"] == suite]
     if part.empty:
         return []
     cells = cell_table(part)
     cells = cells[(cells["metric"] == metric) & (cells["phase"] == "process")]
-    # bounds: a runtime that timed out still shows how much slower than native it was at least
-    ratios = runtime_ratios(part, BASE_RUNTIME, metric=metric, bounds=True) \
-        if BASE_RUNTIME in set(part["runtime"]) else None
+    # bounds: a runtime that timed out still shows how much slower than the base it was at least
+    ratios = runtime_ratios(part, base, metric=metric, bounds=True) \
+        if base in set(part["runtime"]) else None
     ratio_by_key = {} if ratios is None else {tuple(r[k] for k in RUNTIME_KEYS + ["case", "size"]): r
                                                for r in ratios.to_dict("records")}
     phases = _phase_medians(part) if metric == "wall_time" else {}  # in-process times: beside times only
@@ -178,18 +180,19 @@ def case_sections(measurements: pd.DataFrame, suite: str, metric: str = "wall_ti
             ratio = ratio_by_key.get(key + (case, size))
             rows.append({"label": runtime_label(cell["runtime"], cell["mode"]), "runtime": cell["runtime"],
                          "version": cell["version"], "value": _number_cell(cell),
-                         "ratio": _ratio_cell(ratio, cell["runtime"]), "phases": phases.get(key + (case, size), {})})
+                         "ratio": _ratio_cell(ratio, cell["runtime"], base),
+                         "phases": phases.get(key + (case, size), {})})
         sections.append({"host": host, "emulated": emulated, "host_label": host_label(str(host), bool(emulated)),
-                         "case": case, "size": size, "metric": metric, "rows": rows,
+                         "case": case, "size": size, "metric": metric, "rows": rows, "base": base,
                          "slug": slug(f"{suite}-{metric}-{host}-{case}-{size}")})
     return sections
 
 
-def _ratio_cell(ratio: dict | None, runtime: str) -> dict:
-    if runtime == BASE_RUNTIME:
+def _ratio_cell(ratio: dict | None, runtime: str, base: str = BASE_RUNTIME) -> dict:
+    if runtime == base:
         return {"ok": False, "status": "base", "reason": ""}
     if ratio is None:
-        return {"ok": False, "status": "n/a", "reason": "no native run"}
+        return {"ok": False, "status": "n/a", "reason": f"no {base} run"}
     if math.isnan(ratio["ratio"]) or (ratio["status"] != STATUS_OK and not ratio["bound"]):
         return {"ok": False, "status": ratio["status"], "reason": ratio["reason"]}
     return {"ok": True, "value": ratio["ratio"], "low": ratio["ratio_low"], "high": ratio["ratio_high"],
@@ -225,3 +228,14 @@ def memory_matrix(measurements: pd.DataFrame) -> dict:
 
 def slug(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)
+
+
+USER_BASES = ("wasmtime-cli", "wasmtime", "node")  # the first of these a run has divides user modules
+
+
+def user_base(measurements: pd.DataFrame, suite: str = "user") -> str | None:
+    """The runtime user modules are divided by (they have no native build): the first of
+    USER_BASES with ok cells in the suite, else the first runtime that has any; None if none."""
+    part = measurements[(measurements["suite"] == suite) & (measurements["status"] == STATUS_OK)]
+    present = sorted(set(part["runtime"]))
+    return next((runtime for runtime in USER_BASES if runtime in present), present[0] if present else None)

@@ -50,7 +50,10 @@ class Runner(ABC):
     id: str = ""
     description: str = ""
     artifact: str = "wasm"  # which build of a case it runs: "wasm" or "native"
-    measured_suites: tuple[str, ...] = ("startup", "workloads")  # the measured suites it can run
+    measured_suites: tuple[str, ...] = ("startup", "workloads", "user")  # the measured suites it can run
+    # How it supplies the bench.start/bench.end imports of Sightglass-protocol modules; "" when it
+    # cannot (lab.runners.bench_protocol).
+    bench_imports: str = ""
     install_hint: str = ""
 
     @abstractmethod

@@ -1,6 +1,6 @@
 """The command line every in-process runner's child entry point shares:
 
-    python -m lab.runners.<module> [--dir HOST::GUEST]... [--env K=V]... module.wasm [args...]
+    python -m lab.runners.<module> [--dir HOST::GUEST]... [--env K=V]... [--bench] module.wasm [args...]
 
 It is the same `--dir`/`--env` convention `base.wasi_flags` writes, parsed back into plain values.
 """
@@ -18,6 +18,7 @@ class GuestArgs:
     env: dict[str, str]
     dirs: tuple[tuple[str, str], ...]  # (host folder, guest path) pairs, in order
     mode: str = ""  # the engine mode, for runners that have several
+    bench: bool = False  # supply bench.start/bench.end (lab.runners.bench_protocol)
 
     @property
     def argv(self) -> list[str]:
@@ -33,6 +34,7 @@ def parse_guest_args(prog: str, argv: list[str] | None = None, modes: tuple[str,
         parser.add_argument("--mode", default=modes[0], choices=modes)
     parser.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]")
     parser.add_argument("--env", action="append", default=[], metavar="K=V")
+    parser.add_argument("--bench", action="store_true", help="supply the Sightglass bench.start/bench.end imports")
     parser.add_argument("module")
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
@@ -46,4 +48,5 @@ def parse_guest_args(prog: str, argv: list[str] | None = None, modes: tuple[str,
     for spec in options.dir:
         host, _, guest = spec.partition("::")
         dirs.append((host, guest or host))
-    return GuestArgs(options.module, tuple(options.args), env, tuple(dirs), getattr(options, "mode", ""))
+    return GuestArgs(options.module, tuple(options.args), env, tuple(dirs), getattr(options, "mode", ""),
+                     options.bench)

@@ -20,6 +20,7 @@ ENTRY_POINT = Path(lab.interp.__file__).with_name("__main__.py")
 class InterpRunner(Runner):
     id = "interp"
     description = "wasmlab's own WebAssembly engine in pure Python"
+    bench_imports = "host functions defined by lab.interp.wasi_host (time.perf_counter)"
 
     def detect(self) -> Detection:
         try:

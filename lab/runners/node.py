@@ -25,6 +25,7 @@ class NodeRunner(Runner):
     id = "node"
     description = "V8 via Node.js node:wasi"
     install_hint = "apt-get install nodejs (Node 20 or newer)"
+    bench_imports = "a bench object in the import object, from runners/node/run-wasi.mjs (performance.now())"
 
     def detect(self) -> Detection:
         binary = shutil.which("node")

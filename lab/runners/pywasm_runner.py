@@ -9,6 +9,7 @@ import time
 
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
+from lab.runners.bench_protocol import BENCH_MODULE, Region, child_flags
 from lab.runners.guest_args import parse_guest_args
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 from lab.runners.refusals import LINK_ERROR_EXIT_CODE, first_missing
@@ -18,13 +19,32 @@ class PywasmRunner(Runner):
     id = "pywasm"
     description = "pywasm, a pure-Python WebAssembly interpreter (PyPI)"
     install_hint = "pip install pywasm"
+    bench_imports = "host functions in the Runtime's imports (time.perf_counter)"
 
     def detect(self) -> Detection:
         return detect_python_package(self, "pywasm", "pywasm", ["interpreter"])
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
-        return [sys.executable, "-m", "lab.runners.pywasm_runner", *wasi_flags(invocation), str(invocation.wasm),
-                *invocation.args]
+        return [sys.executable, "-m", "lab.runners.pywasm_runner", *wasi_flags(invocation), *child_flags(invocation),
+                str(invocation.wasm), *invocation.args]
+
+
+def bind_bench(runtime) -> Region:
+    """bench.start/bench.end host functions (the Sightglass protocol); the region they time."""
+    import pywasm
+
+    region = Region()
+    kind = pywasm.core.FuncType([], [])
+
+    def host(function):
+        def call(_machine, _args: list[int]) -> list[int]:
+            function()
+            return []
+        return call
+
+    runtime.imports[BENCH_MODULE] = {name: runtime.allocate_func_host(kind, host(function))
+                                     for name, function in (("start", region.start), ("end", region.end))}
+    return region
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime = pywasm.core.Runtime()
     wasi = pywasm.wasi.Preview1(guest.argv, dirs, guest.env)
     wasi.bind(runtime)
+    region = bind_bench(runtime) if guest.bench else None
     start = time.perf_counter()
     try:
         with open(guest.module, "rb") as handle:
@@ -56,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wasm trap: {error}", file=sys.stderr)
         code = TRAP_EXIT_CODE
     phases["execute"] = time.perf_counter() - start
+    if region is not None:
+        region.report(phases)
     write_phases(phases)
     return code
 

