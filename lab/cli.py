@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--alpha", type=float, default=0.01, help="significance level of the test (default 0.01)")
     compare.add_argument("--metric", action="extend", nargs="+", metavar="METRIC",
                          help="only these metrics (wall_time, user_time, sys_time, peak_rss, time); default all")
+    compare.add_argument("--verdicts", choices=("relative", "absolute"), default="relative",
+                         help="relative (default): judge CPU time as a ratio to --reference measured in the same "
+                         "run, which holds when the machine's load differs between the runs; absolute: judge every "
+                         "metric on its own values")
+    compare.add_argument("--reference", default="native", metavar="RUNTIME[:MODE]",
+                         help="the runtime relative verdicts divide by (default native)")
     compare.add_argument("--fail-on-regression", action="store_true", help="exit with 1 when anything regressed")
     compare.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -312,7 +318,8 @@ def cmd_compare(options) -> int:
     from lab.compare import compare_runs, comparison_dict, format_comparison
 
     comparison = compare_runs(options.run_a, options.run_b, threshold=options.threshold, alpha=options.alpha,
-                              metrics=tuple(options.metric or ()))
+                              metrics=tuple(options.metric or ()), verdicts=options.verdicts,
+                              reference=options.reference)
     print(json.dumps(comparison_dict(comparison), indent=2) if options.json else format_comparison(comparison))
     return 1 if options.fail_on_regression and comparison.has_regressions else 0
 

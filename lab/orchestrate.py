@@ -32,7 +32,7 @@ def _now() -> str:
 def plan_run(config: RunConfig) -> tuple[Fleet, Plan]:
     """The fleet and plan of a configuration; PlanError when it asks for what does not exist."""
     config.validate()
-    fleet = assemble(config.hosts, config.local_name)
+    fleet = assemble(config.hosts, config.local_name, config.releases())
     return fleet, build_plan(config, fleet)
 
 
