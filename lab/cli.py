@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run JOBS of this runtime's jobs at a time, after every other job has run alone "
                      "(e.g. pywasm=2 for a slow reference whose cells are mostly timeouts: the run takes "
                      "hours less, and the other runtimes are still timed on an otherwise idle machine)")
+    run.add_argument("--instructions", action="store_true",
+                     help="also count each cell's instructions in one more sample under valgrind (about 100x "
+                     "slower than a timed sample): a metric the machine's load cannot move, for small sizes")
     run.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                      help="wall-clock limit per process; the whole process group is killed (default 120)")
     run.add_argument("--memory-limit", type=int, default=8192, metavar="MIB",
@@ -256,7 +259,7 @@ def cmd_run(options) -> int:
         memory_limit_mb=options.memory_limit, workloads=tuple(options.workload or ()),
         files=tuple(options.file or ()), hosts=tuple(options.host or ("local",)),
         local_name=options.local_name, samples_for=tuple(options.samples_for or ()),
-        parallel=tuple(options.parallel or ()),
+        parallel=tuple(options.parallel or ()), instructions=options.instructions,
         shard=parse_shard(options.shard) if options.shard else (1, 1))
     if options.dry_run:
         plan, finished = plan_resume(options.resume) if config is None else (plan_run(config)[1], set())

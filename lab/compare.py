@@ -30,7 +30,8 @@ from lab.store import Run, load, load_conformance, open_run
 # Verdict modes (lab.verdicts): plain values here so compare does not import its extension.
 ABSOLUTE, RELATIVE = "absolute", "relative"
 VERDICT_MODES = (RELATIVE, ABSOLUTE)
-RELATIVE_METRICS = ("cpu_time", "peak_rss")
+RELATIVE_METRICS = ("cpu_time", "peak_rss", "instructions")
+EXACT_METRICS = ("instructions",)  # deterministic: judged on the ratio and threshold alone
 DEFAULT_REFERENCE = "native"
 DEFAULT_THRESHOLD = 0.05
 DEFAULT_ALPHA = 0.01
@@ -143,15 +144,17 @@ def compare_measurements(frame_a: pd.DataFrame, frame_b: pd.DataFrame, threshold
             row.update(p_value=p_value)
             if ratio is not None:
                 row.update(ratio=ratio.estimate, ratio_low=ratio.low, ratio_high=ratio.high)
-            row["verdict"] = judge_change(row["ratio"], p_value, threshold, alpha)
+            row["verdict"] = judge_change(row["ratio"], p_value, threshold, alpha,
+                                          exact=key[CELL_KEYS.index("metric")] in EXACT_METRICS)
         rows.append(row)
     return pd.DataFrame(rows, columns=CELL_COLUMNS)
 
 
-def judge_change(ratio: float, p_value: float, threshold: float, alpha: float) -> str:
+def judge_change(ratio: float, p_value: float, threshold: float, alpha: float, exact: bool = False) -> str:
     """Regression: significant and slower (larger) by more than the threshold; improvement:
-    significant and faster by the same factor (1 / (1 + threshold), symmetric in log scale)."""
-    if not (p_value < alpha) or math.isnan(ratio):
+    significant and faster by the same factor (1 / (1 + threshold), symmetric in log scale).
+    An `exact` metric (an instruction count: one sample, repeating to ~0.1%) needs no test."""
+    if not (exact or p_value < alpha) or math.isnan(ratio):
         return NO_CHANGE
     if ratio > 1 + threshold:
         return REGRESSION
@@ -285,4 +288,8 @@ def _value(value: float, unit: str) -> str:
         return f"{value * 1e3:.3f}ms"
     if unit == "bytes":
         return f"{value / 2**20:.1f}MiB"
+    if unit == "count":
+        return f"{value / 1e6:.2f}M"
+    if unit.startswith("x "):  # a ratio to the reference runtime (relative verdicts)
+        return f"{value:.4g}x"
     return f"{value:g}{unit}"

@@ -44,6 +44,7 @@ class RunContext:
     fleet: Fleet
     limits: Limits
     samples_for: Callable[[str], tuple[int, int]]  # runtime id -> (repeat, warmup): RunConfig.samples
+    instructions: bool = False  # one more sample per cell, counted under valgrind (lab.instructions)
 
     def base_row(self, job: Job) -> dict:
         host = self.fleet.hosts[job.host]
@@ -135,6 +136,12 @@ def run_measured_job(cell: PlannedCell, context: RunContext) -> str:
             # Not applicable or not built: one row says so. Timed out: the cell is a timeout
             # whatever follows, and each further sample would cost the whole limit again.
             break
+    if context.instructions and len(samples) == warmup + repeat and samples[-1][0]["status"] == STATUS_OK:
+        from lab.instructions import instruction_rows
+
+        rows = instruction_rows(case, runner, job, len(samples), context)
+        context.run.journal_sample(job.key, rows)
+        samples.append(rows)
     all_rows = [row for sample in samples for row in sample]
     context.run.finish_job(job.key, all_rows)
     return worst_status(row["status"] for row in all_rows if not row["warmup"])

@@ -74,7 +74,7 @@ def _execute(run: Run, config: RunConfig, plan: Plan, fleet: Fleet, progress: Pr
     context = RunContext(
         run=run, fleet=fleet,
         limits=Limits(timeout_s=config.timeout_s, memory_limit_bytes=config.memory_limit_mb << 20),
-        samples_for=config.samples)
+        samples_for=config.samples, instructions=config.instructions)
     with run.lock():
         try:
             counts = execute_plan(plan, context, progress)

@@ -47,6 +47,9 @@ class RunConfig:
     # alone. For a slow reference whose cells are mostly timeout bounds (pywasm at medium), so
     # a run takes hours less while the engines being compared are timed on an idle machine.
     parallel: tuple[str, ...] = ()
+    # One more sample per measured cell, its instructions counted under valgrind: a time metric
+    # the machine's load cannot move, for verdicts that hold (lab.instructions).
+    instructions: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)

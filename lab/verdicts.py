@@ -35,7 +35,9 @@ from lab.model import STATUS_OK
 from lab.stats import AnalysisError, counted, worst_status
 
 CPU_TIME = RELATIVE_METRICS[0]  # user + sys time of one sample, in seconds
+INSTRUCTIONS = RELATIVE_METRICS[2]
 REFERENCE = "reference"  # the verdict of the reference runtime's own time cells
+NOT_JUDGED = "not judged"  # CPU time of a cell whose instruction counts are judged instead
 # Columns that name one sample (its rows differ only in metric, value, unit and reason).
 SAMPLE_KEYS = ["host", "emulated", "runtime", "mode", "suite", "case", "size", "process", "iteration"]
 PAIR_KEYS = ["host", "emulated", "suite", "case", "size"]  # a cell and its reference share these
@@ -126,8 +128,8 @@ def relative_cells(frame_a: pd.DataFrame, frame_b: pd.DataFrame, threshold: floa
     with the comparison's verdict; the reference's own time cells get the verdict "reference"
     unless their status changed."""
     def judged(frame: pd.DataFrame) -> pd.DataFrame:
-        memory = frame[(frame["phase"] == "process") & (frame["metric"] == "peak_rss")]
-        return pd.concat([relative_frame(frame, reference, paired), memory], ignore_index=True)
+        as_is = frame[(frame["phase"] == "process") & frame["metric"].isin(("peak_rss", INSTRUCTIONS))]
+        return pd.concat([relative_frame(frame, reference, paired), as_is], ignore_index=True)
 
     cells = compare_measurements(judged(frame_a), judged(frame_b), threshold, alpha)
     own = is_reference(cells, reference) & (cells["metric"] == CPU_TIME)
@@ -135,4 +137,17 @@ def relative_cells(frame_a: pd.DataFrame, frame_b: pd.DataFrame, threshold: floa
     cells.loc[time_verdicts, "verdict"] = REFERENCE
     absolute = (cells["metric"] == CPU_TIME) & (cells["unit"] == "s") & ~own & (cells["reason"] == "")
     cells.loc[absolute, "reason"] = f"no {reference} cell for this case: absolute CPU time"
+    # Where both runs counted instructions, they are the verdict: CPU time stays for reading.
+    counted_cells = cells[(cells["metric"] == INSTRUCTIONS) & (cells["status_a"] == STATUS_OK)
+                          & (cells["status_b"] == STATUS_OK)]
+    with_counts = {tuple(c[k] for k in _CELL) for c in counted_cells.to_dict("records")}
+    has_counts = pd.Series([tuple(c[k] for k in _CELL) in with_counts for c in cells.to_dict("records")],
+                           index=cells.index, dtype=bool)
+    judged_verdicts = (NO_CHANGE, REGRESSION, IMPROVEMENT, REFERENCE)
+    superseded = (cells["metric"] == CPU_TIME) & cells["verdict"].isin(judged_verdicts) & has_counts
+    cells.loc[superseded, "verdict"] = NOT_JUDGED
+    cells.loc[superseded, "reason"] = "judged on its instruction count"
     return cells
+
+
+_CELL = ["host", "emulated", "runtime", "mode", "suite", "case", "size"]  # a cell across its metrics
