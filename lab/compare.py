@@ -236,8 +236,8 @@ def format_comparison(comparison: Comparison) -> str:
     """A terminal table: every cell with B/A, its interval, p and verdict; then conformance."""
     header = (f"{'runtime':<13} {'mode':<10} {'suite':<9} {'case':<13} {'size':<6} {'metric':<16} "
               f"{'A':>10} {'B':>10} {'B/A':>6} {'99% CI':>15} {'p':>7}  verdict")
-    mode = (f"verdicts on CPU time relative to {comparison.reference}" if comparison.reference
-            else "verdicts on absolute values")
+    mode = (f"relative verdicts: instruction counts where both runs have them, else CPU time / {comparison.reference}"
+            if comparison.reference else "absolute verdicts")
     lines = [f"A = {comparison.run_a}   B = {comparison.run_b}   threshold {comparison.threshold:.0%}, "
              f"alpha {comparison.alpha}, {mode}", header, "-" * len(header)]
     for cell in comparison.cells.to_dict("records"):
