@@ -64,3 +64,15 @@ def test_counts_are_judged_without_a_test_and_replace_cpu_time(counted, tmp_path
 def test_programs_started_outside_the_process_are_not_counted():
     assert "outside the measured process" in can_count(DockerRunner())
     assert can_count(NativeRunner()) == ""
+
+
+def test_history_finds_a_step_in_instruction_counts(counted, tmp_path):
+    from lab.history import build_history
+
+    run, again = counted
+    newer = copy_run(run, tmp_path, "newer", "2099-01-01T00:00:00+00:00")
+    scale_cell(newer, "wasmtime-cli", "workloads", "fib", 1.1, INSTRUCTIONS)
+    changes = build_history([run, again, newer]).changes
+    steps = changes[changes["metric"] == INSTRUCTIONS]
+    assert [(c["runtime"], c["run_id"], c["direction"]) for c in steps.to_dict("records")] == \
+        [("wasmtime-cli", "newer", "slower")]
