@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run JOBS of this runtime's jobs at a time, after every other job has run alone "
                      "(e.g. pywasm=2 for a slow reference whose cells are mostly timeouts: the run takes "
                      "hours less, and the other runtimes are still timed on an otherwise idle machine)")
+    run.add_argument("--instructions", action="store_true",
+                     help="also count each cell's instructions in one more sample under valgrind (about 100x "
+                     "slower than a timed sample): a metric the machine's load cannot move, for small sizes")
     run.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                      help="wall-clock limit per process; the whole process group is killed (default 120)")
     run.add_argument("--timeout-for", action="extend", nargs="+", metavar="RUNTIME=SECONDS",
@@ -140,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--alpha", type=float, default=0.01, help="significance level of the test (default 0.01)")
     compare.add_argument("--metric", action="extend", nargs="+", metavar="METRIC",
                          help="only these metrics (wall_time, user_time, sys_time, peak_rss, time); default all")
+    compare.add_argument("--verdicts", choices=("relative", "absolute"), default="relative",
+                         help="relative (default): judge CPU time as a ratio to --reference measured in the same "
+                         "run, which holds when the machine's load differs between the runs; absolute: judge every "
+                         "metric on its own values")
+    compare.add_argument("--reference", default="native", metavar="RUNTIME[:MODE]",
+                         help="the runtime relative verdicts divide by (default native)")
     compare.add_argument("--fail-on-regression", action="store_true", help="exit with 1 when anything regressed")
     compare.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -262,7 +271,7 @@ def cmd_run(options) -> int:
         files=tuple(options.file or ()), hosts=tuple(options.host or ("local",)),
         local_name=options.local_name, samples_for=tuple(options.samples_for or ()),
         parallel=tuple(options.parallel or ()), allow_unavailable=options.allow_unavailable,
-        timeout_for=tuple(options.timeout_for or ()),
+        timeout_for=tuple(options.timeout_for or ()), instructions=options.instructions,
         shard=parse_shard(options.shard) if options.shard else (1, 1))
     if options.dry_run:
         plan, finished = plan_resume(options.resume) if config is None else (plan_run(config)[1], set())
@@ -337,7 +346,8 @@ def cmd_compare(options) -> int:
     from lab.compare import compare_runs, comparison_dict, format_comparison
 
     comparison = compare_runs(options.run_a, options.run_b, threshold=options.threshold, alpha=options.alpha,
-                              metrics=tuple(options.metric or ()))
+                              metrics=tuple(options.metric or ()), verdicts=options.verdicts,
+                              reference=options.reference)
     print(json.dumps(comparison_dict(comparison), indent=2) if options.json else format_comparison(comparison))
     return 1 if options.fail_on_regression and comparison.has_regressions else 0
 

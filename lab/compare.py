@@ -8,6 +8,10 @@ Why the rank test rather than non-overlapping intervals: with 5 samples a side t
 of a median is the whole range, so "no overlap" and "complete separation" coincide anyway, and the
 test still gives an honest p-value with more samples.
 
+Verdict modes: `absolute` (above: every metric of every cell, judged on its own values) and
+`relative` (lab.verdicts: CPU time as a ratio to a reference runtime of the same run, which
+holds when the machine's load differs between the runs). The CLI defaults to relative.
+
 Conformance: every command that passed in A and fails (or errors) in B is a conformance
 regression; the opposite is a fix.
 """
@@ -23,6 +27,12 @@ from lab.model import STATUS_OK
 from lab.stats import CELL_KEYS, AnalysisError, cell_samples, cell_table, mann_whitney_p, ratio_of_medians
 from lab.store import Run, load, load_conformance, open_run
 
+# Verdict modes (lab.verdicts): plain values here so compare does not import its extension.
+ABSOLUTE, RELATIVE = "absolute", "relative"
+VERDICT_MODES = (RELATIVE, ABSOLUTE)
+RELATIVE_METRICS = ("cpu_time", "peak_rss", "instructions")
+EXACT_METRICS = ("instructions",)  # deterministic: judged on the ratio and threshold alone
+DEFAULT_REFERENCE = "native"
 DEFAULT_THRESHOLD = 0.05
 DEFAULT_ALPHA = 0.01
 
@@ -55,6 +65,8 @@ class Comparison:
     conformance: pd.DataFrame  # per group: passed/total in A and B
     conformance_regressions: pd.DataFrame  # commands that passed in A and fail in B
     conformance_fixes: pd.DataFrame
+    verdicts: str = "absolute"  # lab.verdicts.VERDICT_MODES
+    reference: str = ""  # the runtime the relative mode divides by
 
     @property
     def regressions(self) -> pd.DataFrame:
@@ -70,32 +82,45 @@ class Comparison:
 
 
 def compare_runs(run_a: str | Run, run_b: str | Run, threshold: float = DEFAULT_THRESHOLD,
-                 alpha: float = DEFAULT_ALPHA, metrics: tuple[str, ...] = ()) -> Comparison:
-    """Compare two run folders (A is the baseline), optionally only some metrics."""
+                 alpha: float = DEFAULT_ALPHA, metrics: tuple[str, ...] = (), verdicts: str = ABSOLUTE,
+                 reference: str = DEFAULT_REFERENCE) -> Comparison:
+    """Compare two run folders (A is the baseline), optionally only some metrics (in the
+    relative mode, of cpu_time and peak_rss)."""
     a = run_a if isinstance(run_a, Run) else open_run(run_a)
     b = run_b if isinstance(run_b, Run) else open_run(run_b)
     if not 0 <= threshold < 10:
         raise AnalysisError(f"threshold {threshold} is not a fraction (e.g. 0.05 for 5%)")
     if not 0 < alpha < 1:
         raise AnalysisError(f"alpha {alpha} is not a probability (e.g. 0.01)")
+    if verdicts not in VERDICT_MODES:
+        raise AnalysisError(f"unknown verdict mode {verdicts!r}; choose from {', '.join(VERDICT_MODES)}")
     frame_a, frame_b = load(a), load(b)
+    known = set(RELATIVE_METRICS) if verdicts == RELATIVE else set(frame_a["metric"]) | set(frame_b["metric"])
+    unknown = sorted(set(metrics) - known)
+    if unknown:
+        judged = "judged in relative verdicts" if verdicts == RELATIVE else "in these runs"
+        raise AnalysisError(f"no metric {', '.join(unknown)} {judged}; they have: {', '.join(sorted(known))}")
+    comparison = compare_frames(a.run_id, b.run_id, (frame_a, load_conformance(a)), (frame_b, load_conformance(b)),
+                                threshold, alpha, verdicts, reference)
     if metrics:
-        known = set(frame_a["metric"]) | set(frame_b["metric"])
-        unknown = sorted(set(metrics) - known)
-        if unknown:
-            raise AnalysisError(f"no metric {', '.join(unknown)} in these runs; they have: {', '.join(sorted(known))}")
-        frame_a, frame_b = frame_a[frame_a["metric"].isin(metrics)], frame_b[frame_b["metric"].isin(metrics)]
-    return compare_frames(a.run_id, b.run_id, (frame_a, load_conformance(a)), (frame_b, load_conformance(b)),
-                          threshold, alpha)
+        comparison.cells = comparison.cells[comparison.cells["metric"].isin(metrics)].reset_index(drop=True)
+    return comparison
 
 
 def compare_frames(label_a: str, label_b: str, frames_a: tuple[pd.DataFrame, pd.DataFrame],
                    frames_b: tuple[pd.DataFrame, pd.DataFrame], threshold: float = DEFAULT_THRESHOLD,
-                   alpha: float = DEFAULT_ALPHA) -> Comparison:
+                   alpha: float = DEFAULT_ALPHA, verdicts: str = ABSOLUTE,
+                   reference: str = DEFAULT_REFERENCE) -> Comparison:
     """Compare (measurements, conformance) frame pairs, e.g. several runs merged for a report."""
-    cells = compare_measurements(frames_a[0], frames_b[0], threshold, alpha)
+    if verdicts == RELATIVE:
+        from lab.verdicts import relative_cells  # it builds on compare_measurements below
+
+        cells = relative_cells(frames_a[0], frames_b[0], threshold, alpha, reference)
+    else:
+        cells = compare_measurements(frames_a[0], frames_b[0], threshold, alpha)
     conformance, regressions, fixes = compare_conformance(frames_a[1], frames_b[1])
-    return Comparison(label_a, label_b, threshold, alpha, cells, conformance, regressions, fixes)
+    return Comparison(label_a, label_b, threshold, alpha, cells, conformance, regressions, fixes, verdicts,
+                      reference if verdicts == RELATIVE else "")
 
 
 def compare_measurements(frame_a: pd.DataFrame, frame_b: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
@@ -119,15 +144,17 @@ def compare_measurements(frame_a: pd.DataFrame, frame_b: pd.DataFrame, threshold
             row.update(p_value=p_value)
             if ratio is not None:
                 row.update(ratio=ratio.estimate, ratio_low=ratio.low, ratio_high=ratio.high)
-            row["verdict"] = judge_change(row["ratio"], p_value, threshold, alpha)
+            row["verdict"] = judge_change(row["ratio"], p_value, threshold, alpha,
+                                          exact=key[CELL_KEYS.index("metric")] in EXACT_METRICS)
         rows.append(row)
     return pd.DataFrame(rows, columns=CELL_COLUMNS)
 
 
-def judge_change(ratio: float, p_value: float, threshold: float, alpha: float) -> str:
+def judge_change(ratio: float, p_value: float, threshold: float, alpha: float, exact: bool = False) -> str:
     """Regression: significant and slower (larger) by more than the threshold; improvement:
-    significant and faster by the same factor (1 / (1 + threshold), symmetric in log scale)."""
-    if not (p_value < alpha) or math.isnan(ratio):
+    significant and faster by the same factor (1 / (1 + threshold), symmetric in log scale).
+    An `exact` metric (an instruction count: one sample, repeating to ~0.1%) needs no test."""
+    if not (exact or p_value < alpha) or math.isnan(ratio):
         return NO_CHANGE
     if ratio > 1 + threshold:
         return REGRESSION
@@ -186,6 +213,7 @@ def comparison_dict(comparison: Comparison) -> dict:
     return {
         "run_a": comparison.run_a, "run_b": comparison.run_b,
         "threshold": comparison.threshold, "alpha": comparison.alpha,
+        "verdicts": comparison.verdicts, "reference": comparison.reference,
         "regressions": len(comparison.regressions), "improvements": len(comparison.improvements),
         "conformance_regressions": _records(comparison.conformance_regressions),
         "conformance_fixes": _records(comparison.conformance_fixes),
@@ -208,8 +236,10 @@ def format_comparison(comparison: Comparison) -> str:
     """A terminal table: every cell with B/A, its interval, p and verdict; then conformance."""
     header = (f"{'runtime':<13} {'mode':<10} {'suite':<9} {'case':<13} {'size':<6} {'metric':<16} "
               f"{'A':>10} {'B':>10} {'B/A':>6} {'99% CI':>15} {'p':>7}  verdict")
+    mode = (f"relative verdicts: instruction counts where both runs have them, else CPU time / {comparison.reference}"
+            if comparison.reference else "absolute verdicts")
     lines = [f"A = {comparison.run_a}   B = {comparison.run_b}   threshold {comparison.threshold:.0%}, "
-             f"alpha {comparison.alpha}", header, "-" * len(header)]
+             f"alpha {comparison.alpha}, {mode}", header, "-" * len(header)]
     for cell in comparison.cells.to_dict("records"):
         metric = cell["metric"] if cell["phase"] == "process" else f"{cell['phase']}_time"
         host = "" if cell["host"] == "local" else f" @{cell['host']}{' (emulated)' if cell['emulated'] else ''}"
@@ -258,4 +288,8 @@ def _value(value: float, unit: str) -> str:
         return f"{value * 1e3:.3f}ms"
     if unit == "bytes":
         return f"{value / 2**20:.1f}MiB"
+    if unit == "count":
+        return f"{value / 1e6:.2f}M"
+    if unit.startswith("x "):  # a ratio to the reference runtime (relative verdicts)
+        return f"{value:.4g}x"
     return f"{value:g}{unit}"

@@ -46,6 +46,7 @@ class RunContext:
     fleet: Fleet
     limits: Limits
     samples_for: Callable[[str], tuple[int, int]]  # runtime id -> (repeat, warmup): RunConfig.samples
+    instructions: bool = False  # one more sample per cell, counted under valgrind (lab.instructions)
     timeouts_for: dict[str, float] = field(default_factory=dict)  # runtime id -> its own limit (--timeout-for)
 
     def limits_for(self, runtime: str) -> Limits:
@@ -141,6 +142,12 @@ def run_measured_job(cell: PlannedCell, context: RunContext) -> str:
         rows = measure_sample(case, runner, job, index, index < warmup, context)
         if index < warmup and rows[0]["status"] != STATUS_OK:
             rows = count_failed_warmup(rows)
+        context.run.journal_sample(job.key, rows)
+        samples.append(rows)
+    if context.instructions and len(samples) == warmup + repeat and samples[-1][0]["status"] == STATUS_OK:
+        from lab.instructions import instruction_rows
+
+        rows = instruction_rows(case, runner, job, len(samples), context)
         context.run.journal_sample(job.key, rows)
         samples.append(rows)
     all_rows = [row for sample in samples for row in sample]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from lab.hosts import Host, get_host, host_status
 from lab.model import Detection
+from lab.runners import versions
 from lab.runners.base import Runner, RunnerUnavailable
 from lab.runners.registry import all_runners
 
@@ -29,14 +30,15 @@ class Fleet:
                 for host in self.hosts}
 
 
-def assemble(host_ids: tuple[str, ...], local_name: str = "") -> Fleet:
+def assemble(host_ids: tuple[str, ...], local_name: str = "", releases: tuple[str, ...] = ()) -> Fleet:
     """Every (host, runtime) pair. `local_name` renames the local host in results, so two CI
-    machines that are each "local" to themselves stay apart when their shards are merged."""
+    machines that are each "local" to themselves stay apart when their shards are merged.
+    `releases` are ID@VERSION runtimes to serve too, each installed first (lab.runners.versions)."""
     hosts = [get_host(host_id) for host_id in host_ids]
     if local_name:
         hosts = [replace(h, id=local_name) if h.id == "local" else h for h in hosts]
     fleet = Fleet(hosts={host.id: host for host in hosts})
-    runners = all_runners()
+    runners = all_runners() | {runtime_id: versions.runner_for(runtime_id) for runtime_id in releases}
     for host in fleet.hosts.values():
         reachable, why = host_status(host)
         for runtime_id, runner in runners.items():

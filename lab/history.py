@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from lab.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, IMPROVEMENT, REGRESSION, judge_change
+from lab.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, EXACT_METRICS, IMPROVEMENT, REGRESSION, judge_change
 from lab.stats import CELL_KEYS, Samples, cell_samples, cell_table, mann_whitney_p
 from lab.store import Run, load, open_run
 
@@ -61,7 +61,8 @@ def build_history(runs: Sequence[str | Run], threshold: float = DEFAULT_THRESHOL
     changes = []
     for key in sorted({k for samples in samples_per_run for k in samples}, key=lambda k: tuple(map(str, k))):
         present = [(order, samples[key]) for order, samples in enumerate(samples_per_run) if key in samples]
-        for index, before, after, p_value, ratio in change_points([s for _, s in present], threshold, alpha):
+        exact = key[CELL_KEYS.index("metric")] in EXACT_METRICS
+        for index, before, after, p_value, ratio in change_points([s for _, s in present], threshold, alpha, exact):
             order = present[index][0]
             changes.append({**dict(zip(CELL_KEYS, key, strict=True)), "run_id": ordered[order].run_id, "order": order,
                             "median_before": before, "median_after": after, "ratio": ratio, "p_value": p_value,
@@ -71,19 +72,20 @@ def build_history(runs: Sequence[str | Run], threshold: float = DEFAULT_THRESHOL
 
 
 def change_points(series: Sequence[Samples], threshold: float = DEFAULT_THRESHOLD,
-                  alpha: float = DEFAULT_ALPHA) -> list[tuple[int, float, float, float, float]]:
-    """Circular binary segmentation of a series of sample sets (one per run, oldest first).
+                  alpha: float = DEFAULT_ALPHA, exact: bool = False) -> list[tuple[int, float, float, float, float]]:
+    """Circular binary segmentation of a series of sample sets (one per run, oldest first); an
+    `exact` metric (instruction counts) changes wherever the threshold says, as in compare.
 
     Returns (index of the first run after the change, pooled median before, pooled median after,
     p-value, after/before ratio) for every change point, in time order.
     """
     found: list[tuple[int, float, float, float, float]] = []
-    _segment([np.asarray(s, dtype=float) for s in series], 0, len(series), threshold, alpha, found)
+    _segment([np.asarray(s, dtype=float) for s in series], 0, len(series), threshold, alpha, found, exact)
     return sorted(found)
 
 
 def _segment(series: list[np.ndarray], start: int, end: int, threshold: float, alpha: float,
-             found: list) -> None:
+             found: list, exact: bool = False) -> None:
     """Find the stretch [i, j) of runs that differs most from the rest of [start, end); record its
     edges as change points and search the three parts again."""
     best: tuple[float, int, int] | None = None
@@ -96,8 +98,8 @@ def _segment(series: list[np.ndarray], start: int, end: int, threshold: float, a
             if inside.size == 0 or outside.size == 0:
                 continue
             p_value = mann_whitney_p(outside, inside)
-            if judge_change(_ratio(outside, inside), p_value, threshold, alpha) in (REGRESSION, IMPROVEMENT) and \
-                    (best is None or p_value < best[0]):
+            verdict = judge_change(_ratio(outside, inside), p_value, threshold, alpha, exact)
+            if verdict in (REGRESSION, IMPROVEMENT) and (best is None or p_value < best[0]):
                 best = (p_value, i, j)
     if best is None:
         return
@@ -108,7 +110,7 @@ def _segment(series: list[np.ndarray], start: int, end: int, threshold: float, a
         found.append(_change(series, i, j, end, p_value))
     for part_start, part_end in ((start, i), (i, j), (j, end)):
         if part_end - part_start >= 2:
-            _segment(series, part_start, part_end, threshold, alpha, found)
+            _segment(series, part_start, part_end, threshold, alpha, found, exact)
 
 
 def _change(series: list[np.ndarray], before_start: int, at: int, after_end: int, p_value: float) -> tuple:

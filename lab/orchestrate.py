@@ -32,7 +32,7 @@ def _now() -> str:
 def plan_run(config: RunConfig) -> tuple[Fleet, Plan]:
     """The fleet and plan of a configuration; PlanError when it asks for what does not exist."""
     config.validate()
-    fleet = assemble(config.hosts, config.local_name)
+    fleet = assemble(config.hosts, config.local_name, config.releases())
     return fleet, build_plan(config, fleet)
 
 
@@ -74,7 +74,7 @@ def _execute(run: Run, config: RunConfig, plan: Plan, fleet: Fleet, progress: Pr
     context = RunContext(
         run=run, fleet=fleet,
         limits=Limits(timeout_s=config.timeout_s, memory_limit_bytes=config.memory_limit_mb << 20),
-        samples_for=config.samples, timeouts_for=config.timeout_overrides())
+        samples_for=config.samples, timeouts_for=config.timeout_overrides(), instructions=config.instructions)
     with run.lock():
         try:
             counts = execute_plan(plan, context, progress)

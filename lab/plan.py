@@ -59,6 +59,9 @@ class RunConfig:
     # or merged run finds them again (lab.suites.user_suite).
     user_suites: tuple[str, ...] = ()
     user_modules: tuple[str, ...] = ()
+    # One more sample per measured cell, its instructions counted under valgrind: a time metric
+    # the machine's load cannot move, for verdicts that hold (lab.instructions).
+    instructions: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -81,9 +84,12 @@ class RunConfig:
             if size not in SIZES:
                 raise PlanError(f"unknown size {size!r}; choose from {', '.join(SIZES)}")
         from lab.model import RUNTIME_IDS
+        from lab.runners import versions
 
+        for spec in self.runtimes:
+            versions.check(parse_runtime_spec(spec)[0])
         for runtime in self.skip_runtimes:
-            if runtime not in RUNTIME_IDS:
+            if not versions.is_known(runtime):
                 raise PlanError(f"--skip-runtime {runtime!r}: unknown runtime; known: {', '.join(RUNTIME_IDS)}")
         if self.repeat < 1 or self.warmup < 0:
             raise PlanError("--repeat must be at least 1 and --warmup at least 0")
@@ -101,6 +107,13 @@ class RunConfig:
         self.sample_overrides()
         self.parallel_widths()
         self.timeout_overrides()
+
+    def releases(self) -> tuple[str, ...]:
+        """The ID@VERSION runtimes named in `runtimes`, each once (lab.runners.versions)."""
+        from lab.runners import versions
+
+        named = (parse_runtime_spec(spec)[0] for spec in self.runtimes)
+        return tuple(dict.fromkeys(runtime for runtime in named if versions.is_versioned(runtime)))
 
     def sample_overrides(self) -> dict[str, tuple[int, int]]:
         """runtime id -> (repeat, warmup) from `samples_for`; PlanError names a bad entry."""
@@ -120,7 +133,8 @@ class RunConfig:
 
 
 def parse_runtime_spec(spec: str) -> tuple[str, str]:
-    """'wasmtime-cli:pulley' -> ('wasmtime-cli', 'pulley'); a bare id -> (id, '')."""
+    """'wasmtime-cli:pulley' -> ('wasmtime-cli', 'pulley'); a bare id -> (id, ''). The id may name
+    a release, 'wasmtime-cli@42.0.1:pulley' (lab.runners.versions)."""
     runtime, _, mode = spec.partition(":")
     return runtime, mode
 
@@ -166,11 +180,12 @@ def _per_runtime(option: str, entries: tuple[str, ...], parse) -> dict:
     """runtime id -> the parsed value of each "runtime=..." entry of an option; PlanError names
     an entry that does not parse or whose runtime does not exist."""
     from lab.model import RUNTIME_IDS
+    from lab.runners import versions
 
     values = {}
     for entry in entries:
         runtime, *value = parse(entry)
-        if runtime not in RUNTIME_IDS:
+        if not versions.is_known(runtime):
             raise PlanError(f"{option} {entry!r}: unknown runtime {runtime!r}; known: {', '.join(RUNTIME_IDS)}")
         values[runtime] = value[0] if len(value) == 1 else tuple(value)
     return values
@@ -216,6 +231,7 @@ def resolve_runtimes(config: RunConfig, detections: dict) -> list[tuple[str, str
     every runtime available there, in its default mode. Named runtimes are kept even when
     unavailable, so the run records why they did not run."""
     from lab.model import RUNTIME_IDS
+    from lab.runners import versions
 
     if not config.runtimes:
         return [(rid, det.modes[0] if det.modes else "") for rid, det in detections.items()
@@ -223,7 +239,7 @@ def resolve_runtimes(config: RunConfig, detections: dict) -> list[tuple[str, str
     pairs = []
     for spec in config.runtimes:
         runtime, mode = parse_runtime_spec(spec)
-        if runtime not in RUNTIME_IDS:
+        if not versions.is_known(runtime):
             raise PlanError(f"unknown runtime {runtime!r}; known: {', '.join(RUNTIME_IDS)}")
         if runtime in config.skip_runtimes:
             continue

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-# Enough samples for a 99% median interval, and for the rank test to see a 20% step even when
-# other processes on a loaded 2-core machine make the wall times bimodal (with 8 they often hide it).
+# Enough samples for a 99% median interval and a rank test whose p can go far below alpha.
 REPEAT = 20
 
 
@@ -74,6 +73,20 @@ def note_metric(run: Path, runtime: str, metric: str, note: str) -> int:
             frame.to_parquet(path, index=False)
             changed += int(mask.sum())
     return changed
+
+
+def separating_factor(run: Path, cell: dict, metric: str = "wall_time", smallest: float = 1.2) -> float:
+    """How much to slow a cell down so the change is certain to be seen: `smallest` (20%), or more
+    when the cell's own samples spread wider than that. A 20% step on samples that a loaded
+    machine spread over 2x is not significant, and should not be: the tests check that the
+    statistics catch a change the samples can show, so the slowed copy must not overlap the
+    original (then the rank test's p is its minimum and the interval excludes 1, deterministically)."""
+    from lab.stats import cell_samples
+    from lab.store import load
+
+    key = tuple(cell[k] for k in ("host", "emulated", "runtime", "mode", "suite", "case", "size", "phase"))
+    values = next(v for k, v in cell_samples(load(run)).items() if k[:8] == key and k[8] == metric)
+    return max(smallest, 1.05 * float(values.max() / values.min()))
 
 
 def steadiest_cell(run: Path) -> dict:

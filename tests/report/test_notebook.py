@@ -9,7 +9,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from tests.report.helpers import copy_run, scale_cell, steadiest_cell
+from tests.report.helpers import copy_run, scale_cell, separating_factor, steadiest_cell
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "analysis.ipynb"
 
@@ -34,7 +34,7 @@ def _outputs(notebook) -> str:
 def test_notebook_with_a_baseline(small_run, tmp_path, monkeypatch):
     newer = copy_run(small_run, tmp_path, "newer")
     cell = steadiest_cell(small_run)
-    scale_cell(newer, cell["runtime"], cell["suite"], cell["case"], 1.2)
+    scale_cell(newer, cell["runtime"], cell["suite"], cell["case"], separating_factor(small_run, cell))
     notebook = _execute(monkeypatch, newer, small_run)
     text = _outputs(notebook)
     assert "time_vs_native" in text and "wasmtime (cranelift)" in text  # the overview table

@@ -15,7 +15,15 @@ from urllib.parse import urlparse
 import pytest
 
 from lab.report import build_site
-from tests.report.helpers import copy_run, edit_conformance, note_metric, scale_cell, steadiest_cell, wasmlab
+from tests.report.helpers import (
+    copy_run,
+    edit_conformance,
+    note_metric,
+    scale_cell,
+    separating_factor,
+    steadiest_cell,
+    wasmlab,
+)
 
 HOSTILE_REASON = "<script>alert('x')</script> & <b>bold</b>"
 # Each page and a table (or marker) its DOM must contain once a browser has loaded it.
@@ -31,7 +39,7 @@ def site(small_run, tmp_path_factory) -> Path:
     base = copy_run(small_run, runs, "base", "2030-01-01T00:00:00+00:00")
     newer = copy_run(small_run, runs, "newer", "2030-01-02T00:00:00+00:00")
     cell = steadiest_cell(small_run)
-    scale_cell(newer, cell["runtime"], cell["suite"], cell["case"], 1.2)
+    scale_cell(newer, cell["runtime"], cell["suite"], cell["case"], separating_factor(small_run, cell))
     assert len(edit_conformance(newer, "i32.wast", 2, "fail", HOSTILE_REASON)) == 2
     assert note_metric(newer, "wasmtime-cli", "peak_rss", "cgroup peak " + HOSTILE_REASON) > 0
     out = tmp_path_factory.mktemp("site")
