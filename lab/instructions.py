@@ -55,7 +55,7 @@ def read_count(out_dir: Path) -> int | None:
 def can_count(runner: Runner) -> str:
     """Why this runner's samples cannot be counted ("" when they can): runners that start their
     program through a daemon (docker, spin's server) are not the process valgrind would see."""
-    if type(runner).run is not Runner.run:
+    if not runner.counts_in_process:
         return f"{runner.id} runs its program outside the measured process; instructions are not counted"
     return ""
 

@@ -51,6 +51,9 @@ class Runner(ABC):
     description: str = ""
     artifact: str = "wasm"  # which build of a case it runs: "wasm" or "native"
     measured_suites: tuple[str, ...] = ("startup", "workloads", "user")  # the measured suites it can run
+    # Whether the program runs in the process command() starts, so valgrind can count it
+    # (--instructions). Not when a daemon runs it (docker's containers, spin's server).
+    counts_in_process: bool = True
     # How it supplies the bench.start/bench.end imports of Sightglass-protocol modules; "" when it
     # cannot (lab.runners.bench_protocol).
     bench_imports: str = ""

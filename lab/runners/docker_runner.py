@@ -57,6 +57,7 @@ CGROUP_NOTE = "container cgroup peak (includes runc init and page cache), not th
 
 class DockerRunner(Runner):
     id = "docker"
+    counts_in_process = False  # dockerd runs the program
     description = "the static native binary in a FROM-scratch Linux container (docker SDK)"
     artifact = "native"
     install_hint = "as root: python -m lab.docker_setup (installs Debian docker.io, starts dockerd)"

@@ -73,6 +73,7 @@ def prepare_app(folder: Path) -> Path:
 
 class SpinRunner(Runner):
     id = "spin"
+    counts_in_process = False  # its server process, not the command, handles the request
     description = "Spin (spin up) serving the lab's WAGI hello app: cold start to first response, requests/s"
     install_hint = f"install: {INSTALL_COMMAND}"
     measured_suites = ("startup",)  # it serves its own HTTP app, not the WASI command workloads
