@@ -5,6 +5,7 @@ charts as SVG files under charts/. No page loads anything from the network.
     conformance.html          runtime x suite x group matrix; conformance-<runtime>-....html per runtime
     workloads.html            a chart and a table per case, ratio-to-native summary
     startup.html              cold start and peak memory
+    components.html           component vs core module per runtime (only with the components suite)
     comparison.html           against --baseline (only with a baseline)
     history.html              time series and change points (only with several runs)
 """
@@ -22,7 +23,7 @@ import jinja2
 from lab.compare import REGRESSING_VERDICTS, compare_frames
 from lab.history import build_history
 from lab.model import SIZES
-from lab.report import charts, views
+from lab.report import charts, components, views
 from lab.report.data import ReportData, gather
 from lab.report.render import STYLESHEET, environment
 from lab.stats import geomean_ratios
@@ -59,6 +60,9 @@ def build_site(runs: Sequence[str | Run], baseline: str | Run | None = None, out
         write(runtime["page"], "conformance_runtime.html", {"runtime": runtime})
     write("workloads.html", "workloads.html", workloads_context(data, out))
     write("startup.html", "startup.html", startup_context(data, out))
+    if _has_suite(data, components.SUITE):
+        write("components.html", "components.html", {"rows": components.component_rows(data.measurements),
+                                                      "metrics": components.METRICS})
     if data.baseline is not None:
         write("comparison.html", "comparison.html", comparison_context(data, out))
     if len(data.runs) > 1:
@@ -69,11 +73,17 @@ def build_site(runs: Sequence[str | Run], baseline: str | Run | None = None, out
 def _pages(data: ReportData) -> list[Page]:
     pages = [Page("index.html", "Overview"), Page("conformance.html", "Conformance"),
              Page("workloads.html", "Workloads"), Page("startup.html", "Startup & memory")]
+    if _has_suite(data, components.SUITE):
+        pages.append(Page("components.html", "Components"))
     if data.baseline is not None:
         pages.append(Page("comparison.html", "Comparison"))
     if len(data.runs) > 1:
         pages.append(Page("history.html", "History"))
     return pages
+
+
+def _has_suite(data: ReportData, suite: str) -> bool:
+    return bool((data.measurements["suite"] == suite).any()) if "suite" in data.measurements else False
 
 
 def _writer(env: jinja2.Environment, out: Path, common: dict):

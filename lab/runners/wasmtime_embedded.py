@@ -1,7 +1,8 @@
 """wasmtime: the PyPI `wasmtime` embedding, run in a fresh child process per sample.
 
 The child (`python -m lab.runners.wasmtime_embedded ...`) times compile, instantiate and execute
-separately, like Sightglass, and reports them through the phases file. Modes: cranelift (native
+separately, like Sightglass, and reports them through the phases file; a component runs
+through the component API (lab.runners.wasmtime_component). Modes: cranelift (native
 code) and pulley (wasmtime's portable interpreter).
 """
 
@@ -15,6 +16,7 @@ from lab.runners.base import Runner, detect_python_package, wasi_flags
 from lab.runners.guest_args import parse_guest_args
 from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 from lab.runners.refusals import LINK_ERROR_EXIT_CODE, unknown_import
+from lab.runners.wasmtime_component import COMPONENT_HEADER, run_component
 
 MODES = ("cranelift", "pulley")
 
@@ -23,6 +25,7 @@ class WasmtimeEmbeddedRunner(Runner):
     id = "wasmtime"
     description = "Wasmtime embedded in Python (PyPI wasmtime), phases timed separately"
     install_hint = "pip install wasmtime"
+    measured_suites = ("startup", "workloads", "components")  # components: wasmtime.component
 
     def detect(self) -> Detection:
         return detect_python_package(self, "wasmtime", "wasmtime", MODES)
@@ -53,10 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     phases: dict[str, float] = {}
     engine = make_engine(guest.mode)
     wasm = open(guest.module, "rb").read()
-    start = time.perf_counter()
-    module = wasmtime.Module(engine, wasm)
-    phases["compile"] = time.perf_counter() - start
-
     wasi = wasmtime.WasiConfig()
     wasi.argv = guest.argv
     wasi.env = list(guest.env.items())
@@ -65,6 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     wasi.inherit_stdout()
     wasi.inherit_stderr()
     wasi.inherit_stdin()
+    if wasm[:8] == COMPONENT_HEADER:
+        code = run_component(engine, wasm, wasi, phases)
+        write_phases(phases)
+        return code
+
+    start = time.perf_counter()
+    module = wasmtime.Module(engine, wasm)
+    phases["compile"] = time.perf_counter() - start
+
     store = wasmtime.Store(engine)
     store.set_wasi(wasi)
     linker = wasmtime.Linker(engine)

@@ -15,7 +15,7 @@ from lab.suites.workloads import STARTUP_EXPECTED, STARTUP_SOURCE
 
 GUEST_DATA_DIR = "/data"  # where a workload's input folder appears inside the guest
 WASM_TARGET = "wasm32-wasi"
-MEASURED_SUITES = ("startup", "workloads")
+MEASURED_SUITES = ("startup", "workloads", "components")
 
 
 class UnknownWorkload(ValueError):
@@ -76,4 +76,8 @@ def cases_for(suite: str, sizes: tuple[str, ...] = SIZES, names: tuple[str, ...]
         return startup_cases(archs)
     if suite == "workloads":
         return workload_cases(sizes, names, archs)
+    if suite == "components":
+        from lab.suites.components import component_cases
+
+        return component_cases(sizes, names, archs)
     raise ValueError(f"{suite} is not a measured suite")
