@@ -24,10 +24,10 @@ SERVERS = ("wasmtime-cli:cranelift-cache", "node", "native")
 
 @pytest.fixture(scope="module")
 def http_run(tmp_path_factory):
-    os.environ.update({"WASMLAB_HTTP_REQUESTS": "200", "WASMLAB_HTTP_CONCURRENCY": "4", "WASMLAB_HTTP_SECONDS": "4"})
+    os.environ.update({"WASMLAB_HTTP_REQUESTS": "200", "WASMLAB_HTTP_CONCURRENCY": "4", "WASMLAB_HTTP_SECONDS": "3"})
     try:
         config = RunConfig(suites=("http",), runtimes=(*SERVERS, "spin"), allow_unavailable=True, repeat=1,
-                           warmup=1, timeout_s=120)
+                           warmup=0, timeout_s=120)
         yield start_run(config, tmp_path_factory.mktemp("results"))
     finally:
         for key in ("WASMLAB_HTTP_REQUESTS", "WASMLAB_HTTP_CONCURRENCY", "WASMLAB_HTTP_SECONDS"):
@@ -129,3 +129,13 @@ def test_ctrl_c_stops_the_server(tmp_path):
 
 def _native_servers() -> list[str]:
     return subprocess.run(["pgrep", "-f", "lab.native_http"], capture_output=True, text=True).stdout.split()
+
+
+def test_site_renders_the_http_figures(http_run, tmp_path):
+    from lab.report.site import build_site
+
+    build_site([http_run], out=tmp_path)
+    page = (tmp_path / "http.html").read_text()
+    for server in ("wasmtime-cli (cranelift-cache)", "node (v8)", "native (static)"):
+        assert page.count(f"<td>{server}</td>") == len(http_handlers.HANDLERS)
+    assert "req/s" in page and "p99" in page and "spin not on PATH" in page

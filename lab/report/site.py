@@ -6,6 +6,7 @@ charts as SVG files under charts/. No page loads anything from the network.
     workloads.html            a chart and a table per case, ratio-to-native summary
     startup.html              cold start and peak memory
     components.html           component vs core module per runtime (only with the components suite)
+    http.html                 cold start, req/s, latency percentiles per server (only with the http suite)
     comparison.html           against --baseline (only with a baseline)
     history.html              time series and change points (only with several runs)
 """
@@ -23,7 +24,7 @@ import jinja2
 from lab.compare import REGRESSING_VERDICTS, compare_frames
 from lab.history import build_history
 from lab.model import SIZES
-from lab.report import charts, components, views
+from lab.report import charts, components, http, views
 from lab.report.data import ReportData, gather
 from lab.report.render import STYLESHEET, environment
 from lab.stats import geomean_ratios
@@ -63,6 +64,8 @@ def build_site(runs: Sequence[str | Run], baseline: str | Run | None = None, out
     if _has_suite(data, components.SUITE):
         write("components.html", "components.html", {"rows": components.component_rows(data.measurements),
                                                       "metrics": components.METRICS})
+    if _has_suite(data, http.SUITE):
+        write("http.html", "http.html", {"sections": http.http_sections(data.measurements), "columns": http.COLUMNS})
     if data.baseline is not None:
         write("comparison.html", "comparison.html", comparison_context(data, out))
     if len(data.runs) > 1:
@@ -75,6 +78,8 @@ def _pages(data: ReportData) -> list[Page]:
              Page("workloads.html", "Workloads"), Page("startup.html", "Startup & memory")]
     if _has_suite(data, components.SUITE):
         pages.append(Page("components.html", "Components"))
+    if _has_suite(data, http.SUITE):
+        pages.append(Page("http.html", "Serverless HTTP"))
     if data.baseline is not None:
         pages.append(Page("comparison.html", "Comparison"))
     if len(data.runs) > 1:

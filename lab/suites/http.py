@@ -87,10 +87,10 @@ def measure_http_sample(case: Case, runtime: str, mode: str, base: dict, limits:
             _row(base, "process", "user_time", usage.user_s, "s", status, reason),
             _row(base, "process", "sys_time", usage.sys_s, "s", status, reason),
             _row(base, "process", "peak_rss", usage.peak_rss_kib * 1024.0, "bytes", status, note),
-            _row(base, "load", "requests_per_s", load.per_second, "1/s", status, reason),
-            _row(base, "load", "requests", float(load.requests), "count", status, reason),
-            _row(base, "load", "errors", float(load.errors), "count", status, reason),
-            _row(base, "load", "concurrency", float(concurrency), "count", status, reason)]
+            _row(base, "load", "requests_per_s", load.per_second, "req/s", status, reason),
+            _row(base, "load", "requests", float(load.requests), "requests", status, reason),
+            _row(base, "load", "errors", float(load.errors), "requests", status, reason),
+            _row(base, "load", "concurrency", float(concurrency), "connections", status, reason)]
     rows += [_row(base, "load", f"latency_p{p}", load.percentile(p), "s", status, reason)
              for p in loadgen.PERCENTILES]
     return rows
