@@ -28,7 +28,7 @@ def http_sections(measurements: pd.DataFrame) -> list[dict]:
             host, emulated, runtime, mode = identity
             figures = {metric: _number_cell(cells.get((*identity, case, phase, metric)))
                        for phase, metric, _ in COLUMNS}
-            rows.append({"label": runtime_label(str(runtime), str(mode)), "host_label": host_label(str(host), bool(emulated)),
-                         "figures": figures})
+            rows.append({"label": runtime_label(str(runtime), str(mode)),
+                         "host_label": host_label(str(host), bool(emulated)), "figures": figures})
         sections.append({"case": case, "rows": rows})
     return sections
