@@ -34,8 +34,8 @@ from lab.config import REPO_ROOT
 from lab.docker_setup import DaemonUnavailable, connect, last_line
 from lab.measure import ProcessResult, read_spawn_report
 from lab.model import Detection, Invocation
-from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
 from lab.runners import docker_wasm
+from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
 from lab.runners.container_cgroup import SampleCgroup
 from lab.runners.wasmtime_cli import find_wasmtime_binary
 from lab.scratch import pid_alive
