@@ -26,7 +26,7 @@ SERVERS = ("wasmtime-cli:cranelift-cache", "node", "native")
 def http_run(tmp_path_factory):
     os.environ.update({"WASMLAB_HTTP_REQUESTS": "200", "WASMLAB_HTTP_CONCURRENCY": "4", "WASMLAB_HTTP_SECONDS": "3"})
     try:
-        config = RunConfig(suites=("http",), runtimes=(*SERVERS, "spin"), allow_unavailable=True, repeat=1,
+        config = RunConfig(suites=("http",), runtimes=(*SERVERS, "docker", "spin"), allow_unavailable=True, repeat=1,
                            warmup=0, timeout_s=120)
         yield start_run(config, tmp_path_factory.mktemp("results"))
     finally:
@@ -53,6 +53,22 @@ def test_handlers_under_load_on_wasmtime_serve_jco_serve_and_native(http_run):
             p50, p90, p99 = (cells[(runtime, handler, f"latency_p{p}")]["value"] for p in (50, 90, 99))
             assert 0 < p50 <= p90 <= p99
             assert cells[(runtime, handler, "peak_rss")]["value"] > 1 << 20
+
+
+def test_native_server_in_a_container(http_run):
+    from lab.runners.docker_runner import DockerRunner
+
+    detection = DockerRunner().detection()
+    if not detection.available:
+        pytest.skip(f"no Docker daemon: {detection.reason}")
+    cells = _cells(http_run)
+    for handler in http_handlers.HANDLERS:
+        assert cells[("docker", handler, "wall_time")]["status"] == "ok", cells[("docker", handler, "wall_time")]
+        assert cells[("docker", handler, "errors")]["value"] == 0
+        assert "cgroup" in cells[("docker", handler, "peak_rss")]["reason"]
+    leftover = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=wasmlab.owner-pid={os.getpid()}"],
+                              capture_output=True, text=True).stdout.split()
+    assert not leftover  # every server container was removed
 
 
 def test_spin_is_unavailable_with_the_install_command(http_run):

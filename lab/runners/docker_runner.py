@@ -61,6 +61,7 @@ class DockerRunner(Runner):
     id = "docker"
     description = "the static native binary in a FROM-scratch Linux container (docker SDK)"
     artifact = "native"
+    measured_suites = ("startup", "workloads", "http")  # http: the native server in a container
     install_hint = "as root: python -m lab.docker_setup (installs Debian docker.io, starts dockerd)"
 
     def __init__(self) -> None:

@@ -6,6 +6,7 @@
                   (CPython built for wasm uses extended constant expressions)
     spin          spin up on a manifest whose one component is the same handler
     native        the handler's own Python function under CPython's HTTP server (lab.native_http)
+    docker        that native server in a container (lab.runners.http_container)
 
 The server runs in its own session, so stopping it kills every process it started (jco serve's
 node child included), whatever ends the sample: an error, a timeout or Ctrl-C.
@@ -16,17 +17,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lab import npm_tools
 from lab.runners import spin
+from lab.runners.server_probe import GroupUsage, group_usage
 from lab.runners.spin import _data_limit, _kill_group  # spin's own server is stopped the same way
 from lab.runners.wasmtime_cli import MODE_FLAGS, find_wasmtime_binary
 
-HTTP_SERVERS = ("wasmtime-cli", "node", "spin", "native")
+HTTP_SERVERS = ("wasmtime-cli", "node", "spin", "native", "docker")
 NODE_EXTENDED_CONST_MAJOR = 22  # from here V8 has extended constant expressions on by default
 SPIN_MANIFEST = """spin_manifest_version = 2
 [application]
@@ -98,6 +101,34 @@ def serving(command: ServerCommand, folder: Path, memory_limit_bytes: int | None
     finally:
         _kill_group(server)
         log.close()
+
+
+@dataclass
+class RunningServer:
+    """A started server: `process` answers poll() (for the first-response wait), `usage()` reads
+    its memory and CPU time before it is stopped."""
+
+    process: Any
+    usage: Callable[[], GroupUsage]
+    rss_note: str
+
+
+@contextmanager
+def start_server(runtime: str, mode: str, handler: str, component: Path, port: int, folder: Path,
+                 memory_limit_bytes: int | None) -> Iterator[RunningServer]:
+    """The server of `runtime` serving the handler on 127.0.0.1:port, stopped when the block ends."""
+    if runtime == "docker" and mode == "wasmtime":
+        raise ServerUnavailable("docker:wasmtime does not serve the http suite yet: wasmtime serve inside a "
+                                "container is not built; docker:container serves the native twin")
+    if runtime == "docker":
+        from lab.runners import http_container
+
+        with http_container.serving_in_container(handler, port, memory_limit_bytes) as container:
+            yield RunningServer(container, container.usage, http_container.RSS_NOTE)
+        return
+    command = server_command(runtime, mode, handler, component, port, folder)
+    with serving(command, folder, memory_limit_bytes) as server:
+        yield RunningServer(server, lambda: group_usage(server.pid), command.rss_note)
 
 
 def stderr_tail(folder: Path) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import ExitStack
 
 from lab import http_handlers, loadgen, npm_tools
 from lab.model import STATUS_ERROR, STATUS_OK, STATUS_TIMEOUT, STATUS_UNAVAILABLE, Case, Invocation
@@ -56,33 +57,33 @@ def load_settings() -> tuple[int, int, float]:
 def measure_http_sample(case: Case, runtime: str, mode: str, base: dict, limits: Limits) -> list[dict]:
     """One server start and its load, as rows (see the module's docstring)."""
     assert case.invocation.wasm is not None  # a case without a component has a build error
-    with scratch_dir("http") as folder:
+    with scratch_dir("http") as folder, ExitStack() as stop:  # the server stops before the folder goes
         port = server_probe.free_port()
-        try:
-            command = http_servers.server_command(runtime, mode, case.name, case.invocation.wasm, port, folder)
-        except (http_servers.ServerUnavailable, npm_tools.NpmToolUnavailable) as error:
-            return [_row(base, "process", "wall_time", float("nan"), "s", STATUS_UNAVAILABLE, str(error))]
         deadline = limits.timeout_s or 120.0
         begin = time.perf_counter()
-        with http_servers.serving(command, folder, limits.memory_limit_bytes) as server:
-            try:
-                first = server_probe.wait_for_http(port, ROUTE, begin, deadline, server)
-            except server_probe.ServerGone as gone:
-                return [_row(base, "process", "wall_time", float("nan"), "s", STATUS_ERROR,
-                             f"{gone}: {http_servers.stderr_tail(folder)}")]
-            if first is None:
-                return [_row(base, "process", "wall_time", deadline, "s", STATUS_TIMEOUT,
-                             f"no response within {deadline:g} s: {http_servers.stderr_tail(folder)}")]
-            status, reason = STATUS_OK, ""
-            if first.status != 200 or first.body != case.expected_stdout:
-                status, reason = STATUS_ERROR, f"first response HTTP {first.status} {first.body[:80]!r}"
-            requests, concurrency, seconds = load_settings()
-            load = loadgen.run_load(port, ROUTE, requests=requests, concurrency=concurrency, budget_s=seconds,
-                                    expected_body=case.expected_stdout)
-            usage = server_probe.group_usage(server.pid)
+        try:
+            server = stop.enter_context(http_servers.start_server(
+                runtime, mode, case.name, case.invocation.wasm, port, folder, limits.memory_limit_bytes))
+        except (http_servers.ServerUnavailable, npm_tools.NpmToolUnavailable) as error:
+            return [_row(base, "process", "wall_time", float("nan"), "s", STATUS_UNAVAILABLE, str(error))]
+        try:
+            first = server_probe.wait_for_http(port, ROUTE, begin, deadline, server.process)
+        except server_probe.ServerGone as gone:
+            return [_row(base, "process", "wall_time", float("nan"), "s", STATUS_ERROR,
+                         f"{gone}: {http_servers.stderr_tail(folder)}")]
+        if first is None:
+            return [_row(base, "process", "wall_time", deadline, "s", STATUS_TIMEOUT,
+                         f"no response within {deadline:g} s: {http_servers.stderr_tail(folder)}")]
+        status, reason = STATUS_OK, ""
+        if first.status != 200 or first.body != case.expected_stdout:
+            status, reason = STATUS_ERROR, f"first response HTTP {first.status} {first.body[:80]!r}"
+        requests, concurrency, seconds = load_settings()
+        load = loadgen.run_load(port, ROUTE, requests=requests, concurrency=concurrency, budget_s=seconds,
+                                expected_body=case.expected_stdout)
+        usage = server.usage()
         if status == STATUS_OK and load.errors:
             status, reason = STATUS_ERROR, f"{load.errors} of {load.requests} requests failed: {load.first_error}"
-    note = reason or command.rss_note
+    note = reason or server.rss_note
     rows = [_row(base, "process", "wall_time", first.seconds, "s", status, reason),
             _row(base, "process", "user_time", usage.user_s, "s", status, reason),
             _row(base, "process", "sys_time", usage.sys_s, "s", status, reason),
