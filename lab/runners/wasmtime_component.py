@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 from lab.runners.phases import TRAP_EXIT_CODE
 
@@ -41,11 +42,19 @@ def run_component(engine, wasm: bytes, wasi, phases: dict[str, float]) -> int:
         print(f"wasmtime: {exports[0]} has no run function", file=sys.stderr)
         return 1
 
+    def run_command() -> int:
+        return 0 if getattr(run(store), "tag", "ok") == "ok" else 1
+
+    return timed_exit_code(run_command, phases)
+
+
+def timed_exit_code(call: Callable[[], int], phases: dict[str, float]) -> int:
+    """The guest's exit code from `call` (its exit or trap included), timed as phase "execute"."""
+    import wasmtime
+
     start = time.perf_counter()
-    code = 0
     try:
-        result = run(store)
-        code = 0 if getattr(result, "tag", "ok") == "ok" else 1
+        code = call()
     except wasmtime.ExitTrap as exit_trap:
         code = exit_trap.code
     except wasmtime.Trap as trap:

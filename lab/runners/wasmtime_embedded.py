@@ -14,9 +14,9 @@ import time
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
 from lab.runners.guest_args import parse_guest_args
-from lab.runners.phases import TRAP_EXIT_CODE, write_phases
+from lab.runners.phases import write_phases
 from lab.runners.refusals import LINK_ERROR_EXIT_CODE, unknown_import
-from lab.runners.wasmtime_component import COMPONENT_HEADER, run_component
+from lab.runners.wasmtime_component import COMPONENT_HEADER, run_component, timed_exit_code
 
 MODES = ("cranelift", "pulley")
 
@@ -89,19 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         return LINK_ERROR_EXIT_CODE
     phases["instantiate"] = time.perf_counter() - start
 
-    start = time.perf_counter()
-    code = 0
-    try:
+    def run_start() -> int:
         start_function = instance.exports(store)["_start"]
         if not isinstance(start_function, wasmtime.Func):
             raise TypeError(f"_start is a {type(start_function).__name__}, not a function")
         start_function(store)
-    except wasmtime.ExitTrap as exit_trap:
-        code = exit_trap.code
-    except wasmtime.Trap as trap:
-        print(f"wasm trap: {trap}", file=sys.stderr)
-        code = TRAP_EXIT_CODE
-    phases["execute"] = time.perf_counter() - start
+        return 0
+
+    code = timed_exit_code(run_start, phases)
     write_phases(phases)
     return code
 
