@@ -23,6 +23,7 @@ APT_PACKAGES=(python3-venv python3-dev build-essential hyperfine  # build-essent
   qemu-user-static binfmt-support libc6-arm64-cross libgcc-s1-arm64-cross)  # the arm64-emulated host
 APT_PACKAGES+=(gjs)  # the spidermonkey runtime (SpiderMonkey through gjs)
 APT_PACKAGES+=(chromium)  # headless browser check of the HTML report
+APT_PACKAGES+=(npm)  # installs jco (components suite) into the cache folder
 
 # `./quickstart.sh run` with no arguments: the workloads at size medium, where they last long
 # enough to measure throughput (size small mostly measures start-up, so a fast-starting
@@ -77,6 +78,8 @@ setup() {
   # Docker daemon for the docker runner: as root, installs docker.io and starts dockerd when none
   # answers; otherwise prints why not. Never fatal: the runner then reports itself unavailable.
   "$VENV/bin/python" -m lab.docker_setup || say "docker runtime not ready (wasmlab doctor says why)"
+  # jco and its preview2 shim, pinned, into the cache folder: the components suite's builds and node.
+  "$VENV/bin/python" -m lab.npm_tools || say "components suite not ready (npm tools missing)"
   say "building the workload programs (first time: zig builds its libc, a minute or two)"
   "$VENV/bin/wasmlab" build >/dev/null
 }

@@ -184,6 +184,10 @@ def measure_sample(case: Case, runner: Runner, job: Job, index: int, warmup: boo
     if case.build_error:
         return [{**base, "phase": "process", "metric": "wall_time", "value": float("nan"), "unit": "s",
                  "status": STATUS_ERROR, "reason": case.build_error}]
+    if case.suite == "http":  # a server under load, not a command: lab.suites.http measures it
+        from lab.suites.http import measure_http_sample
+
+        return measure_http_sample(case, job.runtime, job.mode, base, context.limits_for(job.runtime))
     host = context.fleet.hosts[job.host]
     invocation = case.invocation_for(host.arch)
     artifact = invocation.native if runner.artifact == "native" else invocation.wasm

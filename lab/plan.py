@@ -326,6 +326,8 @@ def _skip(suite: str, runner, detection) -> tuple[str, str]:
 
     if not detection.available or runner is None:
         return STATUS_UNAVAILABLE, detection.reason
+    if runner.suite_unavailable(suite):
+        return STATUS_UNAVAILABLE, runner.suite_unavailable(suite)
     if suite in measured.MEASURED_SUITES:
         if suite not in runner.measured_suites:
             return STATUS_SKIPPED, f"{runner.id} does not run the {suite} suite"

@@ -6,6 +6,8 @@ charts as SVG files under charts/. No page loads anything from the network.
     workloads.html            a chart and a table per case, ratio-to-native summary
     user.html                 the user's own modules (run --suite DIR): the same, against a base runtime
     startup.html              cold start and peak memory
+    components.html           component vs core module per runtime (only with the components suite)
+    http.html                 cold start, req/s, latency percentiles per server (only with the http suite)
     comparison.html           against --baseline (only with a baseline)
     history.html              time series and change points (only with several runs)
 """
@@ -23,7 +25,7 @@ import jinja2
 from lab.compare import REGRESSING_VERDICTS, compare_frames
 from lab.history import build_history
 from lab.model import SIZES, USER_SUITE
-from lab.report import charts, views
+from lab.report import charts, components, http, views
 from lab.report.data import ReportData, gather
 from lab.report.render import STYLESHEET, environment
 from lab.stats import geomean_ratios
@@ -60,8 +62,13 @@ def build_site(runs: Sequence[str | Run], baseline: str | Run | None = None, out
         write(runtime["page"], "conformance_runtime.html", {"runtime": runtime})
     write("workloads.html", "workloads.html", workloads_context(data, out))
     write("startup.html", "startup.html", startup_context(data, out))
-    if _has_user_suite(data):
+    if _has_suite(data, USER_SUITE):
         write("user.html", "user.html", user_context(data, out))
+    if _has_suite(data, components.SUITE):
+        write("components.html", "components.html", {"rows": components.component_rows(data.measurements),
+                                                      "metrics": components.METRICS})
+    if _has_suite(data, http.SUITE):
+        write("http.html", "http.html", {"sections": http.http_sections(data.measurements), "columns": http.COLUMNS})
     if data.baseline is not None:
         write("comparison.html", "comparison.html", comparison_context(data, out))
     if len(data.runs) > 1:
@@ -72,8 +79,12 @@ def build_site(runs: Sequence[str | Run], baseline: str | Run | None = None, out
 def _pages(data: ReportData) -> list[Page]:
     pages = [Page("index.html", "Overview"), Page("conformance.html", "Conformance"),
              Page("workloads.html", "Workloads"), Page("startup.html", "Startup & memory")]
-    if _has_user_suite(data):
+    if _has_suite(data, USER_SUITE):
         pages.append(Page("user.html", "Your modules"))
+    if _has_suite(data, components.SUITE):
+        pages.append(Page("components.html", "Components"))
+    if _has_suite(data, http.SUITE):
+        pages.append(Page("http.html", "Serverless HTTP"))
     if data.baseline is not None:
         pages.append(Page("comparison.html", "Comparison"))
     if len(data.runs) > 1:
@@ -81,8 +92,8 @@ def _pages(data: ReportData) -> list[Page]:
     return pages
 
 
-def _has_user_suite(data: ReportData) -> bool:
-    return bool((data.measurements["suite"] == USER_SUITE).any())
+def _has_suite(data: ReportData, suite: str) -> bool:
+    return bool((data.measurements["suite"] == suite).any()) if "suite" in data.measurements else False
 
 
 def _writer(env: jinja2.Environment, out: Path, common: dict):

@@ -59,6 +59,11 @@ class Runner(ABC):
     bench_imports: str = ""
     install_hint: str = ""
 
+    def suite_unavailable(self, suite: str) -> str:
+        """Why this runtime cannot run `suite` at all (a feature it lacks), or "" when it can or
+        merely does not take part (see measured_suites)."""
+        return ""
+
     @abstractmethod
     def detect(self) -> Detection:
         """Whether the runtime is usable here (version, path, modes) or why not."""

@@ -34,8 +34,10 @@ from lab.config import REPO_ROOT
 from lab.docker_setup import DaemonUnavailable, connect, last_line
 from lab.measure import ProcessResult, read_spawn_report
 from lab.model import Detection, Invocation
+from lab.runners import docker_wasm
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
 from lab.runners.container_cgroup import SampleCgroup
+from lab.runners.wasmtime_cli import find_wasmtime_binary
 from lab.scratch import pid_alive
 
 DOCKERFILE = REPO_ROOT / "runners" / "docker" / "Dockerfile"
@@ -60,6 +62,7 @@ class DockerRunner(Runner):
     counts_in_process = False  # dockerd runs the program
     description = "the static native binary in a FROM-scratch Linux container (docker SDK)"
     artifact = "native"
+    measured_suites = ("startup", "workloads", "user", "http")  # http: the native server in a container
     install_hint = "as root: python -m lab.docker_setup (installs Debian docker.io, starts dockerd)"
 
     def __init__(self) -> None:
@@ -82,7 +85,9 @@ class DockerRunner(Runner):
                                     "--exec-opt native.cgroupdriver=cgroupfs")
         self._cgroup_version = int(info.get("CgroupVersion") or 1)
         version = f"{info.get('ServerVersion', '?')} (cgroup v{self._cgroup_version}, {info.get('Driver', '?')})"
-        return Detection(self.id, True, version=version, path=str(client.api.base_url), modes=["container"])
+        # wasmtime: the wasmtime CLI inside the container, running the case's module (docker_wasm)
+        modes = ["container", "wasmtime"] if find_wasmtime_binary()[0] is not None else ["container"]
+        return Detection(self.id, True, version=version, path=str(client.api.base_url), modes=modes)
 
     def client(self):
         """The SDK client, connected once per runner object (never starts a daemon)."""
@@ -115,15 +120,27 @@ class DockerRunner(Runner):
         detection = self.detection()
         if not detection.available:
             raise RunnerUnavailable(detection.reason)
+        client = self.client()
+        if mode == "wasmtime":
+            if invocation.wasm is None:
+                raise ValueError("this case has no wasm module")
+            try:
+                files = docker_wasm.image_files(invocation.wasm)
+            except docker_wasm.WasmImageUnavailable as error:
+                raise RunnerUnavailable(str(error)) from None
+            image = build_image(client, {**files, "wasmlab-spawn": spawn_binary()}, docker_wasm.IMAGE_REPOSITORY)
+            entry = docker_wasm.entrypoint(invocation, SPAWN_ENTRYPOINT[:-1], container_path)
+            return run_container(client, image, invocation, limits, SampleCgroup(self._cgroup_version), entry)
         if invocation.native is None:
             raise ValueError("this case has no native build")
-        client = self.client()
         image = ensure_image(client, invocation.native)
         return run_container(client, image, invocation, limits, SampleCgroup(self._cgroup_version))
 
 
-def run_container(client, image: str, invocation: Invocation, limits: Limits, cgroup: SampleCgroup) -> Sample:
-    """One fresh container: create, start, wait (bounded), collect, and always remove it."""
+def run_container(client, image: str, invocation: Invocation, limits: Limits, cgroup: SampleCgroup,
+                  entrypoint: list[str] | None = None) -> Sample:
+    """One fresh container: create, start, wait (bounded), collect, and always remove it.
+    `entrypoint` defaults to wasmlab-spawn running the image's /program."""
     import requests
 
     name = f"wasmlab-{uuid.uuid4().hex[:12]}"
@@ -132,7 +149,7 @@ def run_container(client, image: str, invocation: Invocation, limits: Limits, cg
         try:
             begin = time.perf_counter()
             container = client.containers.create(
-                image, entrypoint=list(SPAWN_ENTRYPOINT), command=list(invocation.args), name=name,
+                image, entrypoint=entrypoint or list(SPAWN_ENTRYPOINT), command=list(invocation.args), name=name,
                 **container_options(invocation, limits, cgroup.parent, report_dir))
             created_s = time.perf_counter() - begin
             begin = time.perf_counter()
@@ -200,13 +217,19 @@ def container_path(guest: str) -> str:
 
 def ensure_image(client, binary: Path) -> str:
     """The tag of the FROM-scratch image holding `binary` (and the launcher), built once."""
+    files = {"Dockerfile": DOCKERFILE, "wasmlab-spawn": spawn_binary(), "program": Path(binary)}
+    return build_image(client, files, IMAGE_REPOSITORY)
+
+
+def build_image(client, files: dict[str, Path], repository: str) -> str:
+    """The tag of the image built from `files` (build-context name -> host file), built once:
+    the tag is the hash of every file."""
     import docker
 
-    files = {"Dockerfile": DOCKERFILE, "wasmlab-spawn": spawn_binary(), "program": Path(binary)}
     digest = hashlib.sha256()
     for arcname, path in files.items():
         digest.update(arcname.encode() + b"\0" + path.read_bytes() + b"\0")
-    tag = f"{IMAGE_REPOSITORY}:{digest.hexdigest()[:20]}"
+    tag = f"{repository}:{digest.hexdigest()[:20]}"
     try:
         client.images.get(tag)
         return tag
@@ -216,7 +239,7 @@ def ensure_image(client, binary: Path) -> str:
         client.images.build(fileobj=build_context(files), custom_context=True, tag=tag, rm=True, forcerm=True,
                             network_mode="none", labels={LABEL_RUNNER: "docker"})
     except (docker.errors.BuildError, docker.errors.APIError) as error:
-        raise RuntimeError(f"building the container image for {Path(binary).name} failed: {last_line(error)}") from None
+        raise RuntimeError(f"building the container image {tag} failed: {last_line(error)}") from None
     return tag
 
 

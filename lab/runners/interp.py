@@ -31,6 +31,12 @@ class InterpRunner(Runner):
         from lab import __version__
         return Detection(self.id, True, version=__version__, path=sys.executable, modes=list(TIERS))
 
+    def suite_unavailable(self, suite: str) -> str:
+        if suite == "components":
+            return ("lab.interp decodes core modules only: it has no component model (component "
+                    "binary format, canonical ABI, WASI 0.2 host), so it cannot run a component")
+        return ""
+
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         tier = mode if mode in TIERS else TIERS[0]
         return [sys.executable, "-S", str(ENTRY_POINT), "run", "--tier", tier,

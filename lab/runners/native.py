@@ -13,6 +13,7 @@ class NativeRunner(Runner):
     id = "native"
     description = "the same C source built as a static native binary (zig cc, musl)"
     artifact = "native"
+    measured_suites = ("startup", "workloads", "user", "http")  # http: the handler's own function, served natively
 
     def detect(self) -> Detection:
         return Detection(name=self.id, available=True, version=f"{platform.machine()}-linux-musl static",

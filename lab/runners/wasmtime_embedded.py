@@ -1,7 +1,8 @@
 """wasmtime: the PyPI `wasmtime` embedding, run in a fresh child process per sample.
 
 The child (`python -m lab.runners.wasmtime_embedded ...`) times compile, instantiate and execute
-separately, like Sightglass, and reports them through the phases file. Modes: cranelift (native
+separately, like Sightglass, and reports them through the phases file; a component runs
+through the component API (lab.runners.wasmtime_component). Modes: cranelift (native
 code) and pulley (wasmtime's portable interpreter).
 """
 
@@ -14,8 +15,9 @@ from lab.model import Detection, Invocation
 from lab.runners.base import Runner, detect_python_package, wasi_flags
 from lab.runners.bench_protocol import BENCH_MODULE, Region, uses_bench
 from lab.runners.guest_args import parse_guest_args
-from lab.runners.phases import TRAP_EXIT_CODE, write_phases
+from lab.runners.phases import write_phases
 from lab.runners.refusals import LINK_ERROR_EXIT_CODE, unknown_import
+from lab.runners.wasmtime_component import COMPONENT_HEADER, run_component, timed_exit_code
 
 MODES = ("cranelift", "pulley")
 
@@ -25,6 +27,7 @@ class WasmtimeEmbeddedRunner(Runner):
     description = "Wasmtime embedded in Python (PyPI wasmtime), phases timed separately"
     install_hint = "pip install wasmtime"
     bench_imports = "host functions defined in the embedding's Linker (time.perf_counter)"
+    measured_suites = ("startup", "workloads", "user", "components")  # components: wasmtime.component
 
     def detect(self) -> Detection:
         return detect_python_package(self, "wasmtime", "wasmtime", MODES)
@@ -68,10 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     phases: dict[str, float] = {}
     engine = make_engine(guest.mode)
     wasm = open(guest.module, "rb").read()
-    start = time.perf_counter()
-    module = wasmtime.Module(engine, wasm)
-    phases["compile"] = time.perf_counter() - start
-
     wasi = wasmtime.WasiConfig()
     wasi.argv = guest.argv
     wasi.env = list(guest.env.items())
@@ -80,6 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     wasi.inherit_stdout()
     wasi.inherit_stderr()
     wasi.inherit_stdin()
+    if wasm[:8] == COMPONENT_HEADER:
+        code = run_component(engine, wasm, wasi, phases)
+        write_phases(phases)
+        return code
+
+    start = time.perf_counter()
+    module = wasmtime.Module(engine, wasm)
+    phases["compile"] = time.perf_counter() - start
+
     store = wasmtime.Store(engine)
     store.set_wasi(wasi)
     linker = wasmtime.Linker(engine)
@@ -97,21 +105,16 @@ def main(argv: list[str] | None = None) -> int:
         return LINK_ERROR_EXIT_CODE
     phases["instantiate"] = time.perf_counter() - start
 
-    start = time.perf_counter()
-    code = 0
-    try:
+    def run_start() -> int:
         start_function = instance.exports(store)["_start"]
         if not isinstance(start_function, wasmtime.Func):
             raise TypeError(f"_start is a {type(start_function).__name__}, not a function")
         start_function(store)
-    except wasmtime.ExitTrap as exit_trap:
-        code = exit_trap.code
-    except wasmtime.Trap as trap:
-        print(f"wasm trap: {trap}", file=sys.stderr)
-        code = TRAP_EXIT_CODE
-    phases["execute"] = time.perf_counter() - start
+        return 0
+
+    code = timed_exit_code(run_start, phases)
     if region is not None:
-        region.report(phases)
+        region.report(phases)  # the bench.start..bench.end region, when the module has one
     write_phases(phases)
     return code
 

@@ -16,7 +16,7 @@ from lab.suites.workloads import STARTUP_EXPECTED, STARTUP_SOURCE
 
 GUEST_DATA_DIR = "/data"  # where a workload's input folder appears inside the guest
 WASM_TARGET = "wasm32-wasi"
-MEASURED_SUITES = ("startup", "workloads", "user")  # user: lab.suites.user_suite
+MEASURED_SUITES = ("startup", "workloads", "components", "http", "user")  # user: lab.suites.user_suite
 
 
 class UnknownWorkload(LabError, ValueError):
@@ -77,4 +77,12 @@ def cases_for(suite: str, sizes: tuple[str, ...] = SIZES, names: tuple[str, ...]
         return startup_cases(archs)
     if suite == "workloads":
         return workload_cases(sizes, names, archs)
+    if suite == "components":
+        from lab.suites.components import component_cases
+
+        return component_cases(sizes, names, archs)
+    if suite == "http":
+        from lab.suites.http import http_cases
+
+        return http_cases()
     raise ValueError(f"{suite} is not a measured suite")

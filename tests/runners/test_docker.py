@@ -99,7 +99,7 @@ def sample_cgroups() -> list[Path]:
 
 def test_detection_reports_the_daemon(runner):
     detection = runner.detection()
-    assert detection.modes == ["container"]
+    assert detection.modes == ["container", "wasmtime"]  # wasmtime: the CLI inside the container (docker_wasm)
     assert "cgroup v" in detection.version
 
 
