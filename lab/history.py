@@ -98,7 +98,8 @@ def _segment(series: list[np.ndarray], start: int, end: int, threshold: float, a
             if inside.size == 0 or outside.size == 0:
                 continue
             p_value = mann_whitney_p(outside, inside)
-            verdict = judge_change(_ratio(outside, inside), p_value, threshold, alpha, exact)
+            ratio = _separation(outside, inside) if exact else _ratio(outside, inside)
+            verdict = judge_change(ratio, p_value, threshold, alpha, exact)
             if verdict in (REGRESSION, IMPROVEMENT) and (best is None or p_value < best[0]):
                 best = (p_value, i, j)
     if best is None:
@@ -116,6 +117,17 @@ def _segment(series: list[np.ndarray], start: int, end: int, threshold: float, a
 def _change(series: list[np.ndarray], before_start: int, at: int, after_end: int, p_value: float) -> tuple:
     before, after = np.concatenate(series[before_start:at]), np.concatenate(series[at:after_end])
     return (at, float(np.median(before)), float(np.median(after)), p_value, _ratio(before, after))
+
+
+def _separation(before: np.ndarray, after: np.ndarray) -> float:
+    """For an exact metric, how far apart two sets of counts are at their closest: 1 when they
+    overlap. A median of two pooled runs would be their midpoint, so a step in the newest run
+    alone would also show as a smaller step one run earlier."""
+    if after.min() > before.max():
+        return float(after.min() / before.max()) if before.max() else math.inf
+    if after.max() < before.min():
+        return float(after.max() / before.min())
+    return 1.0
 
 
 def _ratio(before: np.ndarray, after: np.ndarray) -> float:

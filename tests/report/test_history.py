@@ -43,3 +43,14 @@ def test_history_of_real_runs(small_run, tmp_path):
         (steadiest["runtime"], steadiest["case"], "wall_time", "r3")
     assert change["direction"] == "slower" and abs(change["ratio"] - 1.3) < 0.1
 
+
+
+def test_an_exact_metric_steps_only_where_the_runs_part():
+    from lab.history import change_points
+
+    # Two counts 0.07% apart, then a 10% step: one change, at the newest run. (The median of the
+    # last two runs pooled is their midpoint, 5% above the first: that must not be a step too.)
+    first, second = [169_573_040.0], [169_684_387.0]
+    steps = change_points([first, second, [second[0] * 1.1]], exact=True)
+    assert [(index, round(ratio, 3)) for index, _, _, _, ratio in steps] == [(2, 1.1)]
+    assert change_points([first, second, first], exact=True) == []
