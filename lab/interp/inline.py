@@ -10,6 +10,8 @@ same wherever its code runs. Inlining binds each parameter to its argument; an a
 is a constant or a caller's local stays that expression until the callee writes the
 parameter, so the callee's arithmetic on it folds (`__multi3(a, 0, b, 0)` loses half its
 multiplies).
+With fuel, the inlined body charges the one unit the call would have, where the callee's
+entry would (after the arguments), so fuel runs out at the same point.
 """
 
 from __future__ import annotations

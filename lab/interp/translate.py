@@ -804,7 +804,7 @@ class FunctionTranslator:
     def inline_call(self, index: int) -> bool:
         """Translate a call of a small straight-line function as its body, in place."""
         imported = len(self.func_types) - len(self.mod.funcs)
-        if self.fuel or index < imported or self.inlined_locals is not None:
+        if index < imported or self.inlined_locals is not None:
             return False
         func = self.mod.funcs[index - imported]
         if not inlinable(func) or self.inlined + len(func.code.body) > CALLER_BUDGET:
@@ -822,11 +822,12 @@ class FunctionTranslator:
                 self.assign(name, a)
         for k, t in enumerate(func.code.locals, start=n):
             bound[k] = _const(_ZEROS.get(t, "0"))
+        for line in self.fuel_lines(1):  # what the callee's entry charges; its body has no loop
+            self.emit(line)
         self.inlined_locals = bound
         try:
-            for ins in func.code.body[:-1]:
-                self.ninstr += 1
-                self.instruction(ins, False)
+            for ins in func.code.body[:-1]:   # not counted in self.ninstr: a loop around the
+                self.instruction(ins, False)  # call is charged for the call alone, as before
         finally:
             self.inlined_locals = None
         return True

@@ -763,7 +763,27 @@ def test_small_straight_line_callees_are_inlined_and_constants_fold() -> None:
     folds = translate_function(module, types, names["folds"])
     assert "ldQ(" in folds and "18446744073709551615" in folds, folds
     fueled = translate_function(module, types, names["rot"], fuel=True)
-    assert "f1(" in fueled, fueled                          # fuel counts calls: none inlined
+    assert "f1(" not in fueled and fueled.count("S.fuel -= 1") == 7, fueled  # entry + 6 calls
+
+
+def test_an_inlined_call_charges_the_fuel_of_a_call() -> None:
+    wat = """(module
+      (func $inc (param i32) (result i32) %s(i32.add (local.get 0) (i32.const 1)))
+      (func (export "count") (param i32) (result i32) (local i32)
+        (loop $top
+          (local.set 1 (call $inc (local.get 1)))
+          (br_if $top (i32.lt_u (local.get 1) (local.get 0))))
+        (local.get 1)))"""
+    used = []
+    for body in ("", "(block) "):     # inlined, and kept as a call by its block
+        store = rt.Store(fuel=1_000_000, tier="translate")
+        inst = load(wat % body, store)
+        assert call(store, inst, "count", 1000) == [1000]
+        used.append(1_000_000 - store.fuel)
+        store.fuel = 500
+        with pytest.raises(Trap, match=TRAP_OUT_OF_FUEL):
+            call(store, inst, "count", 1000)
+    assert used[0] == used[1], used
 
 
 def test_i64_sums_wrap_by_a_test_against_2_to_the_64() -> None:
