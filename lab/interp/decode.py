@@ -235,8 +235,11 @@ class _Decoder:
             raise _error(UNEXPECTED_END, self.end)
         if data[4:8] != VERSION:
             if data[6:8] == COMPONENT_LAYER:
-                raise _error("this is a component, not a core module (component model binary,"
-                             f" version {data[4] | data[5] << 8:#04x}, layer 1)", 4)
+                # The spec's wording first, as for every message (binary.wast has layer 1
+                # with version 0 among its unknown versions).
+                raise _error("unknown binary version: this is a component, not a core module"
+                             f" (component model binary, version {data[4] | data[5] << 8:#04x},"
+                             " layer 1)", 4)
             raise _error("unknown binary version", 4)
         self.pos = 8
 

@@ -168,7 +168,8 @@ def test_header_rules():
 ])
 def test_a_component_is_named_as_such(data):
     message = malformed(data)
-    assert message.startswith("this is a component, not a core module (component model binary,")
+    assert message.startswith("unknown binary version: this is a component, not a core module"
+                              " (component model binary,")
     assert "layer 1" in message and "version 0x0d" in message
 
 
