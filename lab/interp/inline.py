@@ -29,12 +29,13 @@ _PLAIN = (frozenset({0x01, 0x1A, 0x1B, 0x1C, 0x20, 0x21, 0x22, 0x23, 0x24,
           | frozenset(LOADS) | frozenset(STORES) | frozenset(BINARY_OPS) | frozenset(UNARY_OPS))
 
 
-def inlinable(func: m.Function) -> bool:
-    """Straight-line and short: every instruction plain, the one `end` last."""
+def inlinable(func: m.Function, ftype: m.FuncType) -> bool:
+    """Straight-line and short: every instruction plain, the one `end` last; no SIMD value
+    (the tier leaves SIMD to the interpreter)."""
     body = func.code.body
     if len(body) > MAX_INSTRUCTIONS + 1 or not body or body[-1][0] != 0x0B:
         return False
-    if m.V128 in func.code.locals:
+    if m.V128 in func.code.locals or m.V128 in ftype.params or m.V128 in ftype.results:
         return False
     return all(ins[0] in _PLAIN for ins in body[:-1])
 

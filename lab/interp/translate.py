@@ -807,7 +807,8 @@ class FunctionTranslator:
         if index < imported or self.inlined_locals is not None:
             return False
         func = self.mod.funcs[index - imported]
-        if not inlinable(func) or self.inlined + len(func.code.body) > CALLER_BUDGET:
+        if (not inlinable(func, self.func_types[index])
+                or self.inlined + len(func.code.body) > CALLER_BUDGET):
             return False
         self.inlined += len(func.code.body)
         n = len(self.func_types[index].params)
