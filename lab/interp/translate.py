@@ -20,6 +20,8 @@ Shape of the generated function (`def f<index>(l0, l1, ...)`):
     RecursionError into a call-stack-exhausted trap.
   * Fuel, only when generated with `fuel=True`: one unit per call and, per loop iteration, the
     number of Wasm instructions in the loop, kept in the store (`S.fuel`).
+  * A call of a small straight-line function is translated as the callee's body in place,
+    and constant operands that decide an op's result fold (inline.py).
 Numbers use pyops' templates (bit-exact, from numeric.py); loads and stores go through
 struct's unpack_from/pack_into and bytearray indexing, whose struct.error/IndexError past the
 end of memory tier.py turns into an out-of-bounds trap.
