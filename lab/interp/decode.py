@@ -55,6 +55,11 @@ from .module import (
 
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
+# The preamble's last two bytes are a layer in the component model: 0 a core module, 1 a
+# component (whose version field, bytes 4-5, counts its own drafts, e.g. 0x0d).
+COMPONENT_LAYER = b"\x01\x00"
+# Type forms of the GC proposal (Wasm 3.0), which this Wasm 2.0 engine does not implement.
+GC_TYPE_FORMS = {0x4E: "rec", 0x4F: "sub final", 0x50: "sub", 0x5E: "array", 0x5F: "struct"}
 
 MAX_LOCALS = 50_000
 """An implementation limit on the locals of one function (parameters excluded), like other
@@ -229,6 +234,12 @@ class _Decoder:
         if self.end < 8:
             raise _error(UNEXPECTED_END, self.end)
         if data[4:8] != VERSION:
+            if data[6:8] == COMPONENT_LAYER:
+                # The spec's wording first, as for every message (binary.wast has layer 1
+                # with version 0 among its unknown versions).
+                raise _error("unknown binary version: this is a component, not a core module"
+                             f" (component model binary, version {data[4] | data[5] << 8:#04x},"
+                             " layer 1)", 4)
             raise _error("unknown binary version", 4)
         self.pos = 8
 
@@ -296,6 +307,9 @@ class _Decoder:
         if form != 0x60:
             if form >= 0x80:
                 raise _error("integer representation too long", pos + 1)
+            if form in GC_TYPE_FORMS:
+                raise _error(f"GC types are not supported (type form {form:#04x}"
+                             f" {GC_TYPE_FORMS[form]})", pos)
             raise _error("malformed function type", pos)
         params = tuple(self.valtype() for _ in range(self.len32()))
         results = tuple(self.valtype() for _ in range(self.len32()))

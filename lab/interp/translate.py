@@ -20,6 +20,8 @@ Shape of the generated function (`def f<index>(l0, l1, ...)`):
     RecursionError into a call-stack-exhausted trap.
   * Fuel, only when generated with `fuel=True`: one unit per call and, per loop iteration, the
     number of Wasm instructions in the loop, kept in the store (`S.fuel`).
+  * A call of a small straight-line function is translated as the callee's body in place,
+    and constant operands that decide an op's result fold (inline.py).
 Numbers use pyops' templates (bit-exact, from numeric.py); loads and stores go through
 struct's unpack_from/pack_into and bytearray indexing, whose struct.error/IndexError past the
 end of memory tier.py turns into an out-of-bounds trap.
@@ -32,12 +34,14 @@ from __future__ import annotations
 
 from . import jumps
 from . import module as m
+from .inline import CALLER_BUDGET, fold, inlinable
 from .numeric import bits_to_f64, f64_to_bits
 from .pyops import (
     BINARY_OPS,
     BY_CONSTANT,
     LOAD_TOPS,
     LOADS,
+    M64,
     NARROW_STORES,
     SIGNED_COMPARISONS,
     STORES,
@@ -71,6 +75,10 @@ _LEAVES_LOADS_PENDING = (frozenset({0x20, 0x21, 0x22, 0x23, 0x41, 0x42, 0x43, 0x
 _EVALUATE_THEIR_TOP_OPERAND = frozenset({0x04, 0x0D, 0x24, 0x1B, 0x1C})
 
 
+# The initial value of a local of each type (others: "0").
+_ZEROS = {m.F64: "0.0", m.FUNCREF: "None", m.EXTERNREF: "None"}
+
+
 class Untranslatable(Exception):
     """The function cannot be expressed within Python's limits; it stays on the interpreter."""
 
@@ -101,6 +109,8 @@ class _Entry:
         if self.cond:
             return f"(1 if {self.expr} else 0)"
         if self.wrap == "over":     # see assign(); `ea` is free for a moment in any statement
+            if self.wide == M64:
+                return f"ea if (ea := {self.expr}) <= {M64} else ea - {1 << 64}"
             return f"ea if (ea := {self.expr}) <= {SMALL_INT} else ea & {self.wide}"
         if self.wrap == "under":
             return f"ea if (ea := {self.expr}) >= 0 else ea + {int(self.wide, 16) + 1}"
@@ -191,6 +201,12 @@ class FunctionTranslator:
         self.ninstr = 0
         self.last_result = (-1, "")
         self.last_wrap = (-1, "")    # (line count, variable) after assign()'s "under" wrap
+        # While an inlined callee's body is translated: its local index -> the caller's
+        # variable holding it, or the entry (a constant or a caller's local) it is bound to
+        # until its first write (see inline.py).
+        self.inlined_locals: dict[int, str | _Entry] | None = None
+        self.next_local = len(self.ftype.params) + len(self.func.code.locals)
+        self.inlined = 0             # instructions inlined so far (inline.CALLER_BUDGET)
         # Locals known to be at most a bound here: each was the address of a load or store that
         # did not trap, so it is below the memory's size (at most ADDRESS_LIMIT), and a small
         # constant added to it needs no wrap. Kept for straight-line code only: cleared where
@@ -270,7 +286,9 @@ class FunctionTranslator:
     def assign(self, name: str, e: _Entry) -> None:
         """`name = e`; a sum or difference of two canonical values is stored as is and wrapped
         only when out of range, by a test cheaper than the mask for the usual small values
-        (CPython compares ints below 2**30 fast, `&` allocates)."""
+        (CPython compares ints below 2**30 fast, `&` allocates). A sum of i64 values is tested
+        against 2**64 itself: they are often large (hashes, crypto), and a large sum below
+        2**64 then needs no second operation at all, where `> 2**30` would mask it."""
         if not e.wrap:
             self.emit(f"{name} = {e.value()}")
             return
@@ -278,6 +296,8 @@ class FunctionTranslator:
         if e.wrap == "under":
             self.emit(f"if {name} < 0: {name} += {int(e.wide, 16) + 1}")
             self.last_wrap = (len(self.lines), name)
+        elif e.wide == M64:     # "over": in range(2**65), so one subtraction wraps it
+            self.emit(f"if {name} > {M64}: {name} -= {1 << 64}")
         else:
             self.emit(f"if {name} > {SMALL_INT}: {name} &= {e.wide}")
 
@@ -520,7 +540,7 @@ class FunctionTranslator:
         self.ctxs.append(body_ctx)
         func_ctrl = _Ctrl(_FUNC, 0, 0, len(ft.results), 0, None, body_ctx)
         self.ctrls.append(func_ctrl)
-        zeros = {m.F64: "0.0", m.FUNCREF: "None", m.EXTERNREF: "None"}
+        zeros = _ZEROS
         needs_zero = _needs_zero(self.func.code.body)
         for i, t in enumerate(self.func.code.locals):
             if t == m.V128:
@@ -569,11 +589,14 @@ class FunctionTranslator:
         if op not in _LEAVES_LOADS_PENDING:
             self.settle(self.taken_by_statement(ins))
         if op == 0x20:
-            name = f"l{ins[1]}"
-            self.push(_var(name, self.local_tops.get(name)))
+            name = self.local_name(ins[1])
+            if isinstance(name, _Entry):
+                self.push(_Entry(name.expr, name.deps, atom=True, top=name.top))
+            else:
+                self.push(_var(name, self.local_tops.get(name)))
         elif op == 0x21 or op == 0x22:
             e = self.pop()
-            name = f"l{ins[1]}"
+            name = self.written_local(ins[1])
             self.before_write(name)
             if e.expr != name and not self.retarget_last_result(e, name):
                 self.assign(name, e)
@@ -673,7 +696,8 @@ class FunctionTranslator:
         elif op == 0x01:
             pass
         elif op == 0x10:
-            self.call(f"f{ins[1]}", self.func_types[ins[1]])
+            if not self.inline_call(ins[1]):
+                self.call(f"f{ins[1]}", self.func_types[ins[1]])
         elif op == 0x11:
             t = self.mod.types[ins[1]]
             idx = self.pop()
@@ -723,6 +747,8 @@ class FunctionTranslator:
         spec = BINARY_OPS[op]
         x, y = self.stack[-2], self.stack[-1]
         k = _const_value(y)
+        if self.folded(op, x, y):
+            return
         if op in BY_CONSTANT and k:
             spec = BY_CONSTANT[op]
         elif op in SIGNED_COMPARISONS:
@@ -740,6 +766,74 @@ class FunctionTranslator:
             self.result_into(len(self.stack), e)
         else:
             self.push(e)
+
+    def folded(self, op: int, x: _Entry, y: _Entry) -> bool:
+        """Replace the top two operands with their result if constants decide it (see
+        inline.fold); an operand is only dropped if evaluating it cannot trap."""
+        how = fold(op, _const_value(x), _const_value(y))
+        if how is None:
+            return False
+        kind, value = how
+        if kind == "zero" and _MEMORY in (x.deps | y.deps):
+            return False
+        self.pop()
+        self.pop()
+        self.push({"x": x, "y": y}.get(kind) or _const(str(value)))
+        return True
+
+    # -- inlining (see inline.py) -----------------------------------------------------------
+
+    def local_name(self, k: int) -> str | _Entry:
+        if self.inlined_locals is None:
+            return f"l{k}"
+        return self.inlined_locals[k]
+
+    def written_local(self, k: int) -> str:
+        """The variable a write to local k goes to: an inlined callee's local bound to an
+        entry gets a fresh variable of its own from here on."""
+        bound = self.inlined_locals
+        if bound is None:
+            return f"l{k}"
+        name = bound[k]
+        if isinstance(name, _Entry):
+            name = bound[k] = self.fresh_local()
+        return name
+
+    def fresh_local(self) -> str:
+        self.next_local += 1
+        return f"l{self.next_local - 1}"
+
+    def inline_call(self, index: int) -> bool:
+        """Translate a call of a small straight-line function as its body, in place."""
+        imported = len(self.func_types) - len(self.mod.funcs)
+        if index < imported or self.inlined_locals is not None:
+            return False
+        func = self.mod.funcs[index - imported]
+        if (not inlinable(func, self.func_types[index])
+                or self.inlined + len(func.code.body) > CALLER_BUDGET):
+            return False
+        self.inlined += len(func.code.body)
+        n = len(self.func_types[index].params)
+        args = self.stack[len(self.stack) - n:] if n else []
+        del self.stack[len(self.stack) - n:]
+        bound: dict[int, str | _Entry] = {}
+        for k, a in enumerate(args):     # evaluated in order, as the call would
+            if a.atom and (not a.deps or a.deps == {a.expr} and a.expr[:1] == "l"):
+                bound[k] = a             # a constant or a caller's local: unchanged here
+            else:
+                bound[k] = name = self.fresh_local()
+                self.assign(name, a)
+        for k, t in enumerate(func.code.locals, start=n):
+            bound[k] = _const(_ZEROS.get(t, "0"))
+        for line in self.fuel_lines(1):  # what the callee's entry charges; its body has no loop
+            self.emit(line)
+        self.inlined_locals = bound
+        try:
+            for ins in func.code.body[:-1]:   # not counted in self.ninstr: a loop around the
+                self.instruction(ins, False)  # call is charged for the call alone, as before
+        finally:
+            self.inlined_locals = None
+        return True
 
     def unary(self, op: int) -> None:
         spec = UNARY_OPS[op]

@@ -163,6 +163,40 @@ def test_header_rules():
     assert m.types == [] and m.funcs == [] and m.start is None and m.data_count is None
 
 
+@pytest.mark.parametrize("data", [
+    b"\x00asm\x0d\x00\x01\x00",                              # crafted: version 0x0d, layer 1
+    wat("(component (core module (func)))"),                    # a real one, from wasm-tools
+])
+def test_a_component_is_named_as_such(data):
+    message = malformed(data)
+    assert message.startswith("unknown binary version: this is a component, not a core module"
+                              " (component model binary,")
+    assert "layer 1" in message and "version 0x0d" in message
+
+
+@pytest.mark.parametrize("payload,form", [
+    (b"\x5f\x01\x7f\x00", "0x5f struct"),
+    (b"\x5e\x7f\x01", "0x5e array"),
+    (b"\x4e\x01\x60\x00\x00", "0x4e rec"),
+    (b"\x50\x00\x60\x00\x00", "0x50 sub"),
+    (b"\x4f\x00\x60\x00\x00", "0x4f sub final"),
+])
+def test_gc_type_forms_are_named(payload, form):
+    message = malformed(HEADER + section(1, vec([payload])))
+    assert message.startswith(f"GC types are not supported (type form {form})")
+
+
+@pytest.mark.parametrize("text,form", [
+    ("(module (type (struct (field i32))))", "struct"),
+    ("(module (type (array (mut i8))))", "array"),
+    ("(module (rec (type (func)) (type (func))))", "rec"),
+    ("(module (type $a (sub (func))) (type (sub $a (func))))", "sub"),
+])
+def test_real_gc_modules_are_named(text, form):
+    message = malformed(wat(text))
+    assert message.startswith("GC types are not supported (type form 0x") and form in message
+
+
 def test_module_structure():
     m = decode_module(wat("""
       (module

@@ -70,6 +70,20 @@ def test_a_malformed_module_gives_one_clear_line(tmp_path: Path) -> None:
         assert len(lines) == 1 and "broken.wasm: malformed module" in lines[0]
 
 
+def test_a_component_and_a_gc_module_are_named_in_one_line(tmp_path: Path) -> None:
+    component = tmp_path / "component.wasm"
+    component.write_bytes(wasmtime.wat2wasm("(component (core module))"))
+    gc = wat_module(tmp_path, "gc.wasm", "(module (type (struct (field i64))))")
+    for path, words in ((component, "this is a component, not a core module"),
+                        (gc, "GC types are not supported (type form 0x5f struct)")):
+        result = subprocess.run([sys.executable, "-S", "lab/interp/__main__.py", "run", str(path)],
+                                capture_output=True, text=True, timeout=120,
+                                stdin=subprocess.DEVNULL, cwd=Path(__file__).parents[2])
+        assert result.returncode != 0 and result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and f"{path.name}: " in lines[0] and words in lines[0]
+
+
 def test_validate_accepts_a_valid_module(hello_wasm: Path) -> None:
     result = interp("validate", hello_wasm)
     assert (result.returncode, result.stdout) == (0, "OK\n")

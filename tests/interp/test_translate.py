@@ -654,3 +654,148 @@ def test_no_memory_reaches_4_gib_so_accessed_addresses_stay_below_it() -> None:
     assert call(store, inst, "grow", 65535) == [0xFFFFFFFF]  # would be 65536 pages: refused
     with pytest.raises(rt.LimitError, match="65535"):
         load("(module (memory 65536))", store)
+
+
+# -- inlining of small straight-line callees and constant folding (inline.py) ----------------
+
+EDGES64 = [0, 1, 2, 31, 32, 63, 64, 65, 0xFFFFFFFF, 0x100000000, 0x7FFFFFFFFFFFFFFF,
+           0x8000000000000000, 0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF, 0x9E3779B97F4A7C15]
+
+INLINED = """(module (memory 1) (global $g (mut i64) (i64.const 0))
+  ;; compiler-rt's __multi3: a 64x64->128 product in 32-bit halves, stored at $p; it reuses
+  ;; its parameters as temporaries
+  (func $mul128 (param $p i32) (param $al i64) (param $ah i64) (param $bl i64) (param $bh i64)
+    (local $t i64) (local $cross i64)
+    (local.set $cross (i64.add (i64.mul (local.get $bh) (local.get $al))
+                               (i64.mul (local.get $ah) (local.get $bl))))
+    (local.set $ah (i64.shr_u (local.get $bl) (i64.const 32)))
+    (local.set $bh (i64.shr_u (local.get $al) (i64.const 32)))
+    (local.set $bl (i64.and (local.get $bl) (i64.const 0xFFFFFFFF)))
+    (local.set $al (i64.and (local.get $al) (i64.const 0xFFFFFFFF)))
+    (local.set $t (i64.mul (local.get $bl) (local.get $al)))
+    (local.set $bl (i64.add (i64.shr_u (local.get $t) (i64.const 32))
+                            (i64.mul (local.get $bl) (local.get $bh))))
+    (local.set $al (i64.add (i64.and (local.get $bl) (i64.const 0xFFFFFFFF))
+                            (i64.mul (local.get $ah) (local.get $al))))
+    (i64.store offset=8 (local.get $p)
+      (i64.add (i64.add (i64.add (local.get $cross) (i64.mul (local.get $ah) (local.get $bh)))
+                        (i64.shr_u (local.get $bl) (i64.const 32)))
+               (i64.shr_u (local.get $al) (i64.const 32))))
+    (i64.store (local.get $p) (i64.or (i64.shl (local.get $al) (i64.const 32))
+                                      (i64.and (local.get $t) (i64.const 0xFFFFFFFF)))))
+  (func $rotl (param i64 i64) (result i64) (i64.rotl (local.get 0) (local.get 1)))
+  (func $rotr (param i64 i64) (result i64) (i64.rotr (local.get 0) (local.get 1)))
+  (func $shifts (param i64 i64) (result i64)
+    (i64.xor (i64.xor (i64.shl (local.get 0) (local.get 1)) (i64.shr_s (local.get 0) (local.get 1)))
+             (i64.shr_u (local.get 0) (local.get 1))))
+  ;; writes its parameter (bound to the caller's value until then) and reads a declared local
+  (func $shadow (param $x i64) (result i64) (local $z i64)
+    (local.set $x (i64.add (local.get $x) (local.get $z)))
+    (local.set $z (i64.sub (local.get $x) (i64.const 1)))
+    (i64.add (local.get $x) (i64.mul (local.get $z) (local.get $x))))
+  (func $wrap (param i64) (result i64)
+    (i64.extend_i32_s (i32.wrap_i64 (local.get 0))))
+  (func $bump (param i64) (global.set $g (i64.add (global.get $g) (local.get 0))))
+  (func $load (param i32) (result i64) (i64.load (local.get 0)))
+  (func $div (param i64 i64) (result i64) (i64.div_u (local.get 0) (local.get 1)))
+  (func (export "mul128") (param i64 i64) (result i64 i64 i64 i64)
+    (call $mul128 (i32.const 16) (local.get 0) (i64.const 0) (local.get 1) (i64.const 0))
+    (call $mul128 (i32.const 32) (local.get 0) (local.get 1) (local.get 1) (local.get 0))
+    (i64.load (i32.const 16)) (i64.load (i32.const 24))
+    (i64.load (i32.const 32)) (i64.load (i32.const 40)))
+  (func (export "rot") (param i64 i64) (result i64 i64 i64 i64 i64 i64)
+    (call $rotl (local.get 0) (local.get 1)) (call $rotr (local.get 0) (local.get 1))
+    (call $rotl (local.get 0) (i64.const 0)) (call $rotr (local.get 0) (i64.const 64))
+    (call $rotl (local.get 0) (i64.const 65)) (call $shifts (local.get 0) (local.get 1)))
+  (func (export "shadow") (param i64 i64) (result i64 i64 i64)
+    (call $shadow (local.get 0)) (call $shadow (i64.const 0xFFFFFFFFFFFFFFFF))
+    (call $wrap (local.get 1)))
+  ;; the inlined result reads the caller's $x, which the caller then changes
+  (func (export "later_write") (param $x i64) (result i64)
+    (call $rotl (local.get $x) (i64.const 7))
+    (local.set $x (i64.const 5))
+    (call $bump (local.get $x))
+    (i64.add (local.get $x))
+    (i64.add (global.get $g)))
+  (func (export "traps") (param i32 i64) (result i64)
+    (i64.add (call $load (local.get 0)) (call $div (i64.const 7) (local.get 1))))
+  (func (export "folds") (param i64 i32) (result i64 i64 i64 i64 i32 i32 i64)
+    (i64.mul (local.get 0) (i64.const 0))
+    (i64.add (i64.const 0) (local.get 0))
+    (i64.shl (local.get 0) (i64.const 64))
+    (i64.mul (i64.load (local.get 1)) (i64.const 0))     ;; must still trap out of bounds
+    (i64.lt_s (i64.const 0x8000000000000000) (i64.const 1))
+    (i32.gt_u (i32.const 0x80000000) (i32.const 0x7FFFFFFF))
+    (i64.sub (i64.const 0) (i64.const 1))))"""
+
+
+def test_inlined_callees_match_the_interpreter_at_edge_values() -> None:
+    pairs = [(x, y) for x in EDGES64 for y in EDGES64]
+    for name in ("mul128", "rot", "shadow", "later_write"):
+        inputs = [(x,) for x in EDGES64] if name == "later_write" else pairs
+        _same_on_both_tiers(INLINED, name, inputs)
+    _same_on_both_tiers(INLINED, "traps", [(0, 1), (65528, 0), (65529, 1), (0xFFFFFFFF, 0)])
+    _same_on_both_tiers(INLINED, "folds", [(x, a) for x in EDGES64[::3] for a in (0, 65529)])
+    store = rt.Store(tier="translate")
+    inst = load(INLINED, store)
+    x, y = 0x9E3779B97F4A7C15, 0xFFFFFFFFFFFFFFFF
+    lo, hi, lo2, hi2 = call(store, inst, "mul128", x, y)
+    assert (hi << 64 | lo) == x * y
+    full = (x + (y << 64)) * (y + (x << 64)) & (1 << 128) - 1
+    assert (hi2 << 64 | lo2) == full
+    assert call(store, inst, "rot", x, 64)[:5] == [x, x, x, x, (x << 1 | x >> 63) & (1 << 64) - 1]
+    with pytest.raises(Trap, match="out of bounds"):   # the load's trap comes before the division's
+        call(store, inst, "traps", 65529, 0)
+    with pytest.raises(Trap, match="divide by zero"):
+        call(store, inst, "traps", 0, 0)
+
+
+def test_small_straight_line_callees_are_inlined_and_constants_fold() -> None:
+    from lab.interp.decode import decode_module
+    from lab.interp.translate import translate_function
+    module = decode_module(wasmtime.wat2wasm(INLINED))
+    types = rt._module_caches(module)[0]
+    names = {e.name: e.index for e in module.exports}
+    mul128 = translate_function(module, types, names["mul128"])
+    assert "f0(" not in mul128, mul128                       # inlined, both calls
+    # 6 products for the full one, 4 where the high halves are 0 (its cross terms fold away)
+    assert mul128.count("stQ(") == 4 and mul128.count(" * ") == 10, mul128
+    folds = translate_function(module, types, names["folds"])
+    assert "ldQ(" in folds and "18446744073709551615" in folds, folds
+    fueled = translate_function(module, types, names["rot"], fuel=True)
+    assert "f1(" not in fueled and fueled.count("S.fuel -= 1") == 7, fueled  # entry + 6 calls
+
+
+def test_an_inlined_call_charges_the_fuel_of_a_call() -> None:
+    wat = """(module
+      (func $inc (param i32) (result i32) %s(i32.add (local.get 0) (i32.const 1)))
+      (func (export "count") (param i32) (result i32) (local i32)
+        (loop $top
+          (local.set 1 (call $inc (local.get 1)))
+          (br_if $top (i32.lt_u (local.get 1) (local.get 0))))
+        (local.get 1)))"""
+    used = []
+    for body in ("", "(block) "):     # inlined, and kept as a call by its block
+        store = rt.Store(fuel=1_000_000, tier="translate")
+        inst = load(wat % body, store)
+        assert call(store, inst, "count", 1000) == [1000]
+        used.append(1_000_000 - store.fuel)
+        store.fuel = 500
+        with pytest.raises(Trap, match=TRAP_OUT_OF_FUEL):
+            call(store, inst, "count", 1000)
+    assert used[0] == used[1], used
+
+
+def test_i64_sums_wrap_by_a_test_against_2_to_the_64() -> None:
+    wat = """(module
+      (func (export "f") (param i64 i64) (result i64 i64 i64)
+        (local.set 0 (i64.add (local.get 0) (local.get 1)))
+        (local.get 0)
+        (i64.add (local.get 0) (local.get 1))
+        (i64.sub (local.get 1) (local.get 0))))"""
+    _same_on_both_tiers(wat, "f", [(x, y) for x in EDGES64 for y in EDGES64])
+    from lab.interp.decode import decode_module
+    from lab.interp.translate import translate_function
+    module = decode_module(wasmtime.wat2wasm(wat))
+    source = translate_function(module, [module.types[0]], 0)
+    assert "if l0 > 0xFFFFFFFFFFFFFFFF: l0 -= 18446744073709551616" in source, source
