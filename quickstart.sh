@@ -23,7 +23,6 @@ APT_PACKAGES=(python3-venv python3-dev build-essential hyperfine  # build-essent
   qemu-user-static binfmt-support libc6-arm64-cross libgcc-s1-arm64-cross)  # the arm64-emulated host
 APT_PACKAGES+=(gjs)  # the spidermonkey runtime (SpiderMonkey through gjs)
 APT_PACKAGES+=(chromium)  # headless browser check of the HTML report
-APT_PACKAGES+=(npm)  # installs jco (components suite) into the cache folder
 
 # `./quickstart.sh run` with no arguments: the workloads at size medium, where they last long
 # enough to measure throughput (size small mostly measures start-up, so a fast-starting
@@ -44,6 +43,9 @@ setup_system() {
   for pkg in "${APT_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
+  # npm installs jco (components suite) into the cache folder. Only when there is none: a
+  # NodeSource nodejs carries its own npm and conflicts with Debian's package.
+  command -v npm >/dev/null || missing+=(npm)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing system packages: ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
