@@ -252,13 +252,13 @@ def cmd_doctor(options) -> int:
 
 
 def cmd_run(options) -> int:
-    from lab.orchestrate import plan_resume, plan_run, resume_run, start_run
-    from lab.plan import RunConfig, parse_shard
-    from lab.plan_preview import format_preview, preview_rows
-    from lab.progress import Progress
+    from lab.analysis.summary import summarize
+    from lab.analysis.summary_pivot import format_pivot
+    from lab.run.orchestrate import plan_resume, plan_run, resume_run, start_run
+    from lab.run.plan import RunConfig, parse_shard
+    from lab.run.preview import format_preview, preview_rows
+    from lab.run.progress import Progress
     from lab.suites.user_suite import suite_selection
-    from lab.summary import summarize
-    from lab.summary_pivot import format_pivot
 
     suites, user_suites, user_modules = suite_selection(options.suite or [], options.module or [],
                                                         ("startup", "workloads"))
@@ -296,9 +296,9 @@ def cmd_run(options) -> int:
 
 
 def cmd_summary(options) -> int:
+    from lab.analysis.summary import format_table, summarize
+    from lab.analysis.summary_pivot import filter_summary, format_pivot
     from lab.store import open_run
-    from lab.summary import format_table, summarize
-    from lab.summary_pivot import filter_summary, format_pivot
 
     summary = filter_summary(summarize(open_run(options.run)), tuple(options.runtime or ()),
                              tuple(options.suite or ()), tuple(options.metric or ()))
@@ -313,7 +313,7 @@ def cmd_summary(options) -> int:
 
 def cmd_exec(options) -> int:
     from lab.exec_guest import exec_guest
-    from lab.plan import parse_runtime_spec
+    from lab.run.plan import parse_runtime_spec
 
     runtime, mode = parse_runtime_spec(options.runtime)
     args = options.args[1:] if options.args[:1] == ["--"] else options.args
@@ -343,7 +343,7 @@ def cmd_matrix(options) -> int:
 
 
 def cmd_compare(options) -> int:
-    from lab.compare import compare_runs, comparison_dict, format_comparison
+    from lab.analysis.compare import compare_runs, comparison_dict, format_comparison
 
     comparison = compare_runs(options.run_a, options.run_b, threshold=options.threshold, alpha=options.alpha,
                               metrics=tuple(options.metric or ()), verdicts=options.verdicts,
@@ -353,8 +353,8 @@ def cmd_compare(options) -> int:
 
 
 def cmd_versus(options) -> int:
+    from lab.analysis.versus import format_versus, versus, versus_dict
     from lab.store import open_run
-    from lab.versus import format_versus, versus, versus_dict
 
     result = versus(open_run(options.run), options.base, metric=options.metric, suite=options.suite,
                     phase=options.phase)
@@ -370,7 +370,7 @@ def cmd_report(options) -> int:
 
 
 def cmd_build(options) -> int:
-    from lab.build_all import build_programs
+    from lab.hosts.build import build_programs
 
     for line in build_programs(targets=tuple(options.target or ()), workloads=tuple(options.workload or ())):
         print(line)

@@ -19,10 +19,10 @@ from pathlib import Path
 from types import ModuleType
 
 from lab.hosts import Host
-from lab.measure import ProcessResult, run_process
 from lab.model import Detection, Invocation
+from lab.run.measure import ProcessResult, run_process
+from lab.run.scratch import scratch_dir
 from lab.runners.phases import PHASES_ENV, read_phases
-from lab.scratch import scratch_dir
 
 
 class RunnerUnavailable(Exception):

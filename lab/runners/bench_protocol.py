@@ -173,7 +173,7 @@ def run_with_preload(run: Callable[[Invocation, str, Limits], Sample], invocatio
     folder for the region file, preopened last, read back into the `execute` phase."""
     from dataclasses import replace
 
-    from lab.scratch import scratch_dir
+    from lab.run.scratch import scratch_dir
 
     with scratch_dir("bench") as folder:
         sample = run(replace(invocation, dirs=(*invocation.dirs, (str(folder), PRELOAD_GUEST_DIR))), mode, limits)

@@ -7,18 +7,18 @@ import os
 from lab.errors import LabError
 from lab.model import RUNTIME_IDS, Detection, Invocation
 from lab.runners.base import Runner, RunnerUnavailable
-from lab.runners.docker_runner import DockerRunner
-from lab.runners.interp import InterpRunner
+from lab.runners.docker.runner import DockerRunner
+from lab.runners.interp.runner import InterpRunner
 from lab.runners.native import NativeRunner
 from lab.runners.node import NodeRunner
-from lab.runners.pywasm_runner import PywasmRunner
+from lab.runners.pywasm.runner import PywasmRunner
 from lab.runners.spidermonkey import SpiderMonkeyRunner
 from lab.runners.spin import SpinRunner
-from lab.runners.wasm3_runner import Wasm3Runner
+from lab.runners.wasm3.runner import Wasm3Runner
 from lab.runners.wasmedge import WasmEdgeRunner
 from lab.runners.wasmer_runner import WasmerRunner
-from lab.runners.wasmtime_cli import WasmtimeCliRunner
-from lab.runners.wasmtime_embedded import WasmtimeEmbeddedRunner
+from lab.runners.wasmtime.cli import WasmtimeCliRunner
+from lab.runners.wasmtime.embedded import WasmtimeEmbeddedRunner
 
 
 class UnknownRuntime(LabError, ValueError):

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lab.measure import run_process
 from lab.model import STATUS_ERROR, STATUS_OK, STATUS_TIMEOUT
+from lab.run.measure import run_process
+from lab.run.scratch import scratch_dir
 from lab.runners.base import Runner
-from lab.scratch import scratch_dir
 
 if TYPE_CHECKING:
     from lab.suites.spec import SpecFile

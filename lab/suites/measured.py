@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab import toolchain
 from lab.errors import LabError
+from lab.hosts import toolchain
 from lab.model import SIZES, Case, Invocation
 from lab.suites.workloads import STARTUP_EXPECTED, STARTUP_SOURCE
 

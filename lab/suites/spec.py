@@ -12,7 +12,7 @@ Timeouts: `command_timeout` arms SIGALRM around each session call and turns it i
 outcome. That interrupts Python engines (interp, pywasm) promptly and native code as soon as it
 returns to Python; it is a cheap safety net for development runs, not isolation. Hard limits
 (wall time, memory, crashes of native engines) are the harness's job: it runs each file in a
-child process (lab.execute). Without the main thread (no signals) the option is ignored.
+child process (lab.run.execute). Without the main thread (no signals) the option is ignored.
 """
 
 from __future__ import annotations
@@ -488,9 +488,9 @@ def _apply_expectations(outcome: str, reason: str, known: str | None) -> tuple[s
 # ---------------------------------------------------------------- runtimes
 
 SESSION_CLASSES = {
-    "interp": ("lab.runners.interp_spec", "InterpSpecSession"),
-    "wasmtime": ("lab.runners.wasmtime_spec", "WasmtimeSpecSession"),
-    "pywasm": ("lab.runners.pywasm_spec", "PywasmSpecSession"),
+    "interp": ("lab.runners.interp.spec", "InterpSpecSession"),
+    "wasmtime": ("lab.runners.wasmtime.spec", "WasmtimeSpecSession"),
+    "pywasm": ("lab.runners.pywasm.spec", "PywasmSpecSession"),
 }
 
 

@@ -33,7 +33,7 @@ from lab.model import (
     Case,
     Invocation,
 )
-from lab.plan import PlanError
+from lab.run.plan import PlanError
 from lab.runners import bench_protocol
 from lab.runners.wasm_interface import NotWasm, module_interface
 from lab.suites.workloads import first_difference

@@ -83,7 +83,7 @@ def test_a_trap_exits_134_with_a_message(runner, tmp_path):
 def test_an_unknown_import_is_one_line_exit_1_and_a_link_error(runner, tmp_path):
     import wasmtime
 
-    from lab.execute import judge
+    from lab.run.execute import judge
 
     module = tmp_path / "unlinkable.wasm"
     module.write_bytes(wasmtime.wat2wasm("""(module (import "nowhere" "hook" (func $hook))

@@ -14,8 +14,6 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from lab.fleet import Fleet
-from lab.measure import ProcessResult, kill_running_programs
 from lab.model import (
     STATUS_ERROR,
     STATUS_OK,
@@ -27,12 +25,14 @@ from lab.model import (
     Invocation,
     Job,
 )
-from lab.plan import Plan, PlannedCell
+from lab.run.fleet import Fleet
+from lab.run.measure import ProcessResult, kill_running_programs
+from lab.run.plan import Plan, PlannedCell
+from lab.run.schedule import batches
+from lab.run.scratch import make_scratch
+from lab.run.side_by_side import run_side_by_side
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
 from lab.runners.refusals import link_error_reason, unsupported_reason
-from lab.schedule import batches
-from lab.scratch import make_scratch
-from lab.side_by_side import run_side_by_side
 from lab.store import Run
 
 ProgressFn = Callable[[int, int, Job, str], None]

@@ -32,7 +32,7 @@ def duration(seconds: float) -> str:
 
 
 class Progress:
-    """A ProgressFn (see lab.execute) that writes to `stream`; call close() when the run ends."""
+    """A ProgressFn (see lab.run.execute) that writes to `stream`; call close() when the run ends."""
 
     def __init__(self, stream: TextIO, heartbeat_s: float = 600.0, tick_s: float = 1.0) -> None:
         self.stream = stream

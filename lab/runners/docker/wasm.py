@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lab.config import REPO_ROOT
 from lab.model import Invocation
-from lab.runners.wasmtime_cli import MODE_FLAGS, find_wasmtime_binary
+from lab.runners.wasmtime.cli import MODE_FLAGS, find_wasmtime_binary
 
 DOCKERFILE = REPO_ROOT / "runners" / "docker" / "Dockerfile.wasmtime"
 IMAGE_REPOSITORY = "wasmlab/wasmtime"

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lab.analysis.numbers import format_ratio
+from lab.analysis.stats import AnalysisError, geomean_ratios, runtime_ratios
 from lab.model import PROCESS_METRICS
-from lab.numbers import format_ratio
-from lab.stats import AnalysisError, geomean_ratios, runtime_ratios
 from lab.store import Run, load
 
 

@@ -1,5 +1,5 @@
 """pywasm: the pure-Python interpreter from PyPI, run through its own WASI preview 1, in a fresh
-child process per sample (`python -m lab.runners.pywasm_runner`). The reference point for our
+child process per sample (`python -m lab.runners.pywasm.runner`). The reference point for our
 own engine's speed and conformance."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class PywasmRunner(Runner):
         return detect_python_package(self, "pywasm", "pywasm", ["interpreter"])
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
-        return [sys.executable, "-m", "lab.runners.pywasm_runner", *wasi_flags(invocation), *child_flags(invocation),
+        return [sys.executable, "-m", "lab.runners.pywasm.runner", *wasi_flags(invocation), *child_flags(invocation),
                 str(invocation.wasm), *invocation.args]
 
 
@@ -50,7 +50,7 @@ def bind_bench(runtime) -> Region:
 def main(argv: list[str] | None = None) -> int:
     import pywasm
 
-    guest = parse_guest_args("python -m lab.runners.pywasm_runner", argv)
+    guest = parse_guest_args("python -m lab.runners.pywasm.runner", argv)
     dirs = {guest_path: host for host, guest_path in guest.dirs}  # pywasm maps guest path -> host path
     runtime = pywasm.core.Runtime()
     wasi = pywasm.wasi.Preview1(guest.argv, dirs, guest.env)

@@ -1,5 +1,5 @@
 """wasm3: the wasm3 interpreter through PyPI `pywasm3`, in a fresh child process per sample
-(`python -m lab.runners.wasm3_runner`).
+(`python -m lab.runners.wasm3.runner`).
 
 pywasm3 has no WASI of its own, so the child links our engine-independent WASI preview 1
 (lab.interp.wasi) into the module, one Python host function per imported WASI function. Before
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from lab.interp.wasi import WasiPreview1
 
-PROG = "python -m lab.runners.wasm3_runner"
+PROG = "python -m lab.runners.wasm3.runner"
 # The value stack of wasm3's runtime, in bytes. wasm3's own CLI uses 64 KiB, too shallow for the
 # deep-recursion workloads (ackermann, fib at large sizes); the stack is allocated untouched, so
 # only the part a guest uses counts towards peak RSS.
@@ -47,7 +47,7 @@ class Wasm3Runner(Runner):
                                      lambda version, wasm3: f"{wasm3.M3_VERSION} (pywasm3 {version})")
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
-        return [sys.executable, "-m", "lab.runners.wasm3_runner", *wasi_flags(invocation), *child_flags(invocation),
+        return [sys.executable, "-m", "lab.runners.wasm3.runner", *wasi_flags(invocation), *child_flags(invocation),
                 str(invocation.wasm), *invocation.args]
 
 
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from lab.interp.wasi import ProcExit, WasiPreview1
     from lab.runners.guest_args import parse_guest_args
-    from lab.runners.wasm3_compat import UnsupportedFeature, UnsupportedModule, narrow_call_indirect_table_index
+    from lab.runners.wasm3.compat import UnsupportedFeature, UnsupportedModule, narrow_call_indirect_table_index
 
     guest = parse_guest_args(PROG, argv)
     try:

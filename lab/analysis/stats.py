@@ -273,7 +273,7 @@ def _stats_fields(stats: CellStats | None) -> dict:
 
 def worst_status(statuses: Iterable[str]) -> str:
     """Any failure outranks ok, so one wrong output marks the whole cell (same order as execute)."""
-    from lab.execute import worst_status as execute_worst
+    from lab.run.execute import worst_status as execute_worst
 
     return execute_worst(list(statuses))
 

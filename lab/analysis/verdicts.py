@@ -13,7 +13,7 @@ did to both cancels out:
   sample i of native on one case are taken seconds apart: the run measures case by case), or by
   the reference's median when the two have no sample index in common;
 - these per-sample ratios of run A and run B then go through the usual test and threshold
-  (lab.compare: Mann-Whitney U and the ratio of medians, asv-style).
+  (lab.analysis.compare: Mann-Whitney U and the ratio of medians, asv-style).
 
 The reference's own cells are the yardstick, so they are not judged on time (their status still
 is: a broken native cell is a regression). A cell whose case has no reference cell in its run is
@@ -30,9 +30,16 @@ import math
 import numpy as np
 import pandas as pd
 
-from lab.compare import DEFAULT_REFERENCE, IMPROVEMENT, NO_CHANGE, REGRESSION, RELATIVE_METRICS, compare_measurements
+from lab.analysis.compare import (
+    DEFAULT_REFERENCE,
+    IMPROVEMENT,
+    NO_CHANGE,
+    REGRESSION,
+    RELATIVE_METRICS,
+    compare_measurements,
+)
+from lab.analysis.stats import AnalysisError, counted, worst_status
 from lab.model import STATUS_OK
-from lab.stats import AnalysisError, counted, worst_status
 
 CPU_TIME = RELATIVE_METRICS[0]  # user + sys time of one sample, in seconds
 INSTRUCTIONS = RELATIVE_METRICS[2]

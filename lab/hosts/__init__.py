@@ -60,7 +60,7 @@ def host_status(host: Host) -> tuple[bool, str]:
     if host.reach == "local":
         return True, ""
     if host.reach == "qemu-user":
-        from lab.toolchain import can_run_target
+        from lab.hosts.toolchain import can_run_target
         if host.arch == LOCAL.arch:
             return True, ""
         runs, why = can_run_target(host.native_target)

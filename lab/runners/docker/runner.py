@@ -4,7 +4,7 @@ Images are built FROM scratch (runners/docker/Dockerfile; no registry is reachab
 the content hash of what they hold, so a binary becomes an image once. Each sample is a fresh container
 with no network, a memory limit and the workload's input folder bind-mounted at its guest path,
 and it is always removed, whatever happens (errors, timeouts, Ctrl-C). Every container carries
-labels naming the harness process that owns it, so `python -m lab.docker_setup` sweeps leftovers
+labels naming the harness process that owns it, so `python -m lab.runners.docker.setup` sweeps leftovers
 of killed runs without touching a concurrent run's containers.
 
 Figures per sample: wall time from container start to exit as the harness sees it; the program's
@@ -29,16 +29,16 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from lab import toolchain
 from lab.config import REPO_ROOT
-from lab.docker_setup import DaemonUnavailable, connect, last_line
-from lab.measure import ProcessResult, read_spawn_report
+from lab.hosts import toolchain
 from lab.model import Detection, Invocation
-from lab.runners import docker_wasm
+from lab.run.measure import ProcessResult, read_spawn_report
+from lab.run.scratch import pid_alive
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
-from lab.runners.container_cgroup import SampleCgroup
-from lab.runners.wasmtime_cli import find_wasmtime_binary
-from lab.scratch import pid_alive
+from lab.runners.docker import wasm as docker_wasm
+from lab.runners.docker.cgroup import SampleCgroup
+from lab.runners.docker.setup import DaemonUnavailable, connect, last_line
+from lab.runners.wasmtime.cli import find_wasmtime_binary
 
 DOCKERFILE = REPO_ROOT / "runners" / "docker" / "Dockerfile"
 IMAGE_REPOSITORY = "wasmlab/native"
@@ -63,7 +63,7 @@ class DockerRunner(Runner):
     description = "the static native binary in a FROM-scratch Linux container (docker SDK)"
     artifact = "native"
     measured_suites = ("startup", "workloads", "user", "http")  # http: the native server in a container
-    install_hint = "as root: python -m lab.docker_setup (installs Debian docker.io, starts dockerd)"
+    install_hint = "as root: python -m lab.runners.docker.setup (installs Debian docker.io, starts dockerd)"
 
     def __init__(self) -> None:
         self._client = None

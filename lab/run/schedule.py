@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.plan import PlannedCell
+from lab.run.plan import PlannedCell
 
 
 @dataclass(frozen=True)

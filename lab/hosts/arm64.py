@@ -1,6 +1,6 @@
 """The arm64-emulated host: aarch64 programs on this machine through qemu-user + binfmt_misc.
 
-What it needs (installed by `./quickstart.sh setup` when root, or `python -m lab.arm64`):
+What it needs (installed by `./quickstart.sh setup` when root, or `python -m lab.hosts.arm64`):
 - Debian's qemu-user-static and binfmt-support, with binfmt_misc mounted and qemu-aarch64
   enabled, so aarch64 static binaries run directly;
 - Debian's libc6-arm64-cross and libgcc-s1-arm64-cross: a sysroot for dynamically linked
@@ -48,7 +48,7 @@ def aarch64_wasmtime() -> tuple[Path | None, str]:
         return None, f"no aarch64 sysroot at {SYSROOT}: apt-get install {' '.join(APT_PACKAGES[2:])}"
     binary = wasmtime_dir() / "wasmtime_cli" / "wasmtime"
     if not binary.is_file():
-        return None, "aarch64 wasmtime not unpacked: run ./quickstart.sh setup (or python -m lab.arm64)"
+        return None, "aarch64 wasmtime not unpacked: run ./quickstart.sh setup (or python -m lab.hosts.arm64)"
     return binary, ""
 
 

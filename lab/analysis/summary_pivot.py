@@ -7,9 +7,9 @@ metric, and `--runtime/--suite/--metric` narrow either view.
 
 from __future__ import annotations
 
+from lab.analysis.numbers import format_number, format_seconds
+from lab.analysis.summary import _display_unit
 from lab.model import STATUS_OK
-from lab.numbers import format_number, format_seconds
-from lab.summary import _display_unit
 
 PIVOT_WIDTH = 14  # characters per runtime column
 

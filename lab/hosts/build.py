@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from lab import toolchain
+from lab.hosts import toolchain
 from lab.suites.workloads import STARTUP_SOURCE
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from lab.plan import Plan
+from lab.run.plan import Plan
 from lab.suites import measured
 
 PREVIEW_COLUMNS = ("host", "runtime", "suite", "sizes", "jobs", "done", "processes", "status")

@@ -1,8 +1,8 @@
 """wasmtime: the PyPI `wasmtime` embedding, run in a fresh child process per sample.
 
-The child (`python -m lab.runners.wasmtime_embedded ...`) times compile, instantiate and execute
+The child (`python -m lab.runners.wasmtime.embedded ...`) times compile, instantiate and execute
 separately, like Sightglass, and reports them through the phases file; a component runs
-through the component API (lab.runners.wasmtime_component). Modes: cranelift (native
+through the component API (lab.runners.wasmtime.component). Modes: cranelift (native
 code) and pulley (wasmtime's portable interpreter).
 """
 
@@ -17,7 +17,7 @@ from lab.runners.bench_protocol import BENCH_MODULE, Region, uses_bench
 from lab.runners.guest_args import parse_guest_args
 from lab.runners.phases import write_phases
 from lab.runners.refusals import LINK_ERROR_EXIT_CODE, unknown_import
-from lab.runners.wasmtime_component import COMPONENT_HEADER, run_component, timed_exit_code
+from lab.runners.wasmtime.component import COMPONENT_HEADER, run_component, timed_exit_code
 
 MODES = ("cranelift", "pulley")
 
@@ -33,7 +33,7 @@ class WasmtimeEmbeddedRunner(Runner):
         return detect_python_package(self, "wasmtime", "wasmtime", MODES)
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
-        return [sys.executable, "-m", "lab.runners.wasmtime_embedded", "--mode", mode,
+        return [sys.executable, "-m", "lab.runners.wasmtime.embedded", "--mode", mode,
                 *wasi_flags(invocation), str(invocation.wasm), *invocation.args]
 
 
@@ -66,7 +66,7 @@ def bench_region(linker, module) -> Region | None:
 def main(argv: list[str] | None = None) -> int:
     import wasmtime
 
-    guest = parse_guest_args("python -m lab.runners.wasmtime_embedded", argv, modes=MODES)
+    guest = parse_guest_args("python -m lab.runners.wasmtime.embedded", argv, modes=MODES)
 
     phases: dict[str, float] = {}
     engine = make_engine(guest.mode)

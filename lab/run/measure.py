@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, NamedTuple, Sequence
 
-from lab.scratch import scratch_dir
+from lab.run.scratch import scratch_dir
 
 DEFAULT_OUTPUT_CAP = 1 << 20  # bytes kept per stream; the rest is counted, not stored
 UNTRACED_RSS_NOTE = ("peak RSS from wait4 only (ptrace refused here): the kernel's per-CPU counters "
@@ -148,7 +148,7 @@ def run_process(
         timer = threading.Timer(timeout_s, overrun.stop) if timeout_s else None
         if timer:
             # Daemon, like the readers: an interrupt that lands inside timer.start() can leave the
-            # thread unable to start (see lab/side_by_side.py), and exit must not wait for it.
+            # thread unable to start (see lab/run/side_by_side.py), and exit must not wait for it.
             timer.daemon = True
         # Everything from here runs under the kill below: a SIGTERM that lands while the reader
         # threads start (the program may already be running) must not leave it orphaned.
@@ -246,8 +246,8 @@ def spawner() -> Path | None:
     """The wasmlab-spawn binary for this host, built once through the toolchain cache."""
     if os.environ.get("WASMLAB_NO_SPAWNER"):
         return None
-    from lab import toolchain
     from lab.config import REPO_ROOT
+    from lab.hosts import toolchain
     try:
         return toolchain.build(REPO_ROOT / "runners" / "spawn" / "spawn.c",
                                f"{toolchain.host_arch()}-linux-musl", name="wasmlab-spawn")

@@ -7,12 +7,12 @@ import subprocess
 from pathlib import Path
 
 from lab.config import REPO_ROOT
-from lab.execute import ProgressFn, RunContext, execute_plan
-from lab.fleet import Fleet, assemble
 from lab.hosts import fingerprint
-from lab.plan import Plan, RunConfig, build_plan
+from lab.run.execute import ProgressFn, RunContext, execute_plan
+from lab.run.fleet import Fleet, assemble
+from lab.run.plan import Plan, RunConfig, build_plan
+from lab.run.scratch import sweep_stale
 from lab.runners.base import Limits
-from lab.scratch import sweep_stale
 from lab.store import Run, create_run, open_run
 
 

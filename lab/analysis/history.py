@@ -20,8 +20,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from lab.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, EXACT_METRICS, IMPROVEMENT, REGRESSION, judge_change
-from lab.stats import CELL_KEYS, Samples, cell_samples, cell_table, mann_whitney_p
+from lab.analysis.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, EXACT_METRICS, IMPROVEMENT, REGRESSION, judge_change
+from lab.analysis.stats import CELL_KEYS, Samples, cell_samples, cell_table, mann_whitney_p
 from lab.store import Run, load, open_run
 
 SERIES_COLUMNS = ["order", "run_id", "started"] + CELL_KEYS + ["version", "n", "median", "ci_low", "ci_high",

@@ -1,4 +1,4 @@
-"""Get a Docker daemon answering on this machine, for the docker runner (`python -m lab.docker_setup`).
+"""Get a Docker daemon answering on this machine, for the docker runner (`python -m lab.runners.docker.setup`).
 
 Detection never starts daemons; setup does (quickstart.sh calls this module). As root on Debian:
 install `docker.io` when dockerd is missing, then start dockerd in the background with the flags
@@ -18,7 +18,7 @@ from lab.config import cache_dir
 
 # Why these flags (checked in the project's Firecracker sandbox, Debian 12, docker.io 20.10):
 # - cgroupfs driver: the runner reads each container's figures from a cgroup_parent given as a
-#   plain path (lab/runners/container_cgroup.py); the systemd driver would want slices, and there
+#   plain path (lab/runners/docker/cgroup.py); the systemd driver would want slices, and there
 #   is no systemd here anyway.
 # - --bridge=none --iptables=false: every container runs with network_mode="none", so the daemon
 #   needs no bridge and no NAT rules; skipping them removes the iptables/netfilter dependency that
@@ -121,8 +121,8 @@ def start_dockerd(dockerd: str, flags: tuple[str, ...], wait_s: float) -> tuple[
 
 def sweep() -> int:
     """Remove what killed runs left behind: labelled containers and empty sample cgroups."""
-    from lab.runners import container_cgroup
-    from lab.runners.docker_runner import sweep_containers
+    from lab.runners.docker import cgroup as container_cgroup
+    from lab.runners.docker.runner import sweep_containers
 
     client = connect()
     try:

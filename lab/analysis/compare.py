@@ -9,7 +9,7 @@ of a median is the whole range, so "no overlap" and "complete separation" coinci
 test still gives an honest p-value with more samples.
 
 Verdict modes: `absolute` (above: every metric of every cell, judged on its own values) and
-`relative` (lab.verdicts: CPU time as a ratio to a reference runtime of the same run, which
+`relative` (lab.analysis.verdicts: CPU time as a ratio to a reference runtime of the same run, which
 holds when the machine's load differs between the runs). The CLI defaults to relative.
 
 Conformance: every command that passed in A and fails (or errors) in B is a conformance
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lab.analysis.stats import CELL_KEYS, AnalysisError, cell_samples, cell_table, mann_whitney_p, ratio_of_medians
 from lab.model import STATUS_OK
-from lab.stats import CELL_KEYS, AnalysisError, cell_samples, cell_table, mann_whitney_p, ratio_of_medians
 from lab.store import Run, load, load_conformance, open_run
 
-# Verdict modes (lab.verdicts): plain values here so compare does not import its extension.
+# Verdict modes (lab.analysis.verdicts): plain values here so compare does not import its extension.
 ABSOLUTE, RELATIVE = "absolute", "relative"
 VERDICT_MODES = (RELATIVE, ABSOLUTE)
 RELATIVE_METRICS = ("cpu_time", "peak_rss", "instructions")
@@ -65,7 +65,7 @@ class Comparison:
     conformance: pd.DataFrame  # per group: passed/total in A and B
     conformance_regressions: pd.DataFrame  # commands that passed in A and fail in B
     conformance_fixes: pd.DataFrame
-    verdicts: str = "absolute"  # lab.verdicts.VERDICT_MODES
+    verdicts: str = "absolute"  # lab.analysis.verdicts.VERDICT_MODES
     reference: str = ""  # the runtime the relative mode divides by
 
     @property
@@ -113,7 +113,7 @@ def compare_frames(label_a: str, label_b: str, frames_a: tuple[pd.DataFrame, pd.
                    reference: str = DEFAULT_REFERENCE) -> Comparison:
     """Compare (measurements, conformance) frame pairs, e.g. several runs merged for a report."""
     if verdicts == RELATIVE:
-        from lab.verdicts import relative_cells  # it builds on compare_measurements below
+        from lab.analysis.verdicts import relative_cells  # it builds on compare_measurements below
 
         cells = relative_cells(frames_a[0], frames_b[0], threshold, alpha, reference)
     else:

@@ -94,7 +94,7 @@ class WasmtimeCliRunner(Runner):
         if host.reach == "local":
             return self
         if host.reach == "qemu-user" and host.arch == "aarch64":
-            from lab import arm64
+            from lab.hosts import arm64
             binary, reason = arm64.aarch64_wasmtime()
             if binary is None:
                 raise RunnerUnavailable(reason)

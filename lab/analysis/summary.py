@@ -7,8 +7,8 @@ import math
 
 import pandas as pd
 
+from lab.analysis.stats import median_ci
 from lab.model import STATUS_OK
-from lab.stats import median_ci
 from lab.store import Run, load, load_conformance
 
 # mode is part of a cell: one run may hold a runtime in several modes (cranelift and pulley).
@@ -57,7 +57,7 @@ def metric_cells(frame: pd.DataFrame) -> list[dict]:
 
 
 def _cell_status(statuses: list[str]) -> str:
-    from lab.execute import worst_status
+    from lab.run.execute import worst_status
     return worst_status(statuses)
 
 

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lab.config import REPO_ROOT
-from lab.runners.container_cgroup import SampleCgroup
-from lab.runners.docker_runner import LABEL_OWNER, LABEL_RUNNER, PIDS_LIMIT, DockerRunner, _remove, build_image
+from lab.runners.docker.cgroup import SampleCgroup
+from lab.runners.docker.runner import LABEL_OWNER, LABEL_RUNNER, PIDS_LIMIT, DockerRunner, _remove, build_image
 from lab.runners.server_probe import GroupUsage
 
 IMAGE_REPOSITORY = "wasmlab/http-native"
