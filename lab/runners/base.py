@@ -20,9 +20,9 @@ from types import ModuleType
 
 from lab.hosts import Host
 from lab.model import Detection, Invocation
+from lab.protocol.phases import PHASES_ENV, read_phases
 from lab.run.measure import ProcessResult, run_process
 from lab.run.scratch import scratch_dir
-from lab.runners.phases import PHASES_ENV, read_phases
 
 
 class RunnerUnavailable(Exception):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from lab.model import Invocation
-from lab.runners.phases import TRAP_EXIT_CODE
+from lab.protocol.phases import TRAP_EXIT_CODE
 from lab.runners.registry import get_runner
 from lab.suites.workloads import STARTUP_EXPECTED
 from tests.runners.guest_runs import WORKLOADS, run_echo_env, run_guest, run_workload, trap_module

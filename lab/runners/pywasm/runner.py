@@ -8,10 +8,11 @@ import sys
 import time
 
 from lab.model import Detection, Invocation
+from lab.protocol.bench import BENCH_MODULE, Region
+from lab.protocol.phases import TRAP_EXIT_CODE, write_phases
 from lab.runners.base import Runner, detect_python_package, wasi_flags
-from lab.runners.bench_protocol import BENCH_MODULE, Region, child_flags
+from lab.runners.bench_protocol import child_flags
 from lab.runners.guest_args import parse_guest_args
-from lab.runners.phases import TRAP_EXIT_CODE, write_phases
 from lab.runners.refusals import LINK_ERROR_EXIT_CODE, first_missing
 
 

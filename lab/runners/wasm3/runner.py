@@ -2,7 +2,7 @@
 (`python -m lab.runners.wasm3.runner`).
 
 pywasm3 has no WASI of its own, so the child links our engine-independent WASI preview 1
-(lab.interp.wasi) into the module, one Python host function per imported WASI function. Before
+(lab.wasi) into the module, one Python host function per imported WASI function. Before
 parsing, call_indirect's padded table index is re-encoded in place (see wasm3_compat: wasm3 0.5.0
 cannot decode it). Phases: compile (that re-encoding plus wasm3's parse; wasm3 compiles function
 bodies lazily, on first call, so part of compilation lands in execute), instantiate (load into a
@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lab.model import Detection, Invocation
+from lab.protocol.bench import BENCH_MODULE, Region
+from lab.protocol.phases import TRAP_EXIT_CODE, write_phases
 from lab.runners.base import Runner, detect_python_package, wasi_flags
-from lab.runners.bench_protocol import BENCH_MODULE, Region, child_flags
-from lab.runners.phases import TRAP_EXIT_CODE, write_phases
+from lab.runners.bench_protocol import child_flags
 from lab.runners.refusals import LINK_ERROR_EXIT_CODE, UNSUPPORTED, UNSUPPORTED_EXIT_CODE, unknown_import
 
 if TYPE_CHECKING:
     import wasm3
 
-    from lab.interp.wasi import WasiPreview1
+    from lab.wasi import WasiPreview1
 
 PROG = "python -m lab.runners.wasm3.runner"
 # The value stack of wasm3's runtime, in bytes. wasm3's own CLI uses 64 KiB, too shallow for the
@@ -60,7 +61,7 @@ def wasm3_signature(params: tuple[str, ...], results: tuple[str, ...]) -> str:
 def link_wasi(module: wasm3.Module, runtime: wasm3.Runtime, wasi: WasiPreview1) -> None:
     """Link every wasi_snapshot_preview1 function into `module`; wasm3 skips the ones it does not
     import."""
-    from lab.interp.wasi import MODULE_NAME
+    from lab.wasi import MODULE_NAME
 
     def current_memory() -> memoryview | bytearray:
         # Fetched per call: wasm3 reallocates linear memory when it grows.
@@ -90,9 +91,9 @@ def link_bench(module: wasm3.Module) -> Region:
 def main(argv: list[str] | None = None) -> int:
     import wasm3
 
-    from lab.interp.wasi import ProcExit, WasiPreview1
     from lab.runners.guest_args import parse_guest_args
     from lab.runners.wasm3.compat import UnsupportedFeature, UnsupportedModule, narrow_call_indirect_table_index
+    from lab.wasi import ProcExit, WasiPreview1
 
     guest = parse_guest_args(PROG, argv)
     try:

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from lab.runners.phases import TRAP_EXIT_CODE
+from lab.protocol.phases import TRAP_EXIT_CODE
 
 COMPONENT_HEADER = b"\0asm\x0d\x00\x01\x00"  # version 0xd, layer 1: the component encoding
 RUN_INTERFACE = "wasi:cli/run@"

@@ -12,10 +12,10 @@ import sys
 import time
 
 from lab.model import Detection, Invocation
+from lab.protocol.bench import BENCH_MODULE, Region, uses_bench
+from lab.protocol.phases import write_phases
 from lab.runners.base import Runner, detect_python_package, wasi_flags
-from lab.runners.bench_protocol import BENCH_MODULE, Region, uses_bench
 from lab.runners.guest_args import parse_guest_args
-from lab.runners.phases import write_phases
 from lab.runners.refusals import LINK_ERROR_EXIT_CODE, unknown_import
 from lab.runners.wasmtime.component import COMPONENT_HEADER, run_component, timed_exit_code
 

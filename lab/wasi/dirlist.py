@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from lab.interp.wasi import abi
-from lab.interp.wasi.fs import filetype_of_mode
+from lab.wasi import abi
+from lab.wasi.fs import filetype_of_mode
 
 DirEntry = tuple[bytes, int, int]   # name, inode, WASI filetype
 

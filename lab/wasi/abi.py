@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from lab.interp.wasi.errno import Errno, WasiError
+from lab.wasi.errno import Errno, WasiError
 
 MODULE_NAME = "wasi_snapshot_preview1"
 

@@ -12,22 +12,22 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 
-from lab.interp.wasi import abi
-from lab.interp.wasi.abi import GuestMemory
-from lab.interp.wasi.clocks import Clock, HostClock, RandomSource, host_random
-from lab.interp.wasi.errno import Errno, WasiError, errno_from_oserror
-from lab.interp.wasi.fd_calls import FdCalls
-from lab.interp.wasi.fs import Descriptor, FdTable
-from lab.interp.wasi.path_calls import PathCalls
-from lab.interp.wasi.poll import PollCalls
-from lab.interp.wasi.process_calls import ProcessCalls, ProcExit
-from lab.interp.wasi.stdio import CAPTURE, CapturedOutput, Stream, make_stream
+from lab.wasi import abi
+from lab.wasi.abi import GuestMemory
+from lab.wasi.clocks import Clock, HostClock, RandomSource, host_random
+from lab.wasi.errno import Errno, WasiError, errno_from_oserror
+from lab.wasi.fd_calls import FdCalls
+from lab.wasi.fs import Descriptor, FdTable
+from lab.wasi.path_calls import PathCalls
+from lab.wasi.poll import PollCalls
+from lab.wasi.process_calls import ProcessCalls, ProcExit
+from lab.wasi.stdio import CAPTURE, CapturedOutput, Stream, make_stream
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~8 ms); mypy reads it as True
 if TYPE_CHECKING:
     from typing import Any
 
-    from lab.interp.wasi.stdio import StdioSpec
+    from lab.wasi.stdio import StdioSpec
 
 MemoryAccessor = Callable[[], "Any"]   # returns a writable buffer (bytearray, memoryview, ctypes)
 HostFunction = Callable[..., "int | None"]

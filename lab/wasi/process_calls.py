@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
-from lab.interp.wasi import abi
-from lab.interp.wasi.abi import GuestMemory
-from lab.interp.wasi.clocks import Clock, RandomSource
-from lab.interp.wasi.errno import Errno, WasiError
-from lab.interp.wasi.fs import FdTable
+from lab.wasi import abi
+from lab.wasi.abi import GuestMemory
+from lab.wasi.clocks import Clock, RandomSource
+from lab.wasi.errno import Errno, WasiError
+from lab.wasi.fs import FdTable
 
 
 class ProcExit(BaseException):

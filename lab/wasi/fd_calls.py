@@ -6,11 +6,11 @@ import fcntl
 import os
 import time
 
-from lab.interp.wasi import abi
-from lab.interp.wasi.abi import GuestMemory, R
-from lab.interp.wasi.dirlist import list_directory, pack_dirents
-from lab.interp.wasi.errno import Errno, WasiError
-from lab.interp.wasi.fs import Descriptor, FdTable, filestat_fields
+from lab.wasi import abi
+from lab.wasi.abi import GuestMemory, R
+from lab.wasi.dirlist import list_directory, pack_dirents
+from lab.wasi.errno import Errno, WasiError
+from lab.wasi.fs import Descriptor, FdTable, filestat_fields
 
 # fdflags the host lets us change on an open descriptor (F_SETFL); the sync flags are fixed.
 _SETTABLE_FDFLAGS = {abi.FDFLAGS_APPEND: os.O_APPEND, abi.FDFLAGS_NONBLOCK: os.O_NONBLOCK}

@@ -11,7 +11,7 @@ import os
 import select
 import stat
 
-from lab.interp.wasi import abi
+from lab.wasi import abi
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~8 ms); mypy reads it as True
 if TYPE_CHECKING:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 
-from lab.interp.wasi import abi
-from lab.interp.wasi.abi import GuestMemory, R
-from lab.interp.wasi.errno import WasiError
-from lab.interp.wasi.fd_calls import resolve_times
-from lab.interp.wasi.fs import ESCAPE_ERRNO, Descriptor, FdTable, filestat_fields, filetype_of_mode, resolve
+from lab.wasi import abi
+from lab.wasi.abi import GuestMemory, R
+from lab.wasi.errno import WasiError
+from lab.wasi.fd_calls import resolve_times
+from lab.wasi.fs import ESCAPE_ERRNO, Descriptor, FdTable, filestat_fields, filetype_of_mode, resolve
 
 _WRITE_RIGHTS = R["FD_WRITE"] | R["FD_ALLOCATE"] | R["FD_FILESTAT_SET_SIZE"]
 _FDFLAGS_TO_HOST = {abi.FDFLAGS_APPEND: os.O_APPEND, abi.FDFLAGS_DSYNC: os.O_DSYNC,

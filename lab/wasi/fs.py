@@ -12,13 +12,13 @@ import os
 import stat
 
 from lab.interp.record import Record
-from lab.interp.wasi import abi
-from lab.interp.wasi.errno import Errno, WasiError, errno_from_oserror
+from lab.wasi import abi
+from lab.wasi.errno import Errno, WasiError, errno_from_oserror
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy reads it as True
 if TYPE_CHECKING:
 
-    from lab.interp.wasi.stdio import Stream
+    from lab.wasi.stdio import Stream
 
 # The errno for a path that would leave its directory. The spec's ENOTCAPABLE would do as well;
 # EPERM is what wasmtime answers, so the two implementations can be compared call for call.

@@ -12,11 +12,11 @@ import select
 import time
 
 from lab.interp.record import Record
-from lab.interp.wasi import abi
-from lab.interp.wasi.abi import GuestMemory, R
-from lab.interp.wasi.clocks import Clock
-from lab.interp.wasi.errno import Errno, WasiError
-from lab.interp.wasi.fs import FdTable
+from lab.wasi import abi
+from lab.wasi.abi import GuestMemory, R
+from lab.wasi.clocks import Clock
+from lab.wasi.errno import Errno, WasiError
+from lab.wasi.fs import FdTable
 
 
 class _Event(Record):

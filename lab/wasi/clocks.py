@@ -7,8 +7,8 @@ import os
 import time
 from collections.abc import Callable
 
-from lab.interp.wasi import abi
-from lab.interp.wasi.errno import Errno, WasiError
+from lab.wasi import abi
+from lab.wasi.errno import Errno, WasiError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~8 ms); mypy reads it as True
 if TYPE_CHECKING:
