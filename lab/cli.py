@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from lab.errors import LabError
-from lab.model import PROCESS_METRICS, RUNTIME_IDS, SIZES, SUITE_IDS
+from lab.model import PROCESS_METRICS, SIZES, SUITE_IDS
 
 EPILOG = """\
 examples:
@@ -28,6 +28,16 @@ examples:
 
 test data (spec and WASI testsuites): --data DIR or WASMLAB_DATA=DIR, default ../shared/data
 """
+
+
+class RuntimeIdsHelp(str):
+    """A help text followed by the runtime ids, read from the registry only when help is printed
+    (argparse formats help with `%`): importing every runner module would cost each CLI start
+    about 80 ms."""
+
+    def __mod__(self, params: object) -> str:
+        from lab.runners.registry import RUNTIME_IDS
+        return str.__mod__(str(self), params) + ", ".join(RUNTIME_IDS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,8 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--module", action="extend", nargs="+", metavar="FILE.wasm",
                      help="one of your own WASI command modules to run as a case (repeatable)")
     run.add_argument("--runtime", action="extend", nargs="+", metavar="RUNTIME[:MODE]",
-                     help="runtimes to run, optionally with a mode (default: every available runtime); "
-                     f"ids: {', '.join(RUNTIME_IDS)}")
+                     help=RuntimeIdsHelp("runtimes to run, optionally with a mode (default: every available "
+                                         "runtime); ids: "))
     run.add_argument("--allow-unavailable", action="store_true",
                      help="record a named runtime that is not available here as unavailable cells with the "
                      "reason, instead of refusing the run (the nightly matrix names wasmedge and spin everywhere)")
@@ -113,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     execute = commands.add_parser("exec", help="run one WASI command module on one runtime",
                                   description="Run any WASI command module on any runtime with the guest's own "
                                   "stdin/stdout/stderr; exits with the guest's exit code.")
-    execute.add_argument("--runtime", required=True, metavar="RUNTIME[:MODE]", help=f"one of: {', '.join(RUNTIME_IDS)}")
+    execute.add_argument("--runtime", required=True, metavar="RUNTIME[:MODE]", help=RuntimeIdsHelp("one of: "))
     execute.add_argument("--env", action="append", default=[], metavar="K=V", help="environment variable for the guest")
     execute.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]", help="preopen a host folder")
     execute.add_argument("--timeout", type=float, metavar="SECONDS", help="kill the guest after this long")

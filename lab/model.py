@@ -13,10 +13,6 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from lab.runners.base import Sample
 
-RUNTIME_IDS = (
-    "interp", "wasmtime", "wasmtime-cli", "wasmer", "node", "spidermonkey", "wasm3", "pywasm",
-    "native", "docker", "wasmedge", "spin",
-)
 SUITE_IDS = ("startup", "workloads", "spec-2.0", "spec-3.0", "wasi-p1", "components", "http", "user")
 USER_SUITE = "user"  # the user's own modules (run --suite DIR / --module FILE), lab.suites.user_suite
 SIZES = ("small", "medium", "large")

@@ -156,3 +156,14 @@ def test_help_explains_every_command():
     for command in ("doctor", "run", "summary", "exec", "build"):
         assert command in out.stdout
     assert "WASMLAB_DATA" in out.stdout
+
+
+def test_help_names_every_registered_runtime_without_importing_runners_at_start():
+    """The runtime ids come from the runner classes (lab.runners.registry), read only when help is
+    printed: building the parser imports no runner module (each CLI start would pay ~80 ms)."""
+    from lab.runners.registry import RUNTIME_IDS
+    for command in ("run", "exec"):
+        assert ", ".join(RUNTIME_IDS) in " ".join(wasmlab(command, "--help").stdout.split())
+    probe = "import sys, lab.cli; lab.cli.build_parser(); print(sorted(m for m in sys.modules if 'runners' in m))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

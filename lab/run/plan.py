@@ -83,8 +83,8 @@ class RunConfig:
         for size in self.sizes:
             if size not in SIZES:
                 raise PlanError(f"unknown size {size!r}; choose from {', '.join(SIZES)}")
-        from lab.model import RUNTIME_IDS
         from lab.runners import versions
+        from lab.runners.registry import RUNTIME_IDS
 
         for spec in self.runtimes:
             versions.check(parse_runtime_spec(spec)[0])
@@ -179,8 +179,8 @@ def parse_parallel(text: str) -> tuple[str, int]:
 def _per_runtime(option: str, entries: tuple[str, ...], parse) -> dict:
     """runtime id -> the parsed value of each "runtime=..." entry of an option; PlanError names
     an entry that does not parse or whose runtime does not exist."""
-    from lab.model import RUNTIME_IDS
     from lab.runners import versions
+    from lab.runners.registry import RUNTIME_IDS
 
     values = {}
     for entry in entries:
@@ -230,8 +230,8 @@ def resolve_runtimes(config: RunConfig, detections: dict) -> list[tuple[str, str
     """(runtime, mode) pairs to plan on one host, from that host's detections. With no --runtime:
     every runtime available there, in its default mode. Named runtimes are kept even when
     unavailable, so the run records why they did not run."""
-    from lab.model import RUNTIME_IDS
     from lab.runners import versions
+    from lab.runners.registry import RUNTIME_IDS
 
     if not config.runtimes:
         return [(rid, det.modes[0] if det.modes else "") for rid, det in detections.items()

@@ -58,6 +58,9 @@ class Runner(ABC):
     # cannot (lab.runners.bench_protocol).
     bench_imports: str = ""
     install_hint: str = ""
+    # (module, class) of its .wast spec session, imported only when a spec suite runs (the
+    # engines are optional); None: it cannot host spec sessions (lab.suites.spec).
+    spec_session: tuple[str, str] | None = None
 
     def suite_unavailable(self, suite: str) -> str:
         """Why this runtime cannot run `suite` at all (a feature it lacks), or "" when it can or

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from lab.config import cache_dir
 from lab.hosts import Host
-from lab.model import RUNTIME_IDS, Detection, Invocation
+from lab.model import Detection, Invocation
 from lab.run.plan import PlanError
 from lab.runners.base import Runner, RunnerUnavailable
+from lab.runners.registry import RUNTIME_IDS
 from lab.runners.wasmtime.cli import WasmtimeCliRunner
 
 SEPARATOR = "@"

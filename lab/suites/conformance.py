@@ -53,8 +53,8 @@ def items_for(suite: str, files: tuple[str, ...] = ()) -> list:
 def unsupported_reason(suite: str, runner: Runner) -> str:
     """Why a runtime cannot take a conformance suite ('' when it can)."""
     if suite in SPEC_SUITES:
-        from lab.suites.spec import SESSION_CLASSES
-        if runner.id not in SESSION_CLASSES:
+        from lab.runners.registry import SPEC_SESSIONS  # by id: a disabled runner keeps its reason
+        if runner.id not in SPEC_SESSIONS:
             return f"{runner.id} cannot host .wast spec sessions (needs an embedded engine API)"
     if suite in WASI_SUITES and runner.artifact != "wasm":
         return f"{runner.id} runs native programs, not WASI modules"

@@ -21,6 +21,7 @@ class InterpRunner(Runner):
     id = "interp"
     description = "wasmlab's own WebAssembly engine in pure Python"
     bench_imports = "host functions defined by lab.interp.wasi_host (time.perf_counter)"
+    spec_session = ("lab.runners.interp.spec", "InterpSpecSession")
 
     def detect(self) -> Detection:
         try:

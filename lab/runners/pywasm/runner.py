@@ -21,6 +21,7 @@ class PywasmRunner(Runner):
     description = "pywasm, a pure-Python WebAssembly interpreter (PyPI)"
     install_hint = "pip install pywasm"
     bench_imports = "host functions in the Runtime's imports (time.perf_counter)"
+    spec_session = ("lab.runners.pywasm.spec", "PywasmSpecSession")
 
     def detect(self) -> Detection:
         return detect_python_package(self, "pywasm", "pywasm", ["interpreter"])

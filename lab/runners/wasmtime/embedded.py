@@ -27,6 +27,7 @@ class WasmtimeEmbeddedRunner(Runner):
     description = "Wasmtime embedded in Python (PyPI wasmtime), phases timed separately"
     install_hint = "pip install wasmtime"
     bench_imports = "host functions defined in the embedding's Linker (time.perf_counter)"
+    spec_session = ("lab.runners.wasmtime.spec", "WasmtimeSpecSession")
     measured_suites = ("startup", "workloads", "user", "components")  # components: wasmtime.component
 
     def detect(self) -> Detection:
