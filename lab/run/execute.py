@@ -90,16 +90,14 @@ def execute_plan(plan: Plan, context: RunContext, progress: ProgressFn | None = 
 def run_job(cell: PlannedCell, context: RunContext, position: int, total: int,
             progress: ProgressFn | None = None) -> str:
     """One job, recorded in the run, announced to progress before and after; returns its status."""
-    from lab.suites import conformance
+    from lab.suites.kinds import suite_kind
 
     if progress:
         progress(position, total, cell.job, "running")
     if cell.skip_status:
         status = record_skipped(cell, context)
-    elif isinstance(cell.payload, Case):
-        status = run_measured_job(cell, context)
     else:
-        status = conformance.run_conformance_job(cell, context)
+        status = suite_kind(cell.job.suite).run(cell, context)
     if progress:
         progress(position, total, cell.job, status)
     return status
@@ -116,16 +114,9 @@ def run_jobs_side_by_side(todo: list[tuple[int, PlannedCell]], width: int, conte
 
 def record_skipped(cell: PlannedCell, context: RunContext) -> str:
     """One row that says why this cell did not run (runtime unavailable, suite not supported)."""
-    from lab.suites import conformance
+    from lab.suites.kinds import suite_kind
 
-    job = cell.job
-    if isinstance(cell.payload, Case):
-        row = {**context.base_row(job), "case": job.case, "size": job.size, "phase": "process",
-               "metric": "wall_time", "value": float("nan"), "unit": "s", "process": 0, "iteration": 0,
-               "warmup": False, "status": cell.skip_status, "reason": cell.skip_reason}
-        context.run.finish_job(job.key, [row])
-    else:
-        conformance.record_skipped(cell, context)
+    suite_kind(cell.job.suite).record_skipped(cell, context)
     return cell.skip_status
 
 

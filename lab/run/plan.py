@@ -255,7 +255,7 @@ def resolve_runtimes(config: RunConfig, detections: dict) -> list[tuple[str, str
 
 def build_plan(config: RunConfig, fleet) -> Plan:
     """All cells of the configuration on the fleet's hosts, then this shard's share of them."""
-    from lab.suites import conformance, measured
+    from lab.suites.kinds import suite_kind
     from lab.suites.measured import UnknownWorkload
 
     config.validate()
@@ -263,19 +263,11 @@ def build_plan(config: RunConfig, fleet) -> Plan:
     items_by_suite = {}
     for suite in config.suites:
         try:
-            if suite == USER_SUITE:
-                from lab.suites.user_suite import user_cases
-                items_by_suite[suite] = [(case.name, case.size, case) for case in
-                                         user_cases(config.user_suites, config.user_modules, config.sizes)]
-            elif suite in measured.MEASURED_SUITES:
-                items_by_suite[suite] = [(case.name, case.size, case) for case in
-                                         measured.cases_for(suite, config.sizes, config.workloads, archs)]
-            else:
-                items_by_suite[suite] = [(item.name, "-", item) for item in conformance.items_for(suite, config.files)]
+            items_by_suite[suite] = suite_kind(suite).items(suite, config, archs)
         except UnknownWorkload as error:
             raise PlanError(str(error)) from None
     _check_file_patterns(config, {suite: items for suite, items in items_by_suite.items()
-                                  if suite not in measured.MEASURED_SUITES})
+                                  if not suite_kind(suite).measured})
     groups: list[list[PlannedCell]] = []
     for host in fleet.hosts:
         detections = {rid: det for (h, rid), det in fleet.detections.items() if h == host}
@@ -284,7 +276,7 @@ def build_plan(config: RunConfig, fleet) -> Plan:
                         for runtime, mode in resolve_runtimes(config, detections)]
             grid = [[PlannedCell(job=Job(host=host, runtime=runtime, mode=mode, suite=suite, case=case_name,
                                          size=size), payload=payload,
-                                 **_cell_skip(payload, fleet.runners.get((host, runtime)), status, reason))
+                                 **_cell_skip(suite, payload, fleet.runners.get((host, runtime)), status, reason))
                      for runtime, mode, status, reason in runtimes]
                     for case_name, size, payload in items_by_suite[suite]]
             if config.plan_order == PLAN_ORDER_CASE:
@@ -308,31 +300,24 @@ def _check_file_patterns(config: RunConfig, conformance_items: dict[str, list]) 
             raise PlanError(f"--file {pattern!r} matches no file or test of {', '.join(conformance_items)}")
 
 
-def _cell_skip(payload, runner, status: str, reason: str) -> dict[str, str]:
+def _cell_skip(suite: str, payload, runner, status: str, reason: str) -> dict[str, str]:
     """The skip of one cell: its runtime's for the whole suite, else one that depends on the case
     (a user module that needs the bench imports, on a runtime that cannot supply them)."""
-    from lab.model import Case
+    from lab.suites.kinds import suite_kind
 
-    if not status and isinstance(payload, Case) and payload.suite == USER_SUITE:
-        from lab.suites.user_suite import cell_skip
-        status, reason = cell_skip(payload, runner)
+    if not status:
+        status, reason = suite_kind(suite).case_skip(payload, runner)
     return {"skip_status": status, "skip_reason": reason}
 
 
 def _skip(suite: str, runner, detection) -> tuple[str, str]:
     """Why a runtime's cells of a suite are recorded without running, if they are."""
     from lab.model import STATUS_SKIPPED, STATUS_UNAVAILABLE
-    from lab.suites import conformance, measured
+    from lab.suites.kinds import suite_kind
 
     if not detection.available or runner is None:
         return STATUS_UNAVAILABLE, detection.reason
     if runner.suite_unavailable(suite):
         return STATUS_UNAVAILABLE, runner.suite_unavailable(suite)
-    if suite in measured.MEASURED_SUITES:
-        if suite not in runner.measured_suites:
-            return STATUS_SKIPPED, f"{runner.id} does not run the {suite} suite"
-    else:
-        reason = conformance.unsupported_reason(suite, runner)
-        if reason:
-            return STATUS_SKIPPED, reason
-    return "", ""
+    reason = suite_kind(suite).skip_reason(suite, runner)
+    return (STATUS_SKIPPED, reason) if reason else ("", "")

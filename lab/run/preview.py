@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from lab.run.plan import Plan
-from lab.suites import measured
+from lab.suites.kinds import suite_kind
 
 PREVIEW_COLUMNS = ("host", "runtime", "suite", "sizes", "jobs", "done", "processes", "status")
 
@@ -30,7 +30,7 @@ def preview_rows(plan: Plan, finished: Collection[str] = ()) -> list[dict]:
             row["sizes"].append(job.size)
         if job.key in finished:
             row["done"] += 1
-        elif not cell.skip_status and job.suite in measured.MEASURED_SUITES:
+        elif not cell.skip_status and suite_kind(job.suite).measured:
             repeat, warmup = plan.config.samples(job.runtime)
             row["processes"] += repeat + warmup
     return [{**row, "sizes": ",".join(row["sizes"]) or "-"} for row in rows.values()]
@@ -48,7 +48,7 @@ def format_preview(rows: list[dict]) -> str:
     remaining = sum(row["jobs"] - row["done"] for row in to_run)
     processes = sum(row["processes"] for row in to_run)
     lines.append("")
-    conformance = any(row["suite"] not in measured.MEASURED_SUITES for row in to_run)
+    conformance = any(not suite_kind(row["suite"]).measured for row in to_run)
     lines.append(f"{sum(row['jobs'] for row in rows)} jobs; {remaining} still to run, starting {processes} "
                  f"measured processes{' plus the conformance jobs' if conformance else ''}")
     for row in rows:

@@ -16,7 +16,6 @@ from lab.suites.workloads import STARTUP_EXPECTED, STARTUP_SOURCE
 
 GUEST_DATA_DIR = "/data"  # where a workload's input folder appears inside the guest
 WASM_TARGET = "wasm32-wasi"
-MEASURED_SUITES = ("startup", "workloads", "components", "http", "user")  # user: lab.suites.user_suite
 
 
 class UnknownWorkload(LabError, ValueError):
