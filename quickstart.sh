@@ -75,11 +75,11 @@ setup() {
   setup_python
   if [ "$(id -u)" = 0 ]; then
     say "arm64-emulated host: registering qemu-aarch64, unpacking the aarch64 wasmtime"
-    "$VENV/bin/python" -m lab.arm64 || say "arm64-emulated host not ready (wasmlab doctor --host arm64-emulated says why)"
+    "$VENV/bin/python" -m lab.hosts.arm64 || say "arm64-emulated host not ready (wasmlab doctor --host arm64-emulated says why)"
   fi
   # Docker daemon for the docker runner: as root, installs docker.io and starts dockerd when none
   # answers; otherwise prints why not. Never fatal: the runner then reports itself unavailable.
-  "$VENV/bin/python" -m lab.docker_setup || say "docker runtime not ready (wasmlab doctor says why)"
+  "$VENV/bin/python" -m lab.runners.docker.setup || say "docker runtime not ready (wasmlab doctor says why)"
   # jco and its preview2 shim, pinned, into the cache folder: the components suite's builds and node.
   "$VENV/bin/python" -m lab.npm_tools || say "components suite not ready (npm tools missing)"
   say "building the workload programs (first time: zig builds its libc, a minute or two)"

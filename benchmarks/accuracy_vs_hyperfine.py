@@ -1,7 +1,7 @@
 """Does wasmlab time a process the way hyperfine does?
 
 Builds a native static program calibrated to run about 100 ms, times it N times with hyperfine
-(Debian package) and N times with lab.measure.run_process (the harness's own path), and compares
+(Debian package) and N times with lab.run.measure.run_process (the harness's own path), and compares
 the medians. Exits non-zero when they differ by more than --tolerance (default 5%).
 
     python benchmarks/accuracy_vs_hyperfine.py [--runs 30] [--target-ms 100]
@@ -18,9 +18,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lab import toolchain
-from lab.measure import run_process
-from lab.toolchain import native_target
+from lab.hosts import toolchain
+from lab.hosts.toolchain import native_target
+from lab.run.measure import run_process
 
 PROGRAM = Path(__file__).parent / "programs" / "busy.c"
 

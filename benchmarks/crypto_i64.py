@@ -15,9 +15,9 @@ import statistics
 import sys
 from pathlib import Path
 
-from lab import toolchain
-from lab.measure import run_process
+from lab.hosts import toolchain
 from lab.model import Invocation
+from lab.run.measure import run_process
 from lab.runners.base import Limits
 from lab.runners.registry import get_runner
 

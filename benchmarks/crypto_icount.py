@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lab import toolchain
+from lab.hosts import toolchain
 
 PROGRAMS = Path(__file__).parent / "programs" / "crypto"
 ENGINE = Path(__file__).parents[1] / "lab" / "interp" / "__main__.py"

@@ -30,13 +30,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from lab import toolchain
-from lab.compare import ABSOLUTE, REGRESSION, compare_measurements
+from lab.analysis.compare import ABSOLUTE, REGRESSION, compare_measurements
+from lab.analysis.verdicts import REFERENCE, cpu_frame, relative_cells
+from lab.hosts import toolchain
 from lab.instructions import counting_argv, read_count
-from lab.measure import run_process
-from lab.runners.wasmtime_cli import find_wasmtime_binary
+from lab.run.measure import run_process
+from lab.runners.wasmtime.cli import find_wasmtime_binary
 from lab.store import load
-from lab.verdicts import REFERENCE, cpu_frame, relative_cells
 
 SLOWER = Path(__file__).parent / "programs" / "slower.c"
 SLOWED = "wasmtime-cli"

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from lab.errors import LabError
-from lab.model import PROCESS_METRICS, RUNTIME_IDS, SIZES, SUITE_IDS
+from lab.model import PROCESS_METRICS, SIZES, SUITE_IDS
 
 EPILOG = """\
 examples:
@@ -28,6 +28,16 @@ examples:
 
 test data (spec and WASI testsuites): --data DIR or WASMLAB_DATA=DIR, default ../shared/data
 """
+
+
+class RuntimeIdsHelp(str):
+    """A help text followed by the runtime ids, read from the registry only when help is printed
+    (argparse formats help with `%`): importing every runner module would cost each CLI start
+    about 80 ms."""
+
+    def __mod__(self, params: object) -> str:
+        from lab.runners.registry import RUNTIME_IDS
+        return str.__mod__(str(self), params) + ", ".join(RUNTIME_IDS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,8 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--module", action="extend", nargs="+", metavar="FILE.wasm",
                      help="one of your own WASI command modules to run as a case (repeatable)")
     run.add_argument("--runtime", action="extend", nargs="+", metavar="RUNTIME[:MODE]",
-                     help="runtimes to run, optionally with a mode (default: every available runtime); "
-                     f"ids: {', '.join(RUNTIME_IDS)}")
+                     help=RuntimeIdsHelp("runtimes to run, optionally with a mode (default: every available "
+                                         "runtime); ids: "))
     run.add_argument("--allow-unavailable", action="store_true",
                      help="record a named runtime that is not available here as unavailable cells with the "
                      "reason, instead of refusing the run (the nightly matrix names wasmedge and spin everywhere)")
@@ -113,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     execute = commands.add_parser("exec", help="run one WASI command module on one runtime",
                                   description="Run any WASI command module on any runtime with the guest's own "
                                   "stdin/stdout/stderr; exits with the guest's exit code.")
-    execute.add_argument("--runtime", required=True, metavar="RUNTIME[:MODE]", help=f"one of: {', '.join(RUNTIME_IDS)}")
+    execute.add_argument("--runtime", required=True, metavar="RUNTIME[:MODE]", help=RuntimeIdsHelp("one of: "))
     execute.add_argument("--env", action="append", default=[], metavar="K=V", help="environment variable for the guest")
     execute.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]", help="preopen a host folder")
     execute.add_argument("--timeout", type=float, metavar="SECONDS", help="kill the guest after this long")
@@ -252,13 +262,13 @@ def cmd_doctor(options) -> int:
 
 
 def cmd_run(options) -> int:
-    from lab.orchestrate import plan_resume, plan_run, resume_run, start_run
-    from lab.plan import RunConfig, parse_shard
-    from lab.plan_preview import format_preview, preview_rows
-    from lab.progress import Progress
+    from lab.analysis.summary import summarize
+    from lab.analysis.summary_pivot import format_pivot
+    from lab.run.orchestrate import plan_resume, plan_run, resume_run, start_run
+    from lab.run.plan import RunConfig, parse_shard
+    from lab.run.preview import format_preview, preview_rows
+    from lab.run.progress import Progress
     from lab.suites.user_suite import suite_selection
-    from lab.summary import summarize
-    from lab.summary_pivot import format_pivot
 
     suites, user_suites, user_modules = suite_selection(options.suite or [], options.module or [],
                                                         ("startup", "workloads"))
@@ -296,9 +306,9 @@ def cmd_run(options) -> int:
 
 
 def cmd_summary(options) -> int:
+    from lab.analysis.summary import format_table, summarize
+    from lab.analysis.summary_pivot import filter_summary, format_pivot
     from lab.store import open_run
-    from lab.summary import format_table, summarize
-    from lab.summary_pivot import filter_summary, format_pivot
 
     summary = filter_summary(summarize(open_run(options.run)), tuple(options.runtime or ()),
                              tuple(options.suite or ()), tuple(options.metric or ()))
@@ -313,7 +323,7 @@ def cmd_summary(options) -> int:
 
 def cmd_exec(options) -> int:
     from lab.exec_guest import exec_guest
-    from lab.plan import parse_runtime_spec
+    from lab.run.plan import parse_runtime_spec
 
     runtime, mode = parse_runtime_spec(options.runtime)
     args = options.args[1:] if options.args[:1] == ["--"] else options.args
@@ -343,7 +353,7 @@ def cmd_matrix(options) -> int:
 
 
 def cmd_compare(options) -> int:
-    from lab.compare import compare_runs, comparison_dict, format_comparison
+    from lab.analysis.compare import compare_runs, comparison_dict, format_comparison
 
     comparison = compare_runs(options.run_a, options.run_b, threshold=options.threshold, alpha=options.alpha,
                               metrics=tuple(options.metric or ()), verdicts=options.verdicts,
@@ -353,8 +363,8 @@ def cmd_compare(options) -> int:
 
 
 def cmd_versus(options) -> int:
+    from lab.analysis.versus import format_versus, versus, versus_dict
     from lab.store import open_run
-    from lab.versus import format_versus, versus, versus_dict
 
     result = versus(open_run(options.run), options.base, metric=options.metric, suite=options.suite,
                     phase=options.phase)
@@ -370,7 +380,7 @@ def cmd_report(options) -> int:
 
 
 def cmd_build(options) -> int:
-    from lab.build_all import build_programs
+    from lab.hosts.build import build_programs
 
     for line in build_programs(targets=tuple(options.target or ()), workloads=tuple(options.workload or ())):
         print(line)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lab import npm_tools
 from lab.config import cache_dir
-from lab.runners.wasmtime_component import COMPONENT_HEADER
+from lab.runners.wasmtime.component import COMPONENT_HEADER
 
 JCO_TIMEOUT_S = 300
 

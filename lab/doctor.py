@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from lab import measure, toolchain
-from lab.fleet import assemble
-from lab.hosts import detect_hosts, python_build
+from lab.hosts import detect_hosts, python_build, toolchain
 from lab.model import Detection
+from lab.run import measure
+from lab.run.fleet import assemble
 
 
 def detect_runtimes(host_id: str = "local") -> dict[str, Detection]:

@@ -87,7 +87,8 @@ def exec_guest(runtime: str, module: Path, args: list[str], *, env: Sequence[str
 def uses_bench_protocol(module: Path, runner) -> bool:
     """Whether the module imports bench.start/bench.end (Sightglass's protocol); ExecError when
     the runtime cannot supply them. exec runs it once and reports no region."""
-    from lab.runners.bench_protocol import unsupported_reason, uses_bench
+    from lab.protocol.bench import uses_bench
+    from lab.runners.bench_protocol import unsupported_reason
     from lab.runners.wasm_interface import NotWasm, module_interface
 
     try:

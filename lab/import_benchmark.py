@@ -61,7 +61,7 @@ def import_benchmark(path: str | Path, results_dir: Path) -> Run:
     if not isinstance(report, dict) or not report.get("benchmarks"):
         raise StoreError(f"{path}: no benchmarks in this file (is it pytest-benchmark JSON?)")
     from lab.hosts import LOCAL, fingerprint
-    from lab.orchestrate import git_commit
+    from lab.run.orchestrate import git_commit
     host = {"id": LOCAL.id, "arch": LOCAL.arch}
     run = create_run(results_dir, {
         "config": {"suites": [SUITE], "runtimes": [RUNTIME], "source": str(path)},

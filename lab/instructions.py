@@ -18,10 +18,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from lab.measure import run_process
 from lab.model import STATUS_ERROR, STATUS_SKIPPED, Case, Job
+from lab.run.measure import run_process
+from lab.run.scratch import scratch_dir
 from lab.runners.base import Runner, RunnerUnavailable
-from lab.scratch import scratch_dir
 
 INSTRUCTIONS = "instructions"
 UNIT = "count"
@@ -62,8 +62,8 @@ def can_count(runner: Runner) -> str:
 
 def instruction_rows(case: Case, runner: Runner, job: Job, index: int, context) -> list[dict]:
     """One counted sample of the case on the runner: its `instructions` row (context is the
-    run's lab.execute.RunContext)."""
-    from lab.execute import _fresh_inputs, judge
+    run's lab.run.execute.RunContext)."""
+    from lab.run.execute import _fresh_inputs, judge
 
     base = {**context.base_row(job), "case": case.name, "size": case.size, "process": index, "iteration": 0,
             "warmup": False, "phase": "process", "metric": INSTRUCTIONS, "unit": UNIT}

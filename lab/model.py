@@ -13,14 +13,10 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from lab.runners.base import Sample
 
-RUNTIME_IDS = (
-    "interp", "wasmtime", "wasmtime-cli", "wasmer", "node", "spidermonkey", "wasm3", "pywasm",
-    "native", "docker", "wasmedge", "spin",
-)
 SUITE_IDS = ("startup", "workloads", "spec-2.0", "spec-3.0", "wasi-p1", "components", "http", "user")
 USER_SUITE = "user"  # the user's own modules (run --suite DIR / --module FILE), lab.suites.user_suite
 SIZES = ("small", "medium", "large")
-# Per-process metrics every measured sample records (lab.execute), in units s, s, s and bytes.
+# Per-process metrics every measured sample records (lab.run.execute), in units s, s, s and bytes.
 PROCESS_METRICS = ("wall_time", "user_time", "sys_time", "peak_rss")
 
 # Sample status values (one per process sample, repeated on each of its rows).

@@ -50,7 +50,7 @@ class Run:
     # Set when the run is interrupted while jobs run side by side: a job still unwinding in its
     # thread must not record its killed program as the sample's result.
     # A plain flag, not a threading.Event: it is set from the main thread while it unwinds a
-    # signal, where taking a lock risks keeping it forever (see lab/side_by_side.py).
+    # signal, where taking a lock risks keeping it forever (see lab/run/side_by_side.py).
     _stopped: bool = field(default=False, repr=False, compare=False)
 
     def stop_writing(self) -> None:

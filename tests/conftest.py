@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lab import toolchain
+from lab.hosts import toolchain
+from lab.hosts.toolchain import native_target
 from lab.suites.measured import STARTUP_SOURCE, WASM_TARGET
-from lab.toolchain import native_target
 
 TESTS = Path(__file__).parent
 PROGRAMS = TESTS / "programs"

@@ -87,18 +87,18 @@ def test_a_broken_workloads_manifest_is_a_user_error(tmp_path):
 
 
 def test_every_user_error_is_a_lab_error():
+    from lab.analysis.stats import AnalysisError
     from lab.config import DataNotFound
     from lab.errors import LabError
     from lab.exec_guest import ExecError
     from lab.hosts import UnknownHost
+    from lab.hosts.toolchain import BuildError
     from lab.matrix import MatrixError
     from lab.merge import MergeError
-    from lab.plan import PlanError
+    from lab.run.plan import PlanError
     from lab.runners.registry import UnknownRuntime
-    from lab.stats import AnalysisError
     from lab.store import StoreError
     from lab.suites.workloads import ManifestError
-    from lab.toolchain import BuildError
 
     for error in (DataNotFound, ExecError, UnknownHost, MatrixError, MergeError, PlanError, UnknownRuntime,
                   AnalysisError, StoreError, ManifestError, BuildError):
@@ -114,7 +114,7 @@ def test_exec_rejects_a_file_that_is_not_wasm(tmp_path):
 
 
 def test_exec_timeout_exits_124_and_a_guest_exit_2_stays_2(echo_env_wasm, tmp_path):
-    from lab import toolchain
+    from lab.hosts import toolchain
     from lab.suites.measured import WASM_TARGET
     from tests.faults.crafted import GUESTS
 
@@ -156,3 +156,14 @@ def test_help_explains_every_command():
     for command in ("doctor", "run", "summary", "exec", "build"):
         assert command in out.stdout
     assert "WASMLAB_DATA" in out.stdout
+
+
+def test_help_names_every_registered_runtime_without_importing_runners_at_start():
+    """The runtime ids come from the runner classes (lab.runners.registry), read only when help is
+    printed: building the parser imports no runner module (each CLI start would pay ~80 ms)."""
+    from lab.runners.registry import RUNTIME_IDS
+    for command in ("run", "exec"):
+        assert ", ".join(RUNTIME_IDS) in " ".join(wasmlab(command, "--help").stdout.split())
+    probe = "import sys, lab.cli; lab.cli.build_parser(); print(sorted(m for m in sys.modules if 'runners' in m))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -9,9 +9,9 @@ import pytest
 
 from lab import components
 from lab.model import Invocation
-from lab.orchestrate import start_run
-from lab.plan import RunConfig
 from lab.report.components import component_rows
+from lab.run.orchestrate import start_run
+from lab.run.plan import RunConfig
 from lab.runners.base import Limits
 from lab.runners.registry import get_runner
 from lab.store import load

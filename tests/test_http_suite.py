@@ -14,8 +14,8 @@ import time
 import pytest
 
 from lab import http_handlers, loadgen
-from lab.orchestrate import start_run
-from lab.plan import RunConfig
+from lab.run.orchestrate import start_run
+from lab.run.plan import RunConfig
 from lab.store import load
 from lab.suites.http import expected_body
 
@@ -56,7 +56,7 @@ def test_handlers_under_load_on_wasmtime_serve_jco_serve_and_native(http_run):
 
 
 def test_native_server_in_a_container(http_run):
-    from lab.runners.docker_runner import DockerRunner
+    from lab.runners.docker.runner import DockerRunner
 
     detection = DockerRunner().detection()
     if not detection.available:

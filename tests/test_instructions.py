@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from lab.compare import NO_CHANGE, REGRESSION, compare_runs
+from lab.analysis.compare import NO_CHANGE, REGRESSION, compare_runs
+from lab.analysis.verdicts import NOT_JUDGED
 from lab.instructions import INSTRUCTIONS, can_count
-from lab.runners.docker_runner import DockerRunner
+from lab.runners.docker.runner import DockerRunner
 from lab.runners.native import NativeRunner
 from lab.store import load
-from lab.verdicts import NOT_JUDGED
 from tests.report.helpers import copy_run, scale_cell, wasmlab
 
 pytestmark = pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
@@ -67,7 +67,7 @@ def test_programs_started_outside_the_process_are_not_counted():
 
 
 def test_history_finds_a_step_in_instruction_counts(counted, tmp_path):
-    from lab.history import build_history
+    from lab.analysis.history import build_history
 
     run, again = counted
     newer = copy_run(run, tmp_path, "newer", "2099-01-01T00:00:00+00:00")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from lab.measure import LAUNCHER_GRACE_S, Overrun, SpawnReport, read_spawn_report, run_process, spawner
+from lab.run.measure import LAUNCHER_GRACE_S, Overrun, SpawnReport, read_spawn_report, run_process, spawner
 
 PY = sys.executable
 
@@ -109,7 +109,7 @@ def test_a_timed_out_program_keeps_the_cpu_time_and_memory_it_had_used():
 
 
 def test_a_launcher_that_does_not_stop_has_its_group_killed_after_the_grace(monkeypatch):
-    monkeypatch.setattr("lab.measure.LAUNCHER_GRACE_S", 0.5)
+    monkeypatch.setattr("lab.run.measure.LAUNCHER_GRACE_S", 0.5)
     process = subprocess.Popen([PY, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
                                 "time.sleep(60)"], start_new_session=True)
     time.sleep(0.5)  # let it install its handler

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from lab.numbers import format_ratio, format_seconds
+from lab.analysis.numbers import format_ratio, format_seconds
 
 
 @pytest.mark.parametrize("value, text", [

@@ -6,7 +6,7 @@ import io
 import time
 
 from lab.model import Job
-from lab.progress import Progress, duration
+from lab.run.progress import Progress, duration
 
 
 class _Terminal(io.StringIO):

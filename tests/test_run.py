@@ -10,15 +10,15 @@ import time
 
 import pytest
 
-from lab.execute import RunContext, judge, run_measured_job
-from lab.fleet import assemble
-from lab.measure import run_process
+from lab.analysis.summary import summarize
 from lab.model import Case, Invocation, Job
-from lab.orchestrate import resume_run, start_run
-from lab.plan import PlanError, PlannedCell, RunConfig
+from lab.run.execute import RunContext, judge, run_measured_job
+from lab.run.fleet import assemble
+from lab.run.measure import run_process
+from lab.run.orchestrate import resume_run, start_run
+from lab.run.plan import PlanError, PlannedCell, RunConfig
 from lab.runners.base import Limits
 from lab.store import create_run, load
-from lab.summary import summarize
 
 PROCESS_RUNTIMES = ("wasmtime", "wasmtime-cli", "node", "native")
 
@@ -207,7 +207,7 @@ def test_parallel_jobs_run_side_by_side_after_the_rest_and_record_every_sample(t
     assert walls.groupby(["runtime", "case"]).size().to_dict() == {
         (runtime, case): 3 for runtime in ("native", "wasm3") for case in ("crc32", "fib", "sieve")}
     assert RunConfig.from_dict(run.manifest()["config"]).parallel_widths() == {"wasm3": 2}  # a resume sees it
-    from lab.versus import format_versus, versus
+    from lab.analysis.versus import format_versus, versus
     assert "jobs run side by side (--parallel wasm3=2)" in format_versus(versus(run, "native"))
 
 
@@ -219,8 +219,8 @@ def test_bad_parallel_entries_are_refused_with_the_expected_form():
 
 
 def test_skip_runtime_leaves_a_runtime_out_of_the_default_set_and_checks_its_name(tmp_path):
-    from lab.fleet import assemble
-    from lab.plan import build_plan
+    from lab.run.fleet import assemble
+    from lab.run.plan import build_plan
 
     fleet = assemble(("local",))
     every = {job.runtime for job in build_plan(RunConfig(suites=("startup",)), fleet).jobs}
@@ -252,8 +252,8 @@ def test_dry_run_prints_the_plan_and_leaves_no_run_behind(tmp_path):
 
 
 def test_dry_run_of_a_resume_counts_what_is_done(tmp_path):
-    from lab.orchestrate import plan_resume
-    from lab.plan_preview import preview_rows
+    from lab.run.orchestrate import plan_resume
+    from lab.run.preview import preview_rows
 
     run = start_run(RunConfig(suites=("startup",), runtimes=("native", "wasmtime-cli"), repeat=1, warmup=0), tmp_path)
     plan, finished = plan_resume(run.path)

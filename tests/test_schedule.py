@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from lab.model import Job
-from lab.plan import PlannedCell
-from lab.schedule import batches
+from lab.run.plan import PlannedCell
+from lab.run.schedule import batches
 
 
 def _cells(runtimes: list[str], cases: list[str]) -> list[PlannedCell]:

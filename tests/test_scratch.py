@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from lab.scratch import make_scratch, scratch_dir, sweep_stale
+from lab.run.scratch import make_scratch, scratch_dir, sweep_stale
 
 
 def _dead_pid() -> int:

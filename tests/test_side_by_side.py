@@ -1,4 +1,4 @@
-"""lab.side_by_side: tasks run a few at a time, and an interrupt or a failing task stops them all,
+"""lab.run.side_by_side: tasks run a few at a time, and an interrupt or a failing task stops them all,
 without leaving a worker behind and without ever hanging."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.side_by_side import run_side_by_side
+from lab.run.side_by_side import run_side_by_side
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -128,7 +128,7 @@ def stress(rounds: int) -> None:
 
 def test_an_interrupt_at_any_moment_never_hangs_the_run():
     # A hang is the failure to catch, so the rounds run in a child process with a deadline.
-    # With concurrent.futures in place of lab.side_by_side, a round wedged once in a few hundred.
+    # With concurrent.futures in place of lab.run.side_by_side, a round wedged once in a few hundred.
     done = subprocess.run([sys.executable, "-c", "from tests.test_side_by_side import stress; stress(400)"],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]

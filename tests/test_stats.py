@@ -1,4 +1,4 @@
-from lab.stats import median_ci
+from lab.analysis.stats import median_ci
 
 
 def test_median_of_odd_and_even_samples():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lab.summary import format_table
-from lab.summary_pivot import filter_summary, format_pivot
+from lab.analysis.summary import format_table
+from lab.analysis.summary_pivot import filter_summary, format_pivot
 
 
 def test_a_conformance_only_run_prints_no_empty_metrics_table():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lab import toolchain
-from lab.runners.wasmtime_cli import find_wasmtime_binary
+from lab.hosts import toolchain
+from lab.runners.wasmtime.cli import find_wasmtime_binary
 from lab.suites.workloads import STARTUP_EXPECTED, STARTUP_SOURCE
 
 ELF_MACHINE = {"x86_64-linux-musl": 0x3E, "aarch64-linux-musl": 0xB7}

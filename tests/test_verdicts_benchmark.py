@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lab import toolchain
+from lab.hosts import toolchain
 from lab.instructions import counting_argv, read_count
 from lab.suites.measured import cases_for
 

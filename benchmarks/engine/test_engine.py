@@ -48,7 +48,7 @@ TIERS = ("translate", "interpreter")
 
 @pytest.fixture(scope="module")
 def workload_wasm() -> bytes:
-    from lab import toolchain
+    from lab.hosts import toolchain
     from lab.suites import workloads
     try:
         return toolchain.build(workloads.by_name("sha256").source, "wasm32-wasi").read_bytes()

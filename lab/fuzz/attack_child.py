@@ -1,7 +1,7 @@
 """`python -m lab.fuzz.attack_child MODULE.wasm [--export NAME] [--fuel N] [--max-pages N]
 [--max-table N] [--max-depth N]`: load, instantiate and call one export on our engine in a
 fresh process, and print one JSON line saying how it ended. The limits tests run hostile modules
-through this under lab.measure.run_process, so their time and peak memory are the child's own."""
+through this under lab.run.measure.run_process, so their time and peak memory are the child's own."""
 
 from __future__ import annotations
 

@@ -94,7 +94,7 @@ def binary_files(paths: Iterable[Path]) -> list[bytes]:
 
 def workload_modules(names: Iterable[str] = ()) -> list[bytes]:
     """The workloads' wasm32-wasi builds (built through the toolchain cache if needed)."""
-    from lab import toolchain
+    from lab.hosts import toolchain
     from lab.suites import workloads
     chosen = set(names)
     return [toolchain.build(w.source, toolchain.WASM_TARGET, name=w.name).read_bytes()

@@ -6,7 +6,7 @@
 
 `run` gives the guest the process's own stdin, stdout and stderr, exits with the guest's exit
 code (134 after a trap, whose message goes to stderr, like the wasmtime CLI; 1 when the module
-cannot be run) and reports its phases to the harness (lab.runners.phases.write_phases). Errors are
+cannot be run) and reports its phases to the harness (lab.protocol.phases.write_phases). Errors are
 one line on stderr, never a traceback. Imports stay light: this is what cold start measures.
 """
 
@@ -174,7 +174,7 @@ def run(options: Options) -> int:
         save_disk_caches()
     if outcome.trap:
         sys.stderr.write(f"{outcome.trap}\n")
-    from lab.runners.phases import write_phases
+    from lab.protocol.phases import write_phases
     write_phases(outcome.phases)
     return outcome.exit_code
 

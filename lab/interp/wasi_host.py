@@ -1,4 +1,4 @@
-"""Our WASI preview 1 (lab.interp.wasi) bound into our own engine (lab.interp.api).
+"""Our WASI preview 1 (lab.wasi) bound into our own engine (lab.interp.api).
 
 Each `wasi_snapshot_preview1` function the module imports becomes one host Func that reaches
 the calling instance's live linear memory through its Caller. `run_command` runs a command
@@ -17,15 +17,15 @@ from lab.interp import api
 from lab.interp.errors import TRAP_OUT_OF_FUEL, Trap, WasmError
 from lab.interp.record import Record
 from lab.interp.tier import call_with_room
-from lab.interp.wasi import MODULE_NAME, HostFunction, ProcExit, WasiPreview1
-from lab.runners.bench_protocol import BENCH_MODULE, Region, uses_bench
-from lab.runners.phases import TRAP_EXIT_CODE
+from lab.protocol.bench import BENCH_MODULE, Region, uses_bench
+from lab.protocol.phases import TRAP_EXIT_CODE
+from lab.wasi import MODULE_NAME, HostFunction, ProcExit, WasiPreview1
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy reads it as True
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-    from lab.interp.wasi.stdio import StdioSpec
+    from lab.wasi.stdio import StdioSpec
 
 ERROR_EXIT_CODE = 1      # the module could not be loaded, linked or run
 _VALTYPES = {"i32": api.I32, "i64": api.I64}

@@ -8,10 +8,10 @@ import os
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lab.compare import compare_runs
+from lab.analysis.compare import compare_runs
+from lab.analysis.stats import AnalysisError, geomean_ratios
 from lab.model import USER_SUITE
 from lab.report import charts, views
-from lab.stats import AnalysisError, geomean_ratios
 from lab.store import Run, load, load_conformance, open_run
 
 RUN_ENV = "WASMLAB_RUN"

@@ -11,9 +11,9 @@ import math
 
 import pandas as pd
 
+from lab.analysis.stats import cell_table
 from lab.model import STATUS_OK
 from lab.report.views import RUNTIME_KEYS, _number_cell, host_label, runtime_label
-from lab.stats import cell_table
 
 SUITE = "components"
 METRICS = ("wall_time", "user_time", "peak_rss")

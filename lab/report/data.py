@@ -13,8 +13,8 @@ from typing import Sequence
 
 import pandas as pd
 
-from lab.history import order_runs
-from lab.stats import AnalysisError
+from lab.analysis.history import order_runs
+from lab.analysis.stats import AnalysisError
 from lab.store import Run, load, load_conformance, open_run
 
 

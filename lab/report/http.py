@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from lab.analysis.stats import cell_table
 from lab.report.views import RUNTIME_KEYS, _number_cell, host_label, runtime_label
-from lab.stats import cell_table
 
 SUITE = "http"
 COLUMNS = (("process", "wall_time", "cold start"), ("load", "requests_per_s", "req/s"),

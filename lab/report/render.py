@@ -8,8 +8,8 @@ from pathlib import Path
 
 import jinja2
 
-from lab import numbers
-from lab.stats import AnalysisError
+from lab.analysis import numbers
+from lab.analysis.stats import AnalysisError
 
 REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
 TEMPLATES_DIR = REPORTS_DIR / "templates"

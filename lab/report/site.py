@@ -22,13 +22,13 @@ from typing import Sequence
 
 import jinja2
 
-from lab.compare import REGRESSING_VERDICTS, compare_frames
-from lab.history import build_history
+from lab.analysis.compare import REGRESSING_VERDICTS, compare_frames
+from lab.analysis.history import build_history
+from lab.analysis.stats import geomean_ratios
 from lab.model import SIZES, USER_SUITE
 from lab.report import charts, components, http, views
 from lab.report.data import ReportData, gather
 from lab.report.render import STYLESHEET, environment
-from lab.stats import geomean_ratios
 from lab.store import Run
 
 DEFAULT_OUT = Path("reports/out")

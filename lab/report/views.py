@@ -9,9 +9,9 @@ from collections.abc import Hashable
 
 import pandas as pd
 
-from lab.compare import FAILING, PASSING
+from lab.analysis.compare import FAILING, PASSING
+from lab.analysis.stats import BOUND_AT_LEAST, BOUND_AT_MOST, BOUND_EXACT, cell_table, geomean_ratios, runtime_ratios
 from lab.model import STATUS_OK
-from lab.stats import BOUND_AT_LEAST, BOUND_AT_MOST, BOUND_EXACT, cell_table, geomean_ratios, runtime_ratios
 
 BASE_RUNTIME = "native"
 STARTUP_CASE = ("startup", "hello")

@@ -19,10 +19,10 @@ from pathlib import Path
 from types import ModuleType
 
 from lab.hosts import Host
-from lab.measure import ProcessResult, run_process
 from lab.model import Detection, Invocation
-from lab.runners.phases import PHASES_ENV, read_phases
-from lab.scratch import scratch_dir
+from lab.protocol.phases import PHASES_ENV, read_phases
+from lab.run.measure import ProcessResult, run_process
+from lab.run.scratch import scratch_dir
 
 
 class RunnerUnavailable(Exception):
@@ -58,6 +58,9 @@ class Runner(ABC):
     # cannot (lab.runners.bench_protocol).
     bench_imports: str = ""
     install_hint: str = ""
+    # (module, class) of its .wast spec session, imported only when a spec suite runs (the
+    # engines are optional); None: it cannot host spec sessions (lab.suites.spec).
+    spec_session: tuple[str, str] | None = None
 
     def suite_unavailable(self, suite: str) -> str:
         """Why this runtime cannot run `suite` at all (a feature it lacks), or "" when it can or

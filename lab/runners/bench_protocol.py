@@ -11,23 +11,22 @@ How each runtime supplies the imports:
   PRELOAD_WAT at run time), which reads WASI's monotonic clock and writes the region's total
   nanoseconds and pair count into a file in a folder preopened for it as PRELOAD_GUEST_DIR.
 
-This module is imported by runner children: it imports nothing heavy at the top.
+The child side (`Region`, `uses_bench`) is lab.protocol.bench, which the engine's WASI host
+imports too; this module is imported by runner children: it imports nothing heavy at the top.
 """
 
 from __future__ import annotations
 
-import time
+from lab.protocol.bench import BENCH_MODULE, EXECUTE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable
     from pathlib import Path
 
     from lab.model import Invocation
     from lab.runners.base import Limits, Runner, Sample
 
-BENCH_MODULE = "bench"
-EXECUTE = "execute"
 PRELOAD_GUEST_DIR = "/wasmlab-bench"
 REGION_FILE = "region"
 # Why a runtime cannot run protocol modules, where it is not just "no host functions wired up".
@@ -36,39 +35,6 @@ UNSUPPORTED = {
     "native": "a user module has no native build",
     "docker": "a user module has no native build to put in an image",
 }
-
-
-def uses_bench(imports: Iterable[tuple[str, str]]) -> bool:
-    """Whether a module's imports ask for the bench protocol."""
-    return any(module == BENCH_MODULE for module, _ in imports)
-
-
-class Region:
-    """The time between bench.start and bench.end, summed over every pair. An end without a
-    start is ignored, a second start restarts the open region."""
-
-    __slots__ = ("started", "total", "pairs")
-
-    def __init__(self) -> None:
-        self.started: float | None = None
-        self.total = 0.0
-        self.pairs = 0
-
-    def start(self, *_ignored: object) -> None:
-        self.started = time.perf_counter()
-
-    def end(self, *_ignored: object) -> None:
-        now = time.perf_counter()
-        if self.started is not None:
-            self.total += now - self.started
-            self.pairs += 1
-            self.started = None
-
-    def report(self, phases: dict[str, float]) -> None:
-        """Make the region the `execute` phase (none when no pair closed)."""
-        phases.pop(EXECUTE, None)
-        if self.pairs:
-            phases[EXECUTE] = self.total
 
 
 def child_flags(invocation: Invocation) -> list[str]:
@@ -173,7 +139,7 @@ def run_with_preload(run: Callable[[Invocation, str, Limits], Sample], invocatio
     folder for the region file, preopened last, read back into the `execute` phase."""
     from dataclasses import replace
 
-    from lab.scratch import scratch_dir
+    from lab.run.scratch import scratch_dir
 
     with scratch_dir("bench") as folder:
         sample = run(replace(invocation, dirs=(*invocation.dirs, (str(folder), PRELOAD_GUEST_DIR))), mode, limits)

@@ -6,7 +6,7 @@
                   (CPython built for wasm uses extended constant expressions)
     spin          spin up on a manifest whose one component is the same handler
     native        the handler's own Python function under CPython's HTTP server (lab.native_http)
-    docker        that native server in a container (lab.runners.http_container)
+    docker        that native server in a container (lab.runners.docker.http)
 
 The server runs in its own session, so stopping it kills every process it started (jco serve's
 node child included), whatever ends the sample: an error, a timeout or Ctrl-C.
@@ -27,7 +27,7 @@ from lab import npm_tools
 from lab.runners import spin
 from lab.runners.server_probe import GroupUsage, group_usage
 from lab.runners.spin import _data_limit, _kill_group  # spin's own server is stopped the same way
-from lab.runners.wasmtime_cli import MODE_FLAGS, find_wasmtime_binary
+from lab.runners.wasmtime.cli import MODE_FLAGS, find_wasmtime_binary
 
 HTTP_SERVERS = ("wasmtime-cli", "node", "spin", "native", "docker")
 NODE_EXTENDED_CONST_MAJOR = 22  # from here V8 has extended constant expressions on by default
@@ -121,7 +121,7 @@ def start_server(runtime: str, mode: str, handler: str, component: Path, port: i
         raise ServerUnavailable("docker:wasmtime does not serve the http suite yet: wasmtime serve inside a "
                                 "container is not built; docker:container serves the native twin")
     if runtime == "docker":
-        from lab.runners import http_container
+        from lab.runners.docker import http as http_container
 
         with http_container.serving_in_container(handler, port, memory_limit_bytes) as container:
             yield RunningServer(container, container.usage, http_container.RSS_NOTE)

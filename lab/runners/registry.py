@@ -1,24 +1,32 @@
-"""Every runtime id the lab knows, mapped to its runner."""
+"""Every runtime the lab knows: one list of runner classes, in the canonical order; the runtime ids
+are their `id` attributes."""
 
 from __future__ import annotations
 
 import os
 
 from lab.errors import LabError
-from lab.model import RUNTIME_IDS, Detection, Invocation
+from lab.model import Detection, Invocation
 from lab.runners.base import Runner, RunnerUnavailable
-from lab.runners.docker_runner import DockerRunner
-from lab.runners.interp import InterpRunner
+from lab.runners.docker.runner import DockerRunner
+from lab.runners.interp.runner import InterpRunner
 from lab.runners.native import NativeRunner
 from lab.runners.node import NodeRunner
-from lab.runners.pywasm_runner import PywasmRunner
+from lab.runners.pywasm.runner import PywasmRunner
 from lab.runners.spidermonkey import SpiderMonkeyRunner
 from lab.runners.spin import SpinRunner
-from lab.runners.wasm3_runner import Wasm3Runner
+from lab.runners.wasm3.runner import Wasm3Runner
 from lab.runners.wasmedge import WasmEdgeRunner
 from lab.runners.wasmer_runner import WasmerRunner
-from lab.runners.wasmtime_cli import WasmtimeCliRunner
-from lab.runners.wasmtime_embedded import WasmtimeEmbeddedRunner
+from lab.runners.wasmtime.cli import WasmtimeCliRunner
+from lab.runners.wasmtime.embedded import WasmtimeEmbeddedRunner
+
+RUNNER_CLASSES: tuple[type[Runner], ...] = (
+    InterpRunner, WasmtimeEmbeddedRunner, WasmtimeCliRunner, WasmerRunner, NodeRunner, SpiderMonkeyRunner,
+    Wasm3Runner, PywasmRunner, NativeRunner, DockerRunner, WasmEdgeRunner, SpinRunner)
+RUNTIME_IDS = tuple(cls.id for cls in RUNNER_CLASSES)
+# Runtimes that host .wast spec sessions, mapped to (module, class) of the session.
+SPEC_SESSIONS = {cls.id: cls.spec_session for cls in RUNNER_CLASSES if cls.spec_session}
 
 
 class UnknownRuntime(LabError, ValueError):
@@ -44,12 +52,8 @@ class DisabledRunner(Runner):
 
 def all_runners() -> dict[str, Runner]:
     """One runner per stable runtime id, in the project's canonical order."""
-    implemented: dict[str, Runner] = {r.id: r for r in (
-        InterpRunner(), WasmtimeEmbeddedRunner(), WasmtimeCliRunner(), NodeRunner(), NativeRunner(),
-        PywasmRunner(), DockerRunner(), WasmEdgeRunner(), SpinRunner(), WasmerRunner(), Wasm3Runner(),
-        SpiderMonkeyRunner())}
     disabled = {rid.strip() for rid in os.environ.get(DISABLE_ENV, "").split(",") if rid.strip()}
-    return {rid: DisabledRunner(rid) if rid in disabled else implemented[rid] for rid in RUNTIME_IDS}
+    return {cls.id: DisabledRunner(cls.id) if cls.id in disabled else cls() for cls in RUNNER_CLASSES}
 
 
 def get_runner(runtime_id: str) -> Runner:

@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from lab import toolchain
 from lab.config import REPO_ROOT
-from lab.measure import ProcessResult
+from lab.hosts import toolchain
 from lab.model import Detection, Invocation
+from lab.run.measure import ProcessResult
 from lab.runners import server_probe
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample, detect_cli
 
@@ -134,7 +134,7 @@ def _result(wall_s: float, usage: server_probe.GroupUsage, exit_code: int | None
 
 
 def _data_limit(limit_bytes: int | None):
-    # RLIMIT_DATA rather than RLIMIT_AS, as in lab.measure: wasmtime inside Spin reserves large
+    # RLIMIT_DATA rather than RLIMIT_AS, as in lab.run.measure: wasmtime inside Spin reserves large
     # PROT_NONE guard regions that are not memory use.
     if not limit_bytes:
         return None

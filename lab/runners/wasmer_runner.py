@@ -94,7 +94,7 @@ async def run_guest(guest, phases: dict[str, float]) -> int:
 
     import wasmer_sdk
 
-    from lab.runners.phases import TRAP_EXIT_CODE
+    from lab.protocol.phases import TRAP_EXIT_CODE
     from lab.runners.refusals import LINK_ERROR_EXIT_CODE, unknown_import
 
     wasm = Path(guest.module).read_bytes()
@@ -135,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import wasmer_sdk
 
+    from lab.protocol.phases import write_phases
     from lab.runners.guest_args import parse_guest_args
-    from lab.runners.phases import write_phases
 
     guest = parse_guest_args(PROG, argv)
     phases: dict[str, float] = {}

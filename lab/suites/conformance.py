@@ -1,5 +1,6 @@
-"""The conformance suites (spec-2.0, spec-3.0, wasi-p1) inside a run: which items they have,
-which runtimes can take them, and how one job becomes outcome rows.
+"""The conformance suites (spec-2.0, spec-3.0, wasi-p1) inside a run: selecting files, skipped
+rows, and how one spec job becomes outcome rows (their kinds, lab.suites.kinds, say which runtimes
+take them and run their jobs).
 
 Spec files run in a child process per file (lab.suites.spec_job); WASI tests run as guest
 processes through the runtime's ordinary runner, one fresh copy of the test's root each.
@@ -13,17 +14,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lab.measure import run_process
-from lab.model import STATUS_ERROR, STATUS_OK, STATUS_TIMEOUT
-from lab.runners.base import Runner
-from lab.scratch import scratch_dir
+from lab.model import STATUS_ERROR, STATUS_TIMEOUT
+from lab.run.measure import run_process
+from lab.run.scratch import scratch_dir
 
 if TYPE_CHECKING:
-    from lab.suites.spec import SpecFile
-    from lab.suites.wasi import WasiTest
+    pass
 
-SPEC_SUITES = ("spec-2.0", "spec-3.0")
-WASI_SUITES = ("wasi-p1",)
 SPEC_FILE_MIN_TIMEOUT_S = 600.0  # a whole .wast file on a slow engine takes minutes
 
 
@@ -32,33 +29,8 @@ def matches(name: str, pattern: str) -> bool:
     return fnmatch.fnmatch(name, pattern) or Path(name).name == pattern
 
 
-def _selected(name: str, patterns: tuple[str, ...]) -> bool:
+def selected(name: str, patterns: tuple[str, ...]) -> bool:
     return not patterns or any(matches(name, p) for p in patterns)
-
-
-def items_for(suite: str, files: tuple[str, ...] = ()) -> list:
-    """The suite's files (spec) or tests (wasi), each with a `.name`, filtered by --file."""
-    items: list[SpecFile] | list[WasiTest]
-    if suite in SPEC_SUITES:
-        from lab.suites.spec import spec_files
-        items = spec_files(suite)
-    elif suite in WASI_SUITES:
-        from lab.suites.wasi import load_wasi_tests
-        items = load_wasi_tests()
-    else:
-        raise ValueError(f"{suite} is not a conformance suite")
-    return [item for item in items if _selected(item.name, files)]
-
-
-def unsupported_reason(suite: str, runner: Runner) -> str:
-    """Why a runtime cannot take a conformance suite ('' when it can)."""
-    if suite in SPEC_SUITES:
-        from lab.suites.spec import SESSION_CLASSES
-        if runner.id not in SESSION_CLASSES:
-            return f"{runner.id} cannot host .wast spec sessions (needs an embedded engine API)"
-    if suite in WASI_SUITES and runner.artifact != "wasm":
-        return f"{runner.id} runs native programs, not WASI modules"
-    return ""
 
 
 def base_row(job, context) -> dict:
@@ -71,16 +43,6 @@ def record_skipped(cell, context) -> None:
     row = {**base_row(job, context), "file": item.name, "group": getattr(item, "group", ""), "line": 0,
            "index": 0, "kind": "file", "outcome": "skip", "reason": f"{cell.skip_status}: {cell.skip_reason}"}
     context.run.finish_job(cell.job.key, [row], kind="conformance")
-
-
-def run_conformance_job(cell, context) -> str:
-    if cell.job.suite in SPEC_SUITES:
-        rows = run_spec_job(cell, context)
-    else:
-        from lab.suites.wasi_runs import run_wasi_job
-        rows = run_wasi_job(cell, context)
-    context.run.finish_job(cell.job.key, rows, kind="conformance")
-    return STATUS_OK if all(r["outcome"] in ("pass", "xfail", "skip") for r in rows) else "failures"
 
 
 def run_spec_job(cell, context) -> list[dict]:

@@ -17,9 +17,9 @@ from contextlib import ExitStack
 
 from lab import http_handlers, loadgen, npm_tools
 from lab.model import STATUS_ERROR, STATUS_OK, STATUS_TIMEOUT, STATUS_UNAVAILABLE, Case, Invocation
+from lab.run.scratch import scratch_dir
 from lab.runners import http_servers, server_probe
 from lab.runners.base import Limits
-from lab.scratch import scratch_dir
 
 SUITE = "http"
 ROUTE = "/"

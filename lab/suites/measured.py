@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab import toolchain
 from lab.errors import LabError
+from lab.hosts import toolchain
 from lab.model import SIZES, Case, Invocation
 from lab.suites.workloads import STARTUP_EXPECTED, STARTUP_SOURCE
 
 GUEST_DATA_DIR = "/data"  # where a workload's input folder appears inside the guest
 WASM_TARGET = "wasm32-wasi"
-MEASURED_SUITES = ("startup", "workloads", "components", "http", "user")  # user: lab.suites.user_suite
 
 
 class UnknownWorkload(LabError, ValueError):

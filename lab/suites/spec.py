@@ -12,7 +12,7 @@ Timeouts: `command_timeout` arms SIGALRM around each session call and turns it i
 outcome. That interrupts Python engines (interp, pywasm) promptly and native code as soon as it
 returns to Python; it is a cheap safety net for development runs, not isolation. Hard limits
 (wall time, memory, crashes of native engines) are the harness's job: it runs each file in a
-child process (lab.execute). Without the main thread (no signals) the option is ignored.
+child process (lab.run.execute). Without the main thread (no signals) the option is ignored.
 """
 
 from __future__ import annotations
@@ -487,25 +487,21 @@ def _apply_expectations(outcome: str, reason: str, known: str | None) -> tuple[s
 
 # ---------------------------------------------------------------- runtimes
 
-SESSION_CLASSES = {
-    "interp": ("lab.runners.interp_spec", "InterpSpecSession"),
-    "wasmtime": ("lab.runners.wasmtime_spec", "WasmtimeSpecSession"),
-    "pywasm": ("lab.runners.pywasm_spec", "PywasmSpecSession"),
-}
-
-
 class SessionUnavailable(Exception):
     """The runtime's spec session cannot be used here; the message says why."""
 
 
 def spec_session_class(runtime_id: str) -> Callable[[], SpecSession]:
-    """The session class of a runtime id (imported lazily: engines are optional)."""
+    """The session class of a runtime id, named by its runner's `spec_session` (imported lazily:
+    engines are optional)."""
     import importlib
 
-    if runtime_id not in SESSION_CLASSES:
+    from lab.runners.registry import SPEC_SESSIONS
+
+    if runtime_id not in SPEC_SESSIONS:
         raise SessionUnavailable(f"no spec session for runtime {runtime_id!r}; "
-                                 f"known: {', '.join(SESSION_CLASSES)}")
-    module_name, class_name = SESSION_CLASSES[runtime_id]
+                                 f"known: {', '.join(SPEC_SESSIONS)}")
+    module_name, class_name = SPEC_SESSIONS[runtime_id]
     try:
         module = importlib.import_module(module_name)
         return getattr(module, class_name)

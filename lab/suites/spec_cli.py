@@ -12,6 +12,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from lab.runners.registry import SPEC_SESSIONS
 from lab.suites import spec
 from lab.suites.spec import OUTCOMES, SpecFile, SpecOutcome
 
@@ -41,7 +42,7 @@ def _print_failures(outcomes: list[SpecOutcome]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab.suites.spec", description=__doc__)
-    parser.add_argument("--runtime", required=True, choices=sorted(spec.SESSION_CLASSES))
+    parser.add_argument("--runtime", required=True, choices=sorted(SPEC_SESSIONS))
     parser.add_argument("--suite", default="spec-2.0", choices=spec.SUITES)
     parser.add_argument("--group", help="only files of this group (e.g. simd, gc)")
     parser.add_argument("--failures", action="store_true", help="list failing commands")

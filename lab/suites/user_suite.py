@@ -33,7 +33,8 @@ from lab.model import (
     Case,
     Invocation,
 )
-from lab.plan import PlanError
+from lab.protocol.bench import EXECUTE, uses_bench
+from lab.run.plan import PlanError
 from lab.runners import bench_protocol
 from lab.runners.wasm_interface import NotWasm, module_interface
 from lab.suites.workloads import first_difference
@@ -68,7 +69,7 @@ class OutputCheck:
                  self.stderr_source)):
             if want is not None and (truncated or got != want):
                 return STATUS_WRONG_OUTPUT, f"{stream} differs from {source}: {first_difference(want, got)}"
-        if self.bench and bench_protocol.EXECUTE not in sample.phases:
+        if self.bench and EXECUTE not in sample.phases:
             return (STATUS_ERROR, "the module imports bench.start/bench.end but no start/end pair completed")
         return STATUS_OK, "" if self.stdout is not None else UNCHECKED
 
@@ -302,7 +303,7 @@ def _inspect(path: Path) -> tuple[str, bool]:
         return f"cannot read {path}: {error.strerror}", False
     if "_start" not in exports:
         return f"{path.name} exports no _start function: not a WASI command module", False
-    return "", bench_protocol.uses_bench(imports)
+    return "", uses_bench(imports)
 
 
 def _expected(given: dict[str, bytes | Path], module: Path, name: str, stream: str,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import shutil
 
 from lab.model import Invocation
+from lab.run.scratch import make_scratch
 from lab.runners.base import Limits, Runner, RunnerUnavailable
-from lab.scratch import make_scratch
 from lab.suites.wasi import WasiTest, apply_expectations, check_result, load_expectations, prepare_root
 
 

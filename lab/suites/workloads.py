@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from lab import toolchain
 from lab.config import REPO_ROOT
 from lab.errors import LabError
+from lab.hosts import toolchain
 
 SUITE_DIR = REPO_ROOT / "suites" / "workloads"
 MANIFEST = SUITE_DIR / "manifest.toml"

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from lab.analysis.summary import summarize
 from lab.cli import build_parser
-from lab.fleet import assemble
 from lab.matrix import matrix
 from lab.merge import MergeError, merge_runs
-from lab.orchestrate import start_run
-from lab.plan import RunConfig, build_plan
+from lab.run.fleet import assemble
+from lab.run.orchestrate import start_run
+from lab.run.plan import RunConfig, build_plan
 from lab.store import load, open_run
-from lab.summary import summarize
 
 REPO = Path(__file__).resolve().parents[2]
 

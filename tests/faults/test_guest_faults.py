@@ -113,7 +113,7 @@ def test_a_guest_that_does_not_build_costs_its_cells_only(tmp_path):
 
 
 def test_a_warmup_that_times_out_fails_the_cell_and_keeps_its_bound(tmp_path):
-    from lab.versus import versus
+    from lab.analysis.versus import versus
 
     # About 0.2 s natively, minutes on our pure-Python engine: interp's warm-up hits its own limit
     # (--timeout-for), while native keeps the run's.

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from lab import toolchain
+from lab.hosts import toolchain
 from tests.faults.crafted import GUESTS
 
 ESCAPES = ("dotdot", "deep-dotdot", "absolute", "relative-dotdot", "symlink", "dir-symlink",

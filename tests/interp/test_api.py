@@ -1,5 +1,5 @@
 """The interp engine's wasmtime-py-shaped embedding API (lab/interp/api.py) and its spec-test
-session (lab/runners/interp_spec.py)."""
+session (lab/runners/interp/spec.py)."""
 
 from __future__ import annotations
 
@@ -213,7 +213,7 @@ def test_store_limits_fuel_and_depth():
 
 
 def test_spec_session_protocol():
-    from lab.runners.interp_spec import InterpSpecSession
+    from lab.runners.interp.spec import InterpSpecSession
     from lab.suites.spec_session import Exhausted, ModuleRejected, Trapped
 
     s = InterpSpecSession()

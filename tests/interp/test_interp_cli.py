@@ -11,7 +11,7 @@ import wasmtime
 
 from lab.model import Invocation
 from lab.runners.base import Limits
-from lab.runners.interp import InterpRunner
+from lab.runners.interp.runner import InterpRunner
 from lab.suites import wasi as suite
 from lab.suites.wasi_runs import run_wasi_test
 

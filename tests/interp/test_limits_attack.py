@@ -1,5 +1,5 @@
 """Our engine's limits hold under attack. Each hostile module runs in a fresh child
-(lab.fuzz.attack_child) under lab.measure.run_process with a wall-clock and a memory limit, so
+(lab.fuzz.attack_child) under lab.run.measure.run_process with a wall-clock and a memory limit, so
 the test sees the specific error or trap, and the child's own time and peak RSS."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from lab.fuzz.encode import I32, FuncBody, ModuleSpec, encode_module, uleb
-from lab.measure import run_process
+from lab.run.measure import run_process
 
 wasmtime = pytest.importorskip("wasmtime")
 

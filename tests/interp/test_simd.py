@@ -201,7 +201,7 @@ SIMD_SPEC_FILES = ["simd_f32x4.wast", "simd_f64x2_pmin_pmax.wast", "simd_i16x8_q
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SIMD_SPEC_FILES)
 def test_whole_simd_spec_files_pass(name: str) -> None:
-    from lab.runners.interp_spec import InterpSpecSession
+    from lab.runners.interp.spec import InterpSpecSession
     from lab.suites import spec
 
     (spec_file,) = [f for f in spec.spec_files("spec-2.0") if f.name == name]  # renamed or missing: fails

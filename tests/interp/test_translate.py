@@ -46,7 +46,7 @@ SPEC_FILES = ["fac.wast", "call.wast", "call_indirect.wast", "br_table.wast", "b
 
 
 def _spec_outcomes(name: str, tier_name: str, monkeypatch) -> list:
-    from lab.runners.interp_spec import InterpSpecSession
+    from lab.runners.interp.spec import InterpSpecSession
     from lab.suites import spec
     try:
         spec_file = next(f for f in spec.spec_files("spec-2.0") if f.name == name)
@@ -78,7 +78,7 @@ def _workloads():
 @pytest.mark.slow
 @pytest.mark.parametrize("tier_name", TIERS)
 def test_workloads_small_through_the_cli(tier_name: str, tmp_path: Path) -> None:
-    from lab import toolchain
+    from lab.hosts import toolchain
     from lab.suites import workloads
     wrong = []
     env = dict(os.environ, WASMLAB_INTERP_TIER=tier_name, WASMLAB_CACHE=str(tmp_path / "cache"))

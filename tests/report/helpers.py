@@ -81,7 +81,7 @@ def separating_factor(run: Path, cell: dict, metric: str = "wall_time", smallest
     machine spread over 2x is not significant, and should not be: the tests check that the
     statistics catch a change the samples can show, so the slowed copy must not overlap the
     original (then the rank test's p is its minimum and the interval excludes 1, deterministically)."""
-    from lab.stats import cell_samples
+    from lab.analysis.stats import cell_samples
     from lab.store import load
 
     key = tuple(cell[k] for k in ("host", "emulated", "runtime", "mode", "suite", "case", "size", "phase"))
@@ -92,7 +92,7 @@ def separating_factor(run: Path, cell: dict, metric: str = "wall_time", smallest
 def steadiest_cell(run: Path) -> dict:
     """The non-native wall-time cell least disturbed by other processes on this machine (lowest
     robust CV): the one where an injected change is a fair test of the statistics."""
-    from lab.stats import cell_table
+    from lab.analysis.stats import cell_table
     from lab.store import load
 
     cells = cell_table(load(run))

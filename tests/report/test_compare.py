@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lab.compare import NO_CHANGE, REGRESSION, compare_runs
+from lab.analysis.compare import NO_CHANGE, REGRESSION, compare_runs
 from tests.report.helpers import (
     REPEAT,
     copy_run,

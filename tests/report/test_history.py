@@ -1,10 +1,10 @@
-"""lab.history: change points by binary segmentation, on synthetic series and on real run copies."""
+"""lab.analysis.history: change points by binary segmentation, on synthetic series and on real run copies."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from lab.history import build_history, change_points
+from lab.analysis.history import build_history, change_points
 from tests.report.helpers import copy_run, scale_cell, steadiest_cell
 
 
@@ -46,7 +46,7 @@ def test_history_of_real_runs(small_run, tmp_path):
 
 
 def test_an_exact_metric_steps_only_where_the_runs_part():
-    from lab.history import change_points
+    from lab.analysis.history import change_points
 
     # Two counts 0.07% apart, then a 10% step: one change, at the newest run. (The median of the
     # last two runs pooled is their midpoint, 5% above the first: that must not be a step too.)

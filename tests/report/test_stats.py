@@ -1,4 +1,4 @@
-"""lab.stats: robust spread, noisy flags, ratio intervals, geometric means, the rank test, and
+"""lab.analysis.stats: robust spread, noisy flags, ratio intervals, geometric means, the rank test, and
 per-cell tables over a real run (status ok and non-warm-up samples only)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from lab.stats import (
+from lab.analysis.stats import (
     CELL_KEYS,
     cell_table,
     describe,

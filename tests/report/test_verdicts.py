@@ -1,4 +1,4 @@
-"""Relative verdicts (lab.verdicts, the CLI's default): CPU time as a ratio to native measured in
+"""Relative verdicts (lab.analysis.verdicts, the CLI's default): CPU time as a ratio to native measured in
 the same run. What a loaded machine does to every runtime of a case alike is no regression;
 a runtime that got slower still is; a broken reference is said to be the reason."""
 
@@ -9,9 +9,9 @@ import json
 import pandas as pd
 import pytest
 
-from lab.compare import NO_CHANGE, REGRESSION, compare_runs
+from lab.analysis.compare import NO_CHANGE, REGRESSION, compare_runs
+from lab.analysis.verdicts import CPU_TIME, REFERENCE, cpu_frame, relative_frame
 from lab.store import load
-from lab.verdicts import CPU_TIME, REFERENCE, cpu_frame, relative_frame
 from tests.report.helpers import copy_run, scale_cell, steadiest_cell, wasmlab
 
 CPU_METRICS = ("user_time", "sys_time")

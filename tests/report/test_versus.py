@@ -1,4 +1,4 @@
-"""lab.versus (`wasmlab versus`): every runtime of a real run against one base, per case and as a
+"""lab.analysis.versus (`wasmlab versus`): every runtime of a real run against one base, per case and as a
 geometric mean, in both directions, with clear errors for a base or metric the run lacks."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import math
 
 import pytest
 
+from lab.analysis.stats import AnalysisError
+from lab.analysis.versus import format_versus, versus, versus_dict
 from lab.cli import main
-from lab.stats import AnalysisError
 from lab.store import open_run
-from lab.versus import format_versus, versus, versus_dict
 
 
 def test_geomeans_and_cases_against_native(small_run):

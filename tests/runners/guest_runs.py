@@ -6,9 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from lab import toolchain
-from lab.measure import ProcessResult
+from lab.hosts import toolchain
 from lab.model import Invocation
+from lab.run.measure import ProcessResult
 from lab.runners.base import Limits, Runner, Sample
 from lab.suites import workloads
 from lab.suites.measured import GUEST_DATA_DIR, WASM_TARGET

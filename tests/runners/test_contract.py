@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from lab.model import Invocation
-from lab.runners.phases import TRAP_EXIT_CODE
+from lab.protocol.phases import TRAP_EXIT_CODE
 from lab.runners.registry import get_runner
 from lab.suites.workloads import STARTUP_EXPECTED
 from tests.runners.guest_runs import WORKLOADS, run_echo_env, run_guest, run_workload, trap_module
@@ -83,7 +83,7 @@ def test_a_trap_exits_134_with_a_message(runner, tmp_path):
 def test_an_unknown_import_is_one_line_exit_1_and_a_link_error(runner, tmp_path):
     import wasmtime
 
-    from lab.execute import judge
+    from lab.run.execute import judge
 
     module = tmp_path / "unlinkable.wasm"
     module.write_bytes(wasmtime.wat2wasm("""(module (import "nowhere" "hook" (func $hook))

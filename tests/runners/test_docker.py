@@ -1,6 +1,6 @@
 """The docker runner against a real daemon: real images, real containers, real cgroups.
 
-The session starts the daemon through lab.docker_setup.ensure_daemon when it is root (as
+The session starts the daemon through lab.runners.docker.setup.ensure_daemon when it is root (as
 quickstart.sh does); without a daemon these tests skip with the reason.
 """
 
@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from lab import docker_setup, toolchain
+from lab.hosts import toolchain
 from lab.model import Invocation
-from lab.runners import container_cgroup
 from lab.runners.base import Limits
-from lab.runners.docker_runner import (
+from lab.runners.docker import cgroup as container_cgroup
+from lab.runners.docker import setup as docker_setup
+from lab.runners.docker.runner import (
     LABEL_OWNER,
     LABEL_RUNNER,
     DockerRunner,

@@ -4,10 +4,10 @@ image with the module beside it, against a real daemon (skipped with the reason 
 from __future__ import annotations
 
 from lab.model import Invocation
-from lab.runners import docker_wasm
 from lab.runners.base import Limits
-from lab.runners.docker_runner import DockerRunner
-from lab.runners.wasmtime_cli import find_wasmtime_binary
+from lab.runners.docker import wasm as docker_wasm
+from lab.runners.docker.runner import DockerRunner
+from lab.runners.wasmtime.cli import find_wasmtime_binary
 from lab.suites.workloads import STARTUP_EXPECTED
 from tests.runners import test_docker
 

@@ -79,7 +79,7 @@ def test_app_manifest_routes_to_the_built_handler(tmp_path):
 
 def test_handler_prints_a_cgi_response_with_the_startup_line(tmp_path):
     # Run the WAGI handler as the plain WASI command it is (wasmtime CLI): headers, blank line, body.
-    from lab.runners.wasmtime_cli import find_wasmtime_binary
+    from lab.runners.wasmtime.cli import find_wasmtime_binary
 
     wasmtime, reason = find_wasmtime_binary()
     if wasmtime is None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lab.model import Invocation
-from lab.plan import PlanError, RunConfig
+from lab.run.plan import PlanError, RunConfig
 from lab.runners import versions
 from lab.store import load
 from tests.report.helpers import wasmlab

@@ -9,8 +9,8 @@ import pytest
 from lab.interp.decode import decode_module
 from lab.interp.opcodes import NOP
 from lab.model import Invocation
-from lab.runners.wasm3_compat import narrow_call_indirect_table_index
-from lab.runners.wasm3_runner import Wasm3Runner, wasm3_signature
+from lab.runners.wasm3.compat import narrow_call_indirect_table_index
+from lab.runners.wasm3.runner import Wasm3Runner, wasm3_signature
 from tests.runners.guest_runs import run_guest
 
 RUNNER = Wasm3Runner()
@@ -55,7 +55,7 @@ def test_narrowing_keeps_every_instruction_but_padding(hello_wasm):
 def test_simd_anywhere_makes_the_cell_unavailable_with_the_reason(wat, tmp_path):
     import wasmtime
 
-    from lab.execute import judge
+    from lab.run.execute import judge
 
     module = tmp_path / "simd.wasm"
     module.write_bytes(wasmtime.wat2wasm(f'(module (memory (export "memory") 1) {wat})'))

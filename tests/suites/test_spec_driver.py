@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.runners.pywasm_spec import PywasmSpecSession
-from lab.runners.wasmtime_spec import WasmtimeSpecSession
+from lab.runners.pywasm.spec import PywasmSpecSession
+from lab.runners.wasmtime.spec import WasmtimeSpecSession
 from lab.suites import spec
 from lab.suites.spec import Expectations, SpecFile, run_spec_file
 from lab.suites.spec_session import WasmValue

@@ -9,18 +9,19 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from lab import cli, toolchain
-from lab.compare import compare_runs
+from lab import cli
+from lab.analysis.compare import compare_runs
+from lab.analysis.versus import versus
+from lab.hosts import toolchain
 from lab.model import USER_SUITE
-from lab.orchestrate import plan_resume, start_run
-from lab.plan import RunConfig
 from lab.report import analysis, build_site
+from lab.run.orchestrate import plan_resume, start_run
+from lab.run.plan import RunConfig
 from lab.runners.registry import get_runner
 from lab.runners.wasm_interface import NotWasm, module_interface
 from lab.store import load
 from lab.suites.measured import WASM_TARGET
 from lab.suites.user_suite import UNCHECKED, UserSuiteError, notes, suite_selection, user_cases
-from lab.versus import versus
 
 PROGRAMS = Path(__file__).parent.parent / "programs"
 SPIN_NS = 20_000_000  # each module spins 20 ms on the monotonic clock: inside the region or before it

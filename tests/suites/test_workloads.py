@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lab import toolchain
-from lab.runners.wasmtime_cli import find_wasmtime_binary
+from lab.hosts import toolchain
+from lab.runners.wasmtime.cli import find_wasmtime_binary
 from lab.suites import workloads
 
 WORKLOADS = workloads.load_manifest()

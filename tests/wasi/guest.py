@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from lab.interp.wasi import WasiPreview1
+from lab.wasi import WasiPreview1
 
 
 class FakeGuest:

@@ -2,7 +2,7 @@ import errno as host
 
 import pytest
 
-from lab.interp.wasi.errno import ERRNO_NAMES, Errno, WasiError, errno_from_host, errno_from_oserror, errno_name
+from lab.wasi.errno import ERRNO_NAMES, Errno, WasiError, errno_from_host, errno_from_oserror, errno_name
 
 
 @pytest.mark.parametrize("member, code", [

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.interp.wasi.errno import Errno, WasiError
-from lab.interp.wasi.fs import ESCAPE_ERRNO, resolve
+from lab.wasi.errno import Errno, WasiError
+from lab.wasi.fs import ESCAPE_ERRNO, resolve
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.interp.wasi import SIGNATURES, Errno, ProcExit, WasiPreview1, abi
-from lab.interp.wasi.abi import R
+from lab.wasi import SIGNATURES, Errno, ProcExit, WasiPreview1, abi
+from lab.wasi.abi import R
 from tests.wasi.guest import FakeGuest
 
 PREOPEN = 3

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lab.interp.wasi import WasiPreview1
-from lab.interp.wasi.abi import ALL_RIGHTS, DIRECTORY_RIGHTS, OFLAGS_CREAT, OFLAGS_DIRECTORY
-from lab.interp.wasi.errno import Errno
+from lab.wasi import WasiPreview1
+from lab.wasi.abi import ALL_RIGHTS, DIRECTORY_RIGHTS, OFLAGS_CREAT, OFLAGS_DIRECTORY
+from lab.wasi.errno import Errno
 from tests.wasi.guest import FakeGuest
 
 PREOPEN = 3

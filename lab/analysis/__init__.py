@@ -1,0 +1,1 @@
+"""Reading results: statistics, comparisons, verdicts, history and summaries of stored runs."""

@@ -1,0 +1,1 @@
+"""pywasm: the runner and its spec session."""

@@ -1,0 +1,1 @@
+"""wasm3 through pywasm3: the runner and its compatibility checks."""

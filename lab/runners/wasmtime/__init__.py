@@ -1,0 +1,1 @@
+"""wasmtime: embedded (Python bindings), CLI, components, and its spec session."""
