@@ -154,11 +154,7 @@ def parse_sample_override(text: str) -> tuple[str, int, int]:
 
 def parse_timeout_override(text: str) -> tuple[str, float]:
     """'pywasm=10' -> ('pywasm', 10.0): a positive number of seconds."""
-    runtime, _, seconds_text = text.partition("=")
-    try:
-        seconds = float(seconds_text)
-    except ValueError:
-        raise PlanError(f"--timeout-for takes RUNTIME=SECONDS (for example pywasm=10), not {text!r}") from None
+    runtime, seconds = _runtime_value("--timeout-for", text, float, "SECONDS", "pywasm=10")
     if not seconds > 0:
         raise PlanError(f"--timeout-for {text!r}: the limit must be a positive number of seconds")
     return runtime, seconds
@@ -166,14 +162,19 @@ def parse_timeout_override(text: str) -> tuple[str, float]:
 
 def parse_parallel(text: str) -> tuple[str, int]:
     """'pywasm=2' -> ('pywasm', 2): at least one job at a time."""
-    runtime, _, width_text = text.partition("=")
-    try:
-        width = int(width_text)
-    except ValueError:
-        raise PlanError(f"--parallel takes RUNTIME=JOBS (for example pywasm=2), not {text!r}") from None
+    runtime, width = _runtime_value("--parallel", text, int, "JOBS", "pywasm=2")
     if width < 1:
         raise PlanError(f"--parallel {text!r}: at least one job at a time")
     return runtime, width
+
+
+def _runtime_value(option: str, text: str, convert, what: str, example: str):
+    """'runtime=value' -> (runtime, convert(value)); PlanError saying the option's form otherwise."""
+    runtime, _, value = text.partition("=")
+    try:
+        return runtime, convert(value)
+    except ValueError:
+        raise PlanError(f"{option} takes RUNTIME={what} (for example {example}), not {text!r}") from None
 
 
 def _per_runtime(option: str, entries: tuple[str, ...], parse) -> dict:
