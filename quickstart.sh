@@ -27,9 +27,10 @@ APT_PACKAGES+=(chromium)  # headless browser check of the HTML report
 # `./quickstart.sh run` with no arguments: the workloads at size medium, where they last long
 # enough to measure throughput (size small mostly measures start-up, so a fast-starting
 # interpreter would rank above a JIT). Our engine takes 1-19 s per workload there, so it gets two
-# samples; pywasm needs minutes to an hour per workload, so it is bounded at 10 s per process and
-# its cells read "at least N times slower". About 10 minutes on 2 cores.
-DEFAULT_RUN_ARGS=(--size medium --repeat 3 --warmup 1 --samples-for interp=2/0 pywasm=1/0
+# samples after its warm-up (which also fills its translation cache); pywasm needs minutes to an
+# hour per workload, so it is bounded at 10 s per process and its cells read "at least N times
+# slower". About 12 minutes on 2 cores.
+DEFAULT_RUN_ARGS=(--size medium --repeat 3 --warmup 1 --samples-for interp=2/1 pywasm=1/0
   --timeout-for pywasm=10 --parallel pywasm=2)
 
 say() { printf '==> %s\n' "$*" >&2; }
