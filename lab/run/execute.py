@@ -188,7 +188,10 @@ def measure_sample(case: Case, runner: Runner, job: Job, index: int, warmup: boo
     with _fresh_inputs(case, invocation) as (invocation, data_dir):
         try:
             sample = runner.run(invocation, job.mode, context.limits_for(job.runtime), cwd=data_dir)
-        except (RunnerUnavailable, OSError, RuntimeError, ValueError) as error:
+        except RunnerUnavailable as error:  # e.g. a mode whose part is missing here (docker:shim)
+            return [{**base, "phase": "process", "metric": "wall_time", "value": float("nan"), "unit": "s",
+                     "status": STATUS_UNAVAILABLE, "reason": str(error)}]
+        except (OSError, RuntimeError, ValueError) as error:
             return [{**base, "phase": "process", "metric": "wall_time", "value": float("nan"), "unit": "s",
                      "status": STATUS_ERROR, "reason": f"could not start {runner.id}: {error}"}]
     status, reason = judge(sample.process, case.expected_stdout)

@@ -100,7 +100,7 @@ def sample_cgroups() -> list[Path]:
 
 def test_detection_reports_the_daemon(runner):
     detection = runner.detection()
-    assert detection.modes == ["container", "wasmtime"]  # wasmtime: the CLI inside the container (docker_wasm)
+    assert detection.modes == ["container", "wasmtime", "shim"]  # the CLI inside the container; a containerd shim
     assert "cgroup v" in detection.version
 
 

@@ -12,6 +12,9 @@ own wall time, timed inside the container by wasmlab-spawn (phase "run"); the cr
 "container_create"); CPU time and peak memory from the container's cgroup (container_cgroup.py).
 The cgroup peak is the container's memory, not the program's RSS: it includes runc's init process
 before it execs the program, and page cache the program touched.
+
+Modes: "container" (the native binary), "wasmtime" (the wasmtime CLI in the image, docker/wasm.py),
+"shim" (a containerd Wasm shim runs the module, docker/shim.py; unavailable where none is installed).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from lab.model import Detection, Invocation
 from lab.run.measure import ProcessResult, read_spawn_report
 from lab.run.scratch import pid_alive
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
+from lab.runners.docker import shim as docker_shim
 from lab.runners.docker import wasm as docker_wasm
 from lab.runners.docker.cgroup import SampleCgroup
 from lab.runners.docker.setup import DaemonUnavailable, connect, last_line
@@ -85,8 +89,10 @@ class DockerRunner(Runner):
                                     "--exec-opt native.cgroupdriver=cgroupfs")
         self._cgroup_version = int(info.get("CgroupVersion") or 1)
         version = f"{info.get('ServerVersion', '?')} (cgroup v{self._cgroup_version}, {info.get('Driver', '?')})"
-        # wasmtime: the wasmtime CLI inside the container, running the case's module (docker_wasm)
-        modes = ["container", "wasmtime"] if find_wasmtime_binary()[0] is not None else ["container"]
+        # wasmtime: the wasmtime CLI inside the container, running the case's module (docker_wasm);
+        # shim: a containerd Wasm shim runs the module (docker_shim; unavailable with the reason
+        # at run time where none is installed, so the cell says why)
+        modes = ["container", "wasmtime", "shim"] if find_wasmtime_binary()[0] is not None else ["container", "shim"]
         return Detection(self.id, True, version=version, path=str(client.api.base_url), modes=modes)
 
     def client(self):
@@ -100,6 +106,8 @@ class DockerRunner(Runner):
 
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         """The equivalent `docker run` command line (used by `wasmlab exec`); the measured path is run()."""
+        if mode not in ("", "container"):
+            raise RuntimeError(f"`wasmlab exec` runs docker's container mode only; its {mode} mode runs in `wasmlab run`")
         if invocation.native is None:
             raise ValueError("this case has no native build")
         docker_cli = shutil.which("docker")
@@ -131,10 +139,26 @@ class DockerRunner(Runner):
             image = build_image(client, {**files, "wasmlab-spawn": spawn_binary()}, docker_wasm.IMAGE_REPOSITORY)
             entry = docker_wasm.entrypoint(invocation, SPAWN_ENTRYPOINT[:-1], container_path)
             return run_container(client, image, invocation, limits, SampleCgroup(self._cgroup_version), entry)
+        if mode == "shim":
+            return run_in_shim(client, invocation, limits)
         if invocation.native is None:
             raise ValueError("this case has no native build")
         image = ensure_image(client, invocation.native)
         return run_container(client, image, invocation, limits, SampleCgroup(self._cgroup_version))
+
+
+def run_in_shim(client, invocation: Invocation, limits: Limits) -> Sample:
+    """One sample of the module under a containerd Wasm shim, or RunnerUnavailable saying why not."""
+    if invocation.wasm is None:
+        raise ValueError("this case has no wasm module")
+    try:
+        shim = docker_shim.find_shim()
+        tag = build_image(client, {"Dockerfile": docker_shim.DOCKERFILE, "module.wasm": invocation.wasm},
+                          docker_shim.IMAGE_REPOSITORY)
+        reference = docker_shim.import_image(shim, client, tag)
+    except docker_shim.ShimUnavailable as error:
+        raise RunnerUnavailable(str(error)) from None
+    return Sample(process=docker_shim.run_sample(shim, reference, invocation, limits, container_path, WORKDIR))
 
 
 def run_container(client, image: str, invocation: Invocation, limits: Limits, cgroup: SampleCgroup,
