@@ -1,14 +1,15 @@
 """The lab's vocabulary: hosts, runtimes, cases, jobs, and the rows a run stores.
 
 Results are long-format rows (one measured value per row) so pandas can pivot them any way a
-report needs; see MEASUREMENT_COLUMNS and CONFORMANCE_COLUMNS.
+report needs. Their fields are the row types MeasurementRow and ConformanceRow (the stored
+columns are derived from them; the store refuses a row whose keys differ).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, TypedDict
 
 if TYPE_CHECKING:
     from lab.runners.base import Sample
@@ -27,14 +28,53 @@ STATUS_WRONG_OUTPUT = "wrong-output"
 STATUS_UNAVAILABLE = "unavailable"  # the runtime is not installed here, or lacks a feature the module uses
 STATUS_SKIPPED = "skipped"  # the case does not apply to this runtime; reason says why
 
-MEASUREMENT_COLUMNS = (
-    "run_id", "host", "arch", "emulated", "runtime", "version", "mode", "suite", "case", "size",
-    "phase", "metric", "value", "unit", "process", "iteration", "warmup", "status", "reason",
-)
-CONFORMANCE_COLUMNS = (
-    "run_id", "host", "arch", "emulated", "runtime", "version", "mode", "suite", "file", "group",
-    "line", "index", "kind", "outcome", "reason",
-)
+class MeasurementRow(TypedDict):
+    """One measured value of one sample (long format): the row every measured suite stores."""
+
+    run_id: str
+    host: str
+    arch: str
+    emulated: bool
+    runtime: str
+    version: str
+    mode: str
+    suite: str
+    case: str
+    size: str
+    phase: str  # "process", or a phase the runtime reported about itself (compile, execute, ...)
+    metric: str
+    value: float  # NaN when the sample failed (its status and reason say why)
+    unit: str
+    process: int  # which fresh process of the cell (0-based)
+    iteration: int  # which iteration within that process
+    warmup: bool
+    status: str  # one of the STATUS_* values
+    reason: str
+
+
+class ConformanceRow(TypedDict):
+    """The outcome of one spec or WASI test command on one runtime."""
+
+    run_id: str
+    host: str
+    arch: str
+    emulated: bool
+    runtime: str
+    version: str
+    mode: str
+    suite: str
+    file: str
+    group: str
+    line: int
+    index: int
+    kind: str
+    outcome: str
+    reason: str
+
+
+# The stored columns, in order: the row types' fields (one definition, checked at the store).
+MEASUREMENT_COLUMNS = tuple(MeasurementRow.__annotations__)
+CONFORMANCE_COLUMNS = tuple(ConformanceRow.__annotations__)
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,7 @@ class Run:
 
     def journal_sample(self, job_key: str, rows: list[dict]) -> None:
         self._refuse_if_stopped(job_key)
+        check_rows(rows, MEASUREMENT_COLUMNS, job_key)
         path = self.journal_path(job_key)
         path.parent.mkdir(exist_ok=True)
         line = (json.dumps(rows, default=_json_default) + "\n").encode()
@@ -123,6 +124,7 @@ class Run:
     def finish_job(self, job_key: str, rows: list[dict], kind: str = "measurements") -> None:
         """Store a job's rows as its Parquet file and drop its journal."""
         self._refuse_if_stopped(job_key)
+        check_rows(rows, KINDS[kind], job_key)
         frame = pd.DataFrame(rows, columns=list(KINDS[kind]))
         target = self.path / kind / f"{job_key}.parquet"
         target.parent.mkdir(exist_ok=True)
@@ -162,6 +164,22 @@ class Run:
             yield
         finally:
             handle.close()
+
+
+class RowShapeError(ValueError):
+    """A producer built a row without one of the stored fields, or with one the store does not
+    have (a typo would otherwise vanish in the DataFrame, or store a column of NaN)."""
+
+
+def check_rows(rows: list, columns: tuple[str, ...], job_key: str) -> None:
+    """Refuse rows whose keys are not exactly `columns` (lab.model's row types)."""
+    expected = set(columns)
+    for number, row in enumerate(rows):
+        keys = set(row)
+        if keys != expected:
+            missing = ", ".join(sorted(expected - keys)) or "none"
+            unknown = ", ".join(sorted(keys - expected)) or "none"
+            raise RowShapeError(f"row {number} of job {job_key}: missing fields {missing}; unknown fields {unknown}")
 
 
 def create_run(results_dir: Path, manifest: dict) -> Run:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lab.model import MEASUREMENT_COLUMNS
-from lab.store import StoreError, create_run, load, open_run
+from lab.store import RowShapeError, StoreError, create_run, load, open_run
 
 
 def _row(job: str, process: int, value: float = 1.0) -> dict:
@@ -89,3 +89,17 @@ def test_full_disk_is_a_clear_error(tmp_path, monkeypatch):
         run.finish_job("lost", [_row("lost", 0)])
     monkeypatch.undo()
     assert list(load(run.path)["case"]) == ["kept"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda row: row.pop("iteration"), "missing fields iteration; unknown fields none"),
+    (lambda row: row.update(iteraton=0), "missing fields none; unknown fields iteraton"),
+])
+def test_a_row_that_is_not_a_measurement_row_is_refused_with_the_field(tmp_path, change, message):
+    run = create_run(tmp_path, {"run_id": "r"})
+    bad = _row("j", 1)
+    change(bad)
+    for store in (lambda: run.journal_sample("j", [_row("j", 0), bad]), lambda: run.finish_job("j", [bad])):
+        with pytest.raises(RowShapeError, match=f"row .* of job j: {message}"):
+            store()
+    assert load(run).empty  # nothing half-written

@@ -107,7 +107,7 @@ class DockerRunner(Runner):
     def command(self, invocation: Invocation, mode: str) -> list[str]:
         """The equivalent `docker run` command line (used by `wasmlab exec`); the measured path is run()."""
         if mode not in ("", "container"):
-            raise RuntimeError(f"`wasmlab exec` runs docker's container mode only; its {mode} mode runs in `wasmlab run`")
+            raise RuntimeError(f"`wasmlab exec` runs docker's container mode only; its {mode} mode runs in `run`")
         if invocation.native is None:
             raise ValueError("this case has no native build")
         docker_cli = shutil.which("docker")
