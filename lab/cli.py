@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--instructions", action="store_true",
                      help="also count each cell's instructions in one more sample under valgrind (about 100x "
                      "slower than a timed sample): a metric the machine's load cannot move, for small sizes")
+    run.add_argument("--http-requests", type=int, default=2000, metavar="N",
+                     help="http suite: requests per sample's load, at most (default 2000)")
+    run.add_argument("--http-concurrency", type=int, default=8, metavar="N",
+                     help="http suite: connections kept busy at once (default 8)")
+    run.add_argument("--http-seconds", type=float, default=10.0, metavar="SECONDS",
+                     help="http suite: time budget of a sample's load (default 10)")
     run.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                      help="wall-clock limit per process; the whole process group is killed (default 120)")
     run.add_argument("--timeout-for", action="extend", nargs="+", metavar="RUNTIME=SECONDS",
@@ -282,6 +288,8 @@ def cmd_run(options) -> int:
         local_name=options.local_name, samples_for=tuple(options.samples_for or ()),
         parallel=tuple(options.parallel or ()), allow_unavailable=options.allow_unavailable,
         timeout_for=tuple(options.timeout_for or ()), instructions=options.instructions,
+        http_requests=options.http_requests, http_concurrency=options.http_concurrency,
+        http_seconds=options.http_seconds,
         shard=parse_shard(options.shard) if options.shard else (1, 1))
     if options.dry_run:
         plan, finished = plan_resume(options.resume) if config is None else (plan_run(config)[1], set())

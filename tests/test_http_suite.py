@@ -24,14 +24,9 @@ SERVERS = ("wasmtime-cli:cranelift-cache", "node", "native")
 
 @pytest.fixture(scope="module")
 def http_run(tmp_path_factory):
-    os.environ.update({"WASMLAB_HTTP_REQUESTS": "200", "WASMLAB_HTTP_CONCURRENCY": "4", "WASMLAB_HTTP_SECONDS": "3"})
-    try:
-        config = RunConfig(suites=("http",), runtimes=(*SERVERS, "docker", "spin"), allow_unavailable=True, repeat=1,
-                           warmup=0, timeout_s=120)
-        yield start_run(config, tmp_path_factory.mktemp("results"))
-    finally:
-        for key in ("WASMLAB_HTTP_REQUESTS", "WASMLAB_HTTP_CONCURRENCY", "WASMLAB_HTTP_SECONDS"):
-            os.environ.pop(key)
+    config = RunConfig(suites=("http",), runtimes=(*SERVERS, "docker", "spin"), allow_unavailable=True, repeat=1,
+                       warmup=0, timeout_s=120, http_requests=200, http_concurrency=4, http_seconds=3)
+    return start_run(config, tmp_path_factory.mktemp("results"))
 
 
 def _cells(run) -> dict:
@@ -48,7 +43,8 @@ def test_handlers_under_load_on_wasmtime_serve_jco_serve_and_native(http_run):
             assert wall["status"] == "ok", (runtime, handler, wall["reason"])
             assert 0 < wall["value"] < 120  # cold start to the first (checked) response
             assert cells[(runtime, handler, "errors")]["value"] == 0
-            assert cells[(runtime, handler, "requests")]["value"] >= 1
+            assert 1 <= cells[(runtime, handler, "requests")]["value"] <= 200  # the run's --http-requests
+            assert cells[(runtime, handler, "concurrency")]["value"] == 4
             assert cells[(runtime, handler, "requests_per_s")]["value"] > 0
             p50, p90, p99 = (cells[(runtime, handler, f"latency_p{p}")]["value"] for p in (50, 90, 99))
             assert 0 < p50 <= p90 <= p99
@@ -129,9 +125,10 @@ def test_loadgen_refuses_other_hosts():
 
 def test_ctrl_c_stops_the_server(tmp_path):
     # A run interrupted while a server is up must not leave it behind.
-    env = {**os.environ, "WASMLAB_HTTP_REQUESTS": "100000", "WASMLAB_HTTP_SECONDS": "60", "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
     run = subprocess.Popen([sys.executable, "-m", "lab.cli", "run", "--suite", "http", "--runtime", "native",
-                            "--repeat", "1", "--warmup", "0", "--out", str(tmp_path)], env=env,
+                            "--repeat", "1", "--warmup", "0", "--http-requests", "100000", "--http-seconds", "60",
+                            "--out", str(tmp_path)], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline and not _native_servers():

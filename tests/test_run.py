@@ -127,6 +127,8 @@ def test_a_named_runtime_that_is_unavailable_refuses_the_run(tmp_path, monkeypat
     (("--timeout", "0"), "--timeout must be a positive number of seconds, not 0"),
     (("--timeout", "nan"), "--timeout must be a positive number of seconds, not nan"),
     (("--memory-limit", "0"), "--memory-limit must be at least 1 MiB, not 0"),
+    (("--http-concurrency", "0"), "--http-requests and --http-concurrency must be at least 1"),
+    (("--http-seconds", "-1"), "--http-seconds a positive number of seconds"),
     (("--timeout-for", "interp=0"), "--timeout-for 'interp=0': the limit must be a positive number of seconds"),
     (("--timeout-for", "nosuch=5"), "--timeout-for 'nosuch=5': unknown runtime 'nosuch'"),
     (("--suite", "spec-2.0", "--file", "nosuch.wast"), "--file 'nosuch.wast' matches no file or test of spec-2.0"),

@@ -48,6 +48,7 @@ class RunContext:
     samples_for: Callable[[str], tuple[int, int]]  # runtime id -> (repeat, warmup): RunConfig.samples
     instructions: bool = False  # one more sample per cell, counted under valgrind (lab.instructions)
     timeouts_for: dict[str, float] = field(default_factory=dict)  # runtime id -> its own limit (--timeout-for)
+    http_load: tuple[int, int, float] = (2000, 8, 10.0)  # the http suite's (requests, concurrency, seconds)
 
     def limits_for(self, runtime: str) -> Limits:
         """The run's limits, with the runtime's own timeout where it has one."""
@@ -178,7 +179,8 @@ def measure_sample(case: Case, runner: Runner, job: Job, index: int, warmup: boo
     if case.suite == "http":  # a server under load, not a command: lab.suites.http measures it
         from lab.suites.http import measure_http_sample
 
-        return measure_http_sample(case, job.runtime, job.mode, base, context.limits_for(job.runtime))
+        return measure_http_sample(case, job.runtime, job.mode, base, context.limits_for(job.runtime),
+                                   context.http_load)
     host = context.fleet.hosts[job.host]
     invocation = case.invocation_for(host.arch)
     artifact = invocation.native if runner.artifact == "native" else invocation.wasm

@@ -62,6 +62,10 @@ class RunConfig:
     # One more sample per measured cell, its instructions counted under valgrind: a time metric
     # the machine's load cannot move, for verdicts that hold (lab.instructions).
     instructions: bool = False
+    # The http suite's load per sample, bounded in count and time (lab.suites.http).
+    http_requests: int = 2000
+    http_concurrency: int = 8
+    http_seconds: float = 10.0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -95,6 +99,9 @@ class RunConfig:
             raise PlanError("--repeat must be at least 1 and --warmup at least 0")
         if not self.timeout_s > 0:  # also refuses NaN
             raise PlanError(f"--timeout must be a positive number of seconds, not {self.timeout_s:g}")
+        if self.http_requests < 1 or self.http_concurrency < 1 or not self.http_seconds > 0:
+            raise PlanError("--http-requests and --http-concurrency must be at least 1 and --http-seconds "
+                            "a positive number of seconds")
         if self.memory_limit_mb < 1:
             raise PlanError(f"--memory-limit must be at least 1 MiB, not {self.memory_limit_mb}")
         if self.plan_order not in (PLAN_ORDER_CASE, PLAN_ORDER_RUNTIME):
@@ -122,6 +129,10 @@ class RunConfig:
     def parallel_widths(self) -> dict[str, int]:
         """runtime id -> how many of its jobs run at once, from `parallel`; PlanError names a bad entry."""
         return _per_runtime("--parallel", self.parallel, parse_parallel)
+
+    def http_load(self) -> tuple[int, int, float]:
+        """(requests, concurrency, seconds) of one http sample's load."""
+        return self.http_requests, self.http_concurrency, self.http_seconds
 
     def timeout_overrides(self) -> dict[str, float]:
         """runtime id -> its per-process limit in seconds, from `timeout_for`; PlanError names a bad entry."""

@@ -11,7 +11,6 @@ phase "load" (requests_per_s, latency p50/p90/p99, requests, errors, concurrency
 
 from __future__ import annotations
 
-import os
 import time
 from contextlib import ExitStack
 
@@ -23,9 +22,6 @@ from lab.runners.base import Limits
 
 SUITE = "http"
 ROUTE = "/"
-# Load per sample, bounded in count and time. Overridable for a longer soak or a quick test.
-REQUESTS_ENV, CONCURRENCY_ENV, SECONDS_ENV = "WASMLAB_HTTP_REQUESTS", "WASMLAB_HTTP_CONCURRENCY", "WASMLAB_HTTP_SECONDS"
-DEFAULT_REQUESTS, DEFAULT_CONCURRENCY, DEFAULT_SECONDS = 2000, 8, 10.0
 
 
 def expected_body(handler: str) -> bytes:
@@ -47,15 +43,10 @@ def http_cases() -> list[Case]:
     return cases
 
 
-def load_settings() -> tuple[int, int, float]:
-    """(requests, concurrency, seconds) of one sample's load."""
-    return (int(os.environ.get(REQUESTS_ENV, DEFAULT_REQUESTS)),
-            int(os.environ.get(CONCURRENCY_ENV, DEFAULT_CONCURRENCY)),
-            float(os.environ.get(SECONDS_ENV, DEFAULT_SECONDS)))
-
-
-def measure_http_sample(case: Case, runtime: str, mode: str, base: dict, limits: Limits) -> list[dict]:
-    """One server start and its load, as rows (see the module's docstring)."""
+def measure_http_sample(case: Case, runtime: str, mode: str, base: dict, limits: Limits,
+                        load_settings: tuple[int, int, float]) -> list[dict]:
+    """One server start and its load of (requests, concurrency, seconds) (RunConfig.http_load), as
+    rows (see the module's docstring)."""
     assert case.invocation.wasm is not None  # a case without a component has a build error
     with scratch_dir("http") as folder, ExitStack() as stop:  # the server stops before the folder goes
         port = server_probe.free_port()
@@ -77,7 +68,7 @@ def measure_http_sample(case: Case, runtime: str, mode: str, base: dict, limits:
         status, reason = STATUS_OK, ""
         if first.status != 200 or first.body != case.expected_stdout:
             status, reason = STATUS_ERROR, f"first response HTTP {first.status} {first.body[:80]!r}"
-        requests, concurrency, seconds = load_settings()
+        requests, concurrency, seconds = load_settings
         load = loadgen.run_load(port, ROUTE, requests=requests, concurrency=concurrency, budget_s=seconds,
                                 expected_body=case.expected_stdout)
         usage = server.usage()
