@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="http suite: connections kept busy at once (default 8)")
     run.add_argument("--http-seconds", type=float, default=10.0, metavar="SECONDS",
                      help="http suite: time budget of a sample's load (default 10)")
+    run.add_argument("--instructions-size", action="extend", nargs="+", metavar="SIZE",
+                     help="count instructions only in cells of these sizes (implies --instructions; "
+                     "startup's cells are always counted), e.g. small in a run that also times medium")
     run.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                      help="wall-clock limit per process; the whole process group is killed (default 120)")
     run.add_argument("--timeout-for", action="extend", nargs="+", metavar="RUNTIME=SECONDS",
@@ -287,7 +290,9 @@ def cmd_run(options) -> int:
         files=tuple(options.file or ()), hosts=tuple(options.host or ("local",)),
         local_name=options.local_name, samples_for=tuple(options.samples_for or ()),
         parallel=tuple(options.parallel or ()), allow_unavailable=options.allow_unavailable,
-        timeout_for=tuple(options.timeout_for or ()), instructions=options.instructions,
+        timeout_for=tuple(options.timeout_for or ()),
+        instructions=options.instructions or bool(options.instructions_size),
+        instruction_sizes=tuple(options.instructions_size or ()),
         http_requests=options.http_requests, http_concurrency=options.http_concurrency,
         http_seconds=options.http_seconds,
         shard=parse_shard(options.shard) if options.shard else (1, 1))

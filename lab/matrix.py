@@ -51,6 +51,8 @@ def run_arguments(run: dict) -> str:
              "--repeat", str(run.get("repeat", 5)), "--warmup", str(run.get("warmup", 1))]
     if run.get("runtimes"):
         parts += ["--runtime", *run["runtimes"]]
+    if run.get("instruction-sizes"):
+        parts += ["--instructions-size", *run["instruction-sizes"]]
     if run.get("allow-unavailable"):
         parts.append("--allow-unavailable")
     return " ".join(parts)

@@ -76,3 +76,13 @@ def test_history_finds_a_step_in_instruction_counts(counted, tmp_path):
     steps = changes[changes["metric"] == INSTRUCTIONS]
     assert [(c["runtime"], c["run_id"], c["direction"]) for c in steps.to_dict("records")] == \
         [("wasmtime-cli", "newer", "slower")]
+
+
+def test_instructions_size_counts_only_the_cells_of_that_size(tmp_path):
+    done = wasmlab("run", "--suite", "startup", "workloads", "--workload", "fib", "--size", "small", "medium",
+                   "--runtime", "native", "--repeat", "1", "--warmup", "0", "--instructions-size", "small",
+                   "--out", tmp_path, "--quiet")
+    frame = load(Path(done.stdout.strip().splitlines()[-1]))
+    counted = frame[frame["metric"] == INSTRUCTIONS]
+    assert sorted(zip(counted["suite"], counted["size"], strict=True)) == [("startup", "-"), ("workloads", "small")]
+    assert set(frame[frame["metric"] == "wall_time"]["size"]) == {"-", "small", "medium"}

@@ -46,7 +46,8 @@ class RunContext:
     fleet: Fleet
     limits: Limits
     samples_for: Callable[[str], tuple[int, int]]  # runtime id -> (repeat, warmup): RunConfig.samples
-    instructions: bool = False  # one more sample per cell, counted under valgrind (lab.instructions)
+    # size -> whether its cells get one more sample, counted under valgrind (lab.instructions)
+    counts_instructions: Callable[[str], bool] = lambda size: False
     timeouts_for: dict[str, float] = field(default_factory=dict)  # runtime id -> its own limit (--timeout-for)
     http_load: tuple[int, int, float] = (2000, 8, 10.0)  # the http suite's (requests, concurrency, seconds)
 
@@ -136,7 +137,8 @@ def run_measured_job(cell: PlannedCell, context: RunContext) -> str:
             rows = count_failed_warmup(rows)
         context.run.journal_sample(job.key, rows)
         samples.append(rows)
-    if context.instructions and len(samples) == warmup + repeat and samples[-1][0]["status"] == STATUS_OK:
+    settled_ok = len(samples) == warmup + repeat and samples[-1][0]["status"] == STATUS_OK
+    if settled_ok and context.counts_instructions(case.size):
         from lab.instructions import instruction_rows
 
         rows = instruction_rows(case, runner, job, len(samples), context)

@@ -74,7 +74,8 @@ def _execute(run: Run, config: RunConfig, plan: Plan, fleet: Fleet, progress: Pr
     context = RunContext(
         run=run, fleet=fleet,
         limits=Limits(timeout_s=config.timeout_s, memory_limit_bytes=config.memory_limit_mb << 20),
-        samples_for=config.samples, timeouts_for=config.timeout_overrides(), instructions=config.instructions,
+        samples_for=config.samples, timeouts_for=config.timeout_overrides(),
+        counts_instructions=config.counts_instructions,
         http_load=config.http_load())
     with run.lock():
         try:

@@ -62,6 +62,9 @@ class RunConfig:
     # One more sample per measured cell, its instructions counted under valgrind: a time metric
     # the machine's load cannot move, for verdicts that hold (lab.instructions).
     instructions: bool = False
+    # Sizes whose cells get that sample (empty: every size). Cells without a size (startup's)
+    # always do. A nightly run counts size small only: medium under valgrind takes hours.
+    instruction_sizes: tuple[str, ...] = ()
     # The http suite's load per sample, bounded in count and time (lab.suites.http).
     http_requests: int = 2000
     http_concurrency: int = 8
@@ -99,6 +102,9 @@ class RunConfig:
             raise PlanError("--repeat must be at least 1 and --warmup at least 0")
         if not self.timeout_s > 0:  # also refuses NaN
             raise PlanError(f"--timeout must be a positive number of seconds, not {self.timeout_s:g}")
+        for size in self.instruction_sizes:
+            if size not in SIZES:
+                raise PlanError(f"--instructions-size {size!r}: choose from {', '.join(SIZES)}")
         if self.http_requests < 1 or self.http_concurrency < 1 or not self.http_seconds > 0:
             raise PlanError("--http-requests and --http-concurrency must be at least 1 and --http-seconds "
                             "a positive number of seconds")
@@ -129,6 +135,11 @@ class RunConfig:
     def parallel_widths(self) -> dict[str, int]:
         """runtime id -> how many of its jobs run at once, from `parallel`; PlanError names a bad entry."""
         return _per_runtime("--parallel", self.parallel, parse_parallel)
+
+    def counts_instructions(self, size: str) -> bool:
+        """Whether a cell of this size gets the instruction-count sample."""
+        return self.instructions and (not self.instruction_sizes or size not in SIZES
+                                      or size in self.instruction_sizes)
 
     def http_load(self) -> tuple[int, int, float]:
         """(requests, concurrency, seconds) of one http sample's load."""

@@ -127,6 +127,7 @@ def test_matrix_entries_are_valid_run_commands():
         options = build_parser().parse_args(["run", *entry["args"].split(), "--host", entry["host"],
                                              "--local-name", entry["local-name"], "--shard", entry["shard"]])
         assert options.suite and options.shard == entry["shard"]
+        assert options.instructions_size == ["small"]  # counted verdicts on the small cells
 
 
 def test_matrix_command_prints_json():
