@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lab.runners.registry import SPEC_SESSIONS
 from lab.suites import spec
+from lab.suites.expectations_update import prune_expectations
 from lab.suites.spec import OUTCOMES, SpecFile, SpecOutcome
 
 
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", help="only files of this group (e.g. simd, gc)")
     parser.add_argument("--failures", action="store_true", help="list failing commands")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per command")
+    parser.add_argument("--prune-expectations", action="store_true",
+                        help="take the commands that now pass off the runtime's expectation file "
+                        "(suites/spec/expectations/RUNTIME.toml) and list failures it does not name")
     parser.add_argument("files", nargs="*", help="file names within the suite (e.g. i32.wast)")
     args = parser.parse_args(argv)
 
@@ -59,10 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     files = _select(spec.spec_files(args.suite), args.group, args.files)
     by_group: dict[str, Counter] = defaultdict(Counter)
     started = time.perf_counter()
+    every: list[SpecOutcome] = []
     for spec_file in files:
         file_started = time.perf_counter()
         outcomes = spec.run_spec_file(spec_file, spec.session_opener(args.runtime, spec_file), expectations,
                                       command_timeout=args.timeout)
+        every += outcomes
         counts = Counter(o.outcome for o in outcomes)
         for outcome in outcomes:
             by_group[outcome.group][outcome.outcome] += 1
@@ -77,4 +83,18 @@ def main(argv: list[str] | None = None) -> int:
         total.update(by_group[group])
         print(f"  {group:24} {_counts_line(by_group[group])}")
     print(f"  {'total':24} {_counts_line(total)}")
+    if args.prune_expectations:
+        _prune(args.runtime, args.suite, every)
     return 0
+
+
+def _prune(runtime: str, suite: str, outcomes: list[SpecOutcome]) -> None:
+    path = spec.SPEC_DIR / "expectations" / f"{runtime}.toml"
+    if not path.exists():
+        print(f"\nno expectation file {path}: nothing to prune")
+        return
+    result = prune_expectations(path, suite, outcomes)
+    print(f"\n{path}: {result.removed_lines} passing lines and {result.removed_entries} emptied entries "
+          f"removed; {len(result.unlisted_failures)} failures it does not list")
+    for failure in result.unlisted_failures:
+        print(f"    {failure}")
