@@ -1,6 +1,6 @@
 """`python -m lab.fuzz`: a long fuzzing campaign against our engine, outside the test run.
 
-    python -m lab.fuzz --seconds 600 [--seed N] [--findings DIR] [--no-differential]
+    python -m lab.fuzz --seconds 600 [--seed N] [--findings DIR] [--no-differential] [--wasm3 [FEATURE...]]
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from lab.config import cache_dir, data_dir
 from lab.fuzz.campaign import run_campaign
 from lab.fuzz.mutate import default_corpus
+from lab.fuzz.wasm3 import FEATURES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="where crashing inputs go (default .cache/fuzz-findings)")
     parser.add_argument("--no-differential", action="store_true", help="do not cross-check with wasmtime")
     parser.add_argument("--no-workloads", action="store_true", help="leave the workload builds out of the corpus")
+    parser.add_argument("--wasm3", nargs="*", metavar="FEATURE", choices=FEATURES,
+                        help="generate Wasm 3.0 instructions too, of these features (default: all of "
+                        f"{', '.join(FEATURES)}), and run wasmtime with them on")
     options = parser.parse_args(argv)
     corpus = default_corpus(data_dir(), include_workloads=not options.no_workloads)
     print(f"corpus: {len(corpus)} modules; findings to {options.findings}", file=sys.stderr)
@@ -33,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"case {seed}: {str(finding)[:400]}", file=sys.stderr, flush=True)
 
     result = run_campaign(options.seconds, options.seed, corpus, options.mutate, options.cases,
-                          not options.no_differential, options.findings, report)
+                          not options.no_differential, options.findings, report,
+                          frozenset(options.wasm3 or FEATURES) if options.wasm3 is not None else frozenset())
     print(f"{result.cases} cases in {result.seconds:.0f} s; stages {dict(result.stages)}; "
           f"{len(result.findings)} findings", file=sys.stderr)
     for text, count in result.signatures.most_common():

@@ -44,8 +44,9 @@ def name(text: str) -> bytes:
     return uleb(len(raw)) + raw
 
 
-def limits(minimum: int, maximum: int | None) -> bytes:
-    return b"\x00" + uleb(minimum) if maximum is None else b"\x01" + uleb(minimum) + uleb(maximum)
+def limits(minimum: int, maximum: int | None, is64: bool = False) -> bytes:
+    flags = (0x04 if is64 else 0) | (0 if maximum is None else 0x01)  # 0x04: a 64-bit memory (memory64)
+    return bytes([flags]) + uleb(minimum) + (b"" if maximum is None else uleb(maximum))
 
 
 def section(section_id: int, payload: bytes) -> bytes:
@@ -75,15 +76,23 @@ class ModuleSpec:
     datas: list[tuple[bytes, bytes]] = field(default_factory=list)  # memory 0 offset expr, bytes
     passive_datas: list[bytes] = field(default_factory=list)
     raw_data_segments: list[bytes] = field(default_factory=list)  # appended as given (hostile segments)
+    # Wasm 3.0 parts (lab.fuzz.wasm3)
+    memory64: set[int] = field(default_factory=set)  # indices of 64-bit memories
+    tags: list[int] = field(default_factory=list)  # function type index of each tag
+    gc_types: list[bytes] = field(default_factory=list)  # encoded struct/array types, after `types`
+    gc_fields: list[list[tuple[int, bool]]] = field(default_factory=list)  # their (storage type, mutable)s
 
     @property
     def func_count(self) -> int:
         return len(self.func_imports) + len(self.funcs)
 
-    def func_type(self, func_index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    def func_type_index(self, func_index: int) -> int:
         if func_index < len(self.func_imports):
-            return self.types[self.func_imports[func_index][2]]
-        return self.types[self.funcs[func_index - len(self.func_imports)].type_index]
+            return self.func_imports[func_index][2]
+        return self.funcs[func_index - len(self.func_imports)].type_index
+
+    def func_type(self, func_index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return self.types[self.func_type_index(func_index)]
 
 
 def _locals(types: list[int]) -> bytes:
@@ -98,9 +107,9 @@ def _locals(types: list[int]) -> bytes:
 
 def encode_module(spec: ModuleSpec) -> bytes:
     out = bytearray(b"\x00asm\x01\x00\x00\x00")
-    if spec.types:
+    if spec.types or spec.gc_types:
         out += section(1, vec([b"\x60" + vec([bytes([p]) for p in params]) + vec([bytes([r]) for r in results])
-                               for params, results in spec.types]))
+                               for params, results in spec.types] + spec.gc_types))
     if spec.func_imports:
         out += section(2, vec([name(m) + name(n) + b"\x00" + uleb(t) for m, n, t in spec.func_imports]))
     if spec.funcs:
@@ -108,7 +117,9 @@ def encode_module(spec: ModuleSpec) -> bytes:
     if spec.tables:
         out += section(4, vec([bytes([t]) + limits(lo, hi) for t, lo, hi in spec.tables]))
     if spec.memories:
-        out += section(5, vec([limits(lo, hi) for lo, hi in spec.memories]))
+        out += section(5, vec([limits(lo, hi, i in spec.memory64) for i, (lo, hi) in enumerate(spec.memories)]))
+    if spec.tags:
+        out += section(13, vec([b"\x00" + uleb(t) for t in spec.tags]))
     if spec.globals:
         out += section(6, vec([bytes([t, int(mut)]) + init + b"\x0b" for t, mut, init in spec.globals]))
     if spec.exports:

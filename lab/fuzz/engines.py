@@ -228,11 +228,20 @@ _TRAP_KINDS = {  # wasmtime trap code -> the kinds our engine may report for it
     "INTEGER_DIVISION_BY_ZERO": {"integer divide by zero"},
     "BAD_CONVERSION_TO_INTEGER": {"invalid conversion to integer"},
     "UNREACHABLE": {"unreachable"},
+    # Wasm 3.0 (the campaign's `wasm3` mode)
+    "NULL_REFERENCE": {"null function reference", "null reference", "null structure reference",
+                       "null array reference", "null exception reference", "null i31 reference"},
+    "ARRAY_OUT_OF_BOUNDS": {"out of bounds array access"},
+    "CAST_FAILURE": {"cast failure"},
 }
+# The Wasm 3.0 features a `wasm3` campaign turns on in wasmtime (lab.fuzz.wasm3 generates them).
+WASM3_FEATURES = ("wasm_multi_memory", "wasm_tail_call", "wasm_function_references", "wasm_gc", "wasm_memory64",
+                  "wasm_exceptions", "wasm_wide_arithmetic")
 
 
-def wasmtime_engine_config():
-    """wasmtime restricted to WebAssembly 2.0, the language our engine implements."""
+def wasmtime_engine_config(wasm3: bool = False):
+    """wasmtime restricted to WebAssembly 2.0, or with `wasm3` also the 3.0 features the
+    generator's wasm3 mode uses (WASM3_FEATURES)."""
     import wasmtime
     config = wasmtime.Config()
     config.consume_fuel = True
@@ -244,23 +253,24 @@ def wasmtime_engine_config():
                     "wasm_memory64", "wasm_relaxed_simd", "wasm_exceptions", "wasm_wide_arithmetic",
                     "wasm_custom_page_sizes", "wasm_stack_switching", "wasm_component_model"):
         try:
-            setattr(config, feature, False)
+            setattr(config, feature, wasm3 and feature in WASM3_FEATURES)
         except Exception:  # a feature this wasmtime cannot switch: it stays at its default
             pass
     return config
 
 
 class WasmtimeEngine:
-    _engine: Any = None  # one wasmtime Engine per process, made on first use
+    _engines: dict[bool, Any] = {}  # one wasmtime Engine per feature set and process, made on first use
 
-    def __init__(self, fuel: int = WASMTIME_FUEL) -> None:
+    def __init__(self, fuel: int = WASMTIME_FUEL, wasm3: bool = False) -> None:
         import wasmtime
         self.wt = wasmtime
-        if WasmtimeEngine._engine is None:
-            WasmtimeEngine._engine = wasmtime.Engine(wasmtime_engine_config())
+        if wasm3 not in WasmtimeEngine._engines:
+            WasmtimeEngine._engines[wasm3] = wasmtime.Engine(wasmtime_engine_config(wasm3))
+        self._engine = WasmtimeEngine._engines[wasm3]
         self.fuel = fuel
         self.log = StubLog()
-        self.store = wasmtime.Store(WasmtimeEngine._engine)
+        self.store = wasmtime.Store(self._engine)
         self.store.set_limits(memory_size=MAX_PAGES * 65536, table_elements=MAX_TABLE_ELEMENTS)
         self.module: Any = None  # the engine's Module and Instance once loaded
         self.instance: Any = None

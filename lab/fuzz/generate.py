@@ -10,7 +10,9 @@ constant sign) and results are compared with every NaN equal.
 from __future__ import annotations
 
 import struct
+from typing import Callable
 
+from lab.fuzz import wasm3
 from lab.fuzz.choices import Choices, chance, pick, sized_bytes
 from lab.fuzz.encode import (
     F32,
@@ -97,8 +99,10 @@ class _FunctionWriter:
     """Writes one function body; every helper returns instruction bytes with a known stack effect."""
 
     def __init__(self, choices: Choices, spec: ModuleSpec, params: tuple[int, ...], results: tuple[int, ...],
-                 budget: int, callable_funcs: list[int]) -> None:
+                 budget: int, callable_funcs: list[int], features: frozenset[str] = frozenset()) -> None:
         self.c = choices
+        self.features = features  # Wasm 3.0 features whose instructions it may use (lab.fuzz.wasm3)
+        self.catching: list[set[int] | None] = []  # enclosing try_tables' caught tags (None: all)
         self.spec = spec
         self.locals = list(params)
         self.nparams = len(params)
@@ -141,8 +145,8 @@ class _FunctionWriter:
         """Instructions that push exactly one value of type t."""
         if depth <= 0 or not self._spend() or chance(self.c, 25):
             return self._leaf(t)
-        makers = [self._unary, self._binary, self._convert, self._select, self._if_value, self._block_value,
-                  self._tee]
+        makers: list[Callable[[int, int], bytes]] = [
+            self._unary, self._binary, self._convert, self._select, self._if_value, self._block_value, self._tee]
         if t == I32:
             makers += [self._compare, self._compare, self._memory_size_grow, self._ref_test, self._table_size]
         if self.spec.memories:
@@ -151,6 +155,8 @@ class _FunctionWriter:
             makers += [self._call]
         if self.spec.tables and self._types_returning(t):
             makers += [self._call_indirect]
+        if self.features:
+            makers += wasm3.expr_makers(self, t)
         return pick(self.c, makers)(t, depth)
 
     def _leaf(self, t: int) -> bytes:
@@ -260,7 +266,8 @@ class _FunctionWriter:
         return out
 
     def statement(self, depth: int) -> bytes:
-        makers = [self._set_local, self._drop, self._if_void, self._block_void, self._counted_loop]
+        makers: list[Callable[[int], bytes]] = [
+            self._set_local, self._drop, self._if_void, self._block_void, self._counted_loop]
         if any(g[1] for g in self.spec.globals):
             makers.append(self._set_global)
         if self.spec.memories:
@@ -272,6 +279,8 @@ class _FunctionWriter:
         if any(label is None for label in self.labels):
             makers.append(self._branch)
         makers.append(self._early_return)
+        if self.features:
+            makers += wasm3.statement_makers(self)
         return pick(self.c, makers)(depth)
 
     def _set_local(self, depth: int) -> bytes:
@@ -383,7 +392,10 @@ def _offset(choices: Choices, bound: int) -> bytes:
     return b"\x41" + sleb(pick(choices, (bound + 1, 65536, -1)))
 
 
-def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: int = 60) -> ModuleSpec:
+def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: int = 60,
+                  features: frozenset[str] = frozenset()) -> ModuleSpec:
+    """A random module; `features` adds Wasm 3.0 parts and instructions (lab.fuzz.wasm3.FEATURES)."""
+    wasm3.check_features(features)
     spec = ModuleSpec()
     for _ in range(choices.integer(1, 5)):
         params = tuple(pick(choices, NUM_TYPES) for _ in range(choices.integer(0, 3)))
@@ -403,11 +415,18 @@ def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: 
         spec.tables.append((FUNCREF, minimum, pick(choices, (None, minimum, 20))))
     for _ in range(choices.integer(0, 4)):
         t = pick(choices, NUM_TYPES)
-        spec.globals.append((t, chance(choices, 70), const(choices, t)))
+        mutable = chance(choices, 70)
+        init = const(choices, t)
+        if "extended-const" in features:
+            init = wasm3.extended_const(choices, spec, t, init, defined_globals="gc" in features)
+        spec.globals.append((t, mutable, init))
     if spec.memories:
         room = max(0, spec.memories[0][0] * 65536 - 12)  # mostly in bounds, so most modules instantiate
         for _ in range(choices.integer(0, 2)):
-            spec.datas.append((_offset(choices, room), sized_bytes(choices, 12)))
+            offset = _offset(choices, room)
+            if "extended-const" in features and chance(choices, 30):
+                offset = wasm3.extended_const(choices, spec, I32, offset, defined_globals="gc" in features)
+            spec.datas.append((offset, sized_bytes(choices, 12)))
         for _ in range(choices.integer(0, 2)):
             spec.passive_datas.append(sized_bytes(choices, 12))
     if spec.tables:
@@ -417,13 +436,15 @@ def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: 
             spec.elems.append((offset, [pick(choices, funcs) for _ in range(choices.integer(0, 3))]))
         if chance(choices, 40):
             spec.passive_elems.append([pick(choices, funcs) for _ in range(choices.integer(0, 3))])
+    if features:
+        wasm3.extend_spec(choices, spec, features)
     first_defined = len(spec.func_imports)
     for position, func in enumerate(spec.funcs):
         index = first_defined + position
         # Calls go to earlier functions (always terminates); now and then anywhere (recursion).
         callable_funcs = list(range(index)) if chance(choices, 90) else list(range(spec.func_count))
         params, results = spec.types[func.type_index]
-        writer = _FunctionWriter(choices, spec, params, results, budget, callable_funcs)
+        writer = _FunctionWriter(choices, spec, params, results, budget, callable_funcs, features)
         written = writer.body(depth)
         unused = [pick(choices, NUM_TYPES) for _ in range(choices.integer(0, 2))]
         func.locals, func.code = written.locals + unused, written.code
@@ -441,7 +462,8 @@ def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: 
     return spec
 
 
-def generate_module(choices: Choices, **options: int) -> tuple[ModuleSpec, bytes]:
-    spec = generate_spec(choices, **options)
+def generate_module(choices: Choices, features: frozenset[str] = frozenset(),
+                    **options: int) -> tuple[ModuleSpec, bytes]:
+    spec = generate_spec(choices, features=features, **options)
     return spec, encode_module(spec)
 

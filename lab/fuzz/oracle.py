@@ -78,11 +78,12 @@ def _same(ours: Outcome, theirs: Outcome) -> bool:
 
 
 def check_module(wasm: bytes, args_seed: int = 0, differential: bool = True,
-                 time_limit_s: float = CASE_TIME_LIMIT_S) -> CaseReport:
-    """Run the module on our engine (and on wasmtime); a Finding in the report says what broke."""
+                 time_limit_s: float = CASE_TIME_LIMIT_S, wasm3: bool = False) -> CaseReport:
+    """Run the module on our engine (and on wasmtime, with its Wasm 3.0 features on when `wasm3`);
+    a Finding in the report says what broke."""
     report = CaseReport("rejected")
     try:
-        _run(wasm, args_seed, differential, report, time_limit_s)
+        _run(wasm, args_seed, differential, report, time_limit_s, wasm3)
     except EngineBug as bug:
         report.finding = Finding("crash", f"{bug} (at stage {report.stage}, call {report.calls})")
     except CaseTimeout as timeout:
@@ -90,7 +91,8 @@ def check_module(wasm: bytes, args_seed: int = 0, differential: bool = True,
     return report
 
 
-def _run(wasm: bytes, args_seed: int, differential: bool, report: CaseReport, time_limit_s: float) -> None:
+def _run(wasm: bytes, args_seed: int, differential: bool, report: CaseReport, time_limit_s: float,
+         wasm3: bool) -> None:
     # Our engine runs first, under the wall-clock guard; wasmtime only repeats what ours finished
     # (its fuel bounds it, and an exception must never be raised inside its native callbacks).
     def ours_do(action, *args) -> Outcome:
@@ -98,7 +100,7 @@ def _run(wasm: bytes, args_seed: int, differential: bool, report: CaseReport, ti
             return action(*args)
 
     ours = OurEngine()
-    theirs = WasmtimeEngine() if differential else None
+    theirs = WasmtimeEngine(wasm3=wasm3) if differential else None
     try:
         _lockstep(wasm, args_seed, report, ours, theirs, ours_do)
     finally:
