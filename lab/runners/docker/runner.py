@@ -11,7 +11,11 @@ Figures per sample: wall time from container start to exit as the harness sees i
 own wall time, timed inside the container by wasmlab-spawn (phase "run"); the create call (phase
 "container_create"); CPU time and peak memory from the container's cgroup (container_cgroup.py).
 The cgroup peak is the container's memory, not the program's RSS: it includes runc's init process
-before it execs the program, and page cache the program touched.
+before it execs the program, and page cache the program brought in, but not file pages already
+cached: the kernel charges a page-cache page to the cgroup that first read it. So the wasmtime
+mode's peak (4.3 MB for hello) sits far below bare wasmtime's RSS (21.7 MB), of which 19.5 MB
+is the wasmtime binary's mapped file pages (RssFile; RssAnon is 2.1 MB): an earlier container
+or the image build had already read them.
 
 Modes: "container" (the native binary), "wasmtime" (the wasmtime CLI in the image, docker/wasm.py),
 "shim" (a containerd Wasm shim runs the module, docker/shim.py; unavailable where none is installed).
@@ -58,7 +62,8 @@ REPORT_FILE = "usage"
 # there (the daemon's StartedAt/FinishedAt stamps come from two clocks and can even be negative
 # for a millisecond program); the memory limit is the container's, hence 0 for the launcher.
 SPAWN_ENTRYPOINT = ("/wasmlab-spawn", f"{REPORT_MOUNT}/{REPORT_FILE}", "0", "/program")
-CGROUP_NOTE = "container cgroup peak (includes runc init and page cache), not the program's RSS"
+CGROUP_NOTE = ("container cgroup peak (includes runc init and page cache it read, not file pages already "
+               "cached), not the program's RSS")
 
 
 class DockerRunner(Runner):
