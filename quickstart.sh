@@ -82,7 +82,7 @@ setup() {
   # answers; otherwise prints why not. Never fatal: the runner then reports itself unavailable.
   "$VENV/bin/python" -m lab.runners.docker.setup || say "docker runtime not ready (wasmlab doctor says why)"
   # jco and its preview2 shim, pinned, into the cache folder: the components suite's builds and node.
-  "$VENV/bin/python" -m lab.npm_tools || say "components suite not ready (npm tools missing)"
+  "$VENV/bin/python" -m lab.hosts.npm_tools || say "components suite not ready (npm tools missing)"
   say "building the workload programs (first time: zig builds its libc, a minute or two)"
   "$VENV/bin/wasmlab" build >/dev/null
 }

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from lab import components
+from lab.hosts import components
 from lab.model import Invocation
 from lab.report.components import component_rows
 from lab.run.orchestrate import start_run

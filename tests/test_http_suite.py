@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from lab import http_handlers, loadgen
+from lab.http import handlers as http_handlers
+from lab.http import loadgen
 from lab.run.orchestrate import start_run
 from lab.run.plan import RunConfig
 from lab.store import load
@@ -73,7 +74,7 @@ def test_spin_is_unavailable_with_the_install_command(http_run):
 
 
 def test_no_server_is_left_running(http_run):
-    leftover = subprocess.run(["pgrep", "-f", "wasmtime serve|jco serve|lab.native_http"], capture_output=True,
+    leftover = subprocess.run(["pgrep", "-f", "wasmtime serve|jco serve|lab.http.native_server"], capture_output=True,
                               text=True).stdout.split()
     assert not [pid for pid in leftover if int(pid) != os.getpid()]
 
@@ -141,7 +142,7 @@ def test_ctrl_c_stops_the_server(tmp_path):
 
 
 def _native_servers() -> list[str]:
-    return subprocess.run(["pgrep", "-f", "lab.native_http"], capture_output=True, text=True).stdout.split()
+    return subprocess.run(["pgrep", "-f", "lab.http.native_server"], capture_output=True, text=True).stdout.split()
 
 
 def test_site_renders_the_http_figures(http_run, tmp_path):

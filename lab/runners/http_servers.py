@@ -5,7 +5,7 @@
                   instance per request; Node before 22 needs --experimental-wasm-extended-const
                   (CPython built for wasm uses extended constant expressions)
     spin          spin up on a manifest whose one component is the same handler
-    native        the handler's own Python function under CPython's HTTP server (lab.native_http)
+    native        the handler's own Python function under CPython's HTTP server (lab.http.native_server)
     docker        that native server in a container (lab.runners.docker.http)
 
 The server runs in its own session, so stopping it kills every process it started (jco serve's
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lab import npm_tools
+from lab.hosts import npm_tools
 from lab.runners import spin
 from lab.runners.server_probe import GroupUsage, group_usage
 from lab.runners.spin import _data_limit, _kill_group  # spin's own server is stopped the same way
@@ -85,7 +85,7 @@ def server_command(runtime: str, mode: str, handler: str, component: Path, port:
         return ServerCommand(spin.build_up_command(spin_binary, manifest, port),
                              rss_note="sum of the peak RSS of spin's processes")
     if runtime == "native":
-        return ServerCommand([sys.executable, "-m", "lab.native_http", handler, str(port)])
+        return ServerCommand([sys.executable, "-m", "lab.http.native_server", handler, str(port)])
     raise ServerUnavailable(f"{runtime} does not serve wasi:http handlers; servers: {', '.join(HTTP_SERVERS)}")
 
 

@@ -8,8 +8,8 @@ import shutil
 import subprocess
 from functools import lru_cache
 
-from lab import components, npm_tools
 from lab.config import REPO_ROOT
+from lab.hosts import components, npm_tools
 from lab.model import Detection, Invocation
 from lab.runners.base import Runner
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lab import components, npm_tools
+from lab.hosts import components, npm_tools
 from lab.model import Case
 
 SUITE = "components"

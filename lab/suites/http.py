@@ -1,9 +1,9 @@
-"""The `http` suite: wasi:http handler components (lab.http_handlers) served by wasmtime serve,
+"""The `http` suite: wasi:http handler components (lab.http.handlers) served by wasmtime serve,
 jco serve on node and spin up, beside the same handler as a native server, bare or in a
 container (lab.runners.http_servers).
 
 One sample starts a server, times cold start to its first response (checked against the
-handler's native answer), puts a bounded loopback load on it (lab.loadgen: fixed concurrency,
+handler's native answer), puts a bounded loopback load on it (lab.http.loadgen: fixed concurrency,
 request count and time budget), reads the peak memory and CPU time of its processes and stops
 it. Rows: phase "process" (wall_time = cold start, user/sys time, peak_rss of the server) and
 phase "load" (requests_per_s, latency p50/p90/p99, requests, errors, concurrency).
@@ -14,7 +14,9 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack
 
-from lab import http_handlers, loadgen, npm_tools
+from lab.hosts import npm_tools
+from lab.http import handlers as http_handlers
+from lab.http import loadgen
 from lab.model import STATUS_ERROR, STATUS_OK, STATUS_TIMEOUT, STATUS_UNAVAILABLE, Case, Invocation
 from lab.run.scratch import scratch_dir
 from lab.runners import http_servers, server_probe

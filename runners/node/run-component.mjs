@@ -1,5 +1,5 @@
 // Runs a WASI 0.2 command component on V8, for wasmlab's `node` runner: the component was
-// transpiled by `jco transpile` (lab.components.transpiled_for) and runs on jco's preview2 shim.
+// transpiled by `jco transpile` (lab.hosts.components.transpiled_for) and runs on jco's preview2 shim.
 // usage: node run-component.mjs COMPONENT.js SHIM_DIR PREOPENS_JSON ENV_JSON [ARGS...]
 // Reports "load" (the transpiled module compiles and instantiates its core modules while it is
 // imported) and "execute" (wasi:cli/run) through $WASMLAB_PHASES_FILE.

@@ -1,5 +1,5 @@
 """The http suite's native server in a container (runc, through the docker daemon): the same
-handler function as `native` (lab.native_http), run by the host's CPython inside a FROM-scratch
+handler function as `native` (lab.http.native_server), run by the host's CPython inside a FROM-scratch
 container that sees the interpreter, its libraries and the lab read-only through bind mounts.
 
 The container shares the host's network namespace, so the server listens on the host's
@@ -87,7 +87,7 @@ def serving_in_container(handler: str, port: int, memory_limit_bytes: int | None
     container = None
     name = f"wasmlab-http-{uuid.uuid4().hex[:12]}"
     try:
-        container = client.containers.create(_image(client), entrypoint=[python, "-m", "lab.native_http"],
+        container = client.containers.create(_image(client), entrypoint=[python, "-m", "lab.http.native_server"],
                                              command=[handler, str(port)], name=name, **options)
         container.start()
         yield ContainerServer(container, cgroup)

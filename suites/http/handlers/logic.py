@@ -1,5 +1,5 @@
 """What each HTTP handler answers, shared by its wasi:http component (app.py, built with
-componentize-py) and its native twin (lab/native_http.py), so both do the same work per request."""
+componentize-py) and its native twin (lab/http/native_server.py), so both do the same work per request."""
 
 import hashlib
 

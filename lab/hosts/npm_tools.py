@@ -84,7 +84,7 @@ def shim_dir() -> Path:
 
 
 def main() -> int:
-    """`python -m lab.npm_tools`: install the pins (quickstart's setup); says why when it cannot."""
+    """`python -m lab.hosts.npm_tools`: install the pins (quickstart's setup); says why when it cannot."""
     try:
         print(f"npm tools ready in {ensure_installed()}: {', '.join(f'{k}@{v}' for k, v in PINS.items())}")
     except NpmToolUnavailable as error:

@@ -2,8 +2,8 @@
 componentize-py and cached in the build cache.
 
 Every handler is the same app (app.py) answering with one function of logic.py, which the
-native twin (lab/native_http.py) serves too: a Wasm function and a native server do the same
-work per request. The WIT is jco's bundled WASI 0.2 (lab.npm_tools) under a world that includes
+native twin (lab/http/native_server.py) serves too: a Wasm function and a native server do the same
+work per request. The WIT is jco's bundled WASI 0.2 (lab.hosts.npm_tools) under a world that includes
 wasi:http/proxy.
 """
 
@@ -20,8 +20,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from lab import npm_tools
 from lab.config import REPO_ROOT, cache_dir
+from lab.hosts import npm_tools
 
 HANDLER_DIR = REPO_ROOT / "suites" / "http" / "handlers"
 HANDLERS = ("hello", "sha256")  # logic.HANDLERS

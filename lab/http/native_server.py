@@ -1,7 +1,7 @@
 """The http suite's native twin: the same handler function (suites/http/handlers/logic.py) that
 the wasi:http component runs, served by CPython's threading HTTP/1.1 server with keep-alive.
 
-    python -m lab.native_http HANDLER PORT [HOST]
+    python -m lab.http.native_server HANDLER PORT [HOST]
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from lab.http_handlers import handler_function
+from lab.http.handlers import handler_function
 
 
 def serve(handler: str, port: int, host: str = "127.0.0.1") -> None:

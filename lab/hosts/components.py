@@ -15,8 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from lab import npm_tools
 from lab.config import cache_dir
+from lab.hosts import npm_tools
 from lab.runners.wasmtime.component import COMPONENT_HEADER
 
 JCO_TIMEOUT_S = 300
