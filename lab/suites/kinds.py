@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from lab.model import Case, Job
     from lab.run.execute import RunContext
     from lab.run.plan import PlannedCell, RunConfig
     from lab.runners.base import Runner
@@ -57,12 +58,26 @@ class MeasuredSuite(SuiteKind):
         from lab.run.execute import run_measured_job
         return run_measured_job(cell, context)
 
+    def sample(self, case: Case, job: Job, base: dict, context: RunContext) -> list[dict] | None:
+        """One sample's rows when the suite measures it its own way; None: the program is one
+        process, measured by its runner (lab.run.execute.measure_sample)."""
+        return None
+
     def record_skipped(self, cell: PlannedCell, context: RunContext) -> None:
         job = cell.job
         row = {**context.base_row(job), "case": job.case, "size": job.size, "phase": "process",
                "metric": "wall_time", "value": float("nan"), "unit": "s", "process": 0, "iteration": 0,
                "warmup": False, "status": cell.skip_status, "reason": cell.skip_reason}
         context.run.finish_job(job.key, [row])
+
+
+class HttpServers(MeasuredSuite):
+    """http: each sample is a server started and put under load, not a command (lab.suites.http)."""
+
+    def sample(self, case: Case, job: Job, base: dict, context: RunContext) -> list[dict] | None:
+        from lab.suites.http import measure_http_sample
+        return measure_http_sample(case, job.runtime, job.mode, base, context.limits_for(job.runtime),
+                                   context.http_load)
 
 
 class UserModules(MeasuredSuite):
@@ -142,7 +157,7 @@ class WasiSuite(ConformanceSuite):
 
 _MEASURED, _SPEC = MeasuredSuite(), SpecSuite()
 SUITE_KINDS: dict[str, SuiteKind] = {
-    "startup": _MEASURED, "workloads": _MEASURED, "components": _MEASURED, "http": _MEASURED,
+    "startup": _MEASURED, "workloads": _MEASURED, "components": _MEASURED, "http": HttpServers(),
     "user": UserModules(), "spec-2.0": _SPEC, "spec-3.0": _SPEC, "wasi-p1": WasiSuite(),
 }
 
