@@ -192,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("runs", nargs="+", metavar="RUN",
                         help="run folders; each suite shows its newest run, several runs add a history page")
     report.add_argument("--baseline", metavar="RUN", help="add a comparison page against this run")
+    report.add_argument("--verdicts", choices=("relative", "absolute"), default="relative",
+                        help="how the comparison page judges (see `compare --verdicts`; default relative, "
+                        "absolute where native is not in both runs)")
     report.add_argument("--out", type=Path, default=Path("reports/out"), metavar="DIR",
                         help="output folder (default reports/out)")
 
@@ -388,7 +391,7 @@ def cmd_versus(options) -> int:
 def cmd_report(options) -> int:
     from lab.report import build_site
 
-    print(build_site(options.runs, baseline=options.baseline, out=options.out))
+    print(build_site(options.runs, baseline=options.baseline, out=options.out, verdicts=options.verdicts))
     return 0
 
 

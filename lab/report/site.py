@@ -22,7 +22,7 @@ from typing import Sequence
 
 import jinja2
 
-from lab.analysis.compare import REGRESSING_VERDICTS, compare_frames
+from lab.analysis.compare import ABSOLUTE, DEFAULT_REFERENCE, REGRESSING_VERDICTS, RELATIVE, compare_frames
 from lab.analysis.history import build_history
 from lab.analysis.stats import geomean_ratios
 from lab.model import SIZES, USER_SUITE
@@ -42,8 +42,11 @@ class Page:
     title: str
 
 
-def build_site(runs: Sequence[str | Run], baseline: str | Run | None = None, out: Path = DEFAULT_OUT) -> Path:
-    """Render the site for the runs (and an optional baseline) into `out`; returns index.html."""
+def build_site(runs: Sequence[str | Run], baseline: str | Run | None = None, out: Path = DEFAULT_OUT,
+               verdicts: str = RELATIVE) -> Path:
+    """Render the site for the runs (and an optional baseline) into `out`; returns index.html.
+    `verdicts`: how the comparison page judges (lab.analysis.compare); relative falls back to
+    absolute when the reference runtime is not in both runs."""
     data = gather(runs, baseline)
     out.mkdir(parents=True, exist_ok=True)
     if (out / CHARTS).is_dir():
@@ -70,7 +73,7 @@ def build_site(runs: Sequence[str | Run], baseline: str | Run | None = None, out
     if _has_suite(data, http.SUITE):
         write("http.html", "http.html", {"sections": http.http_sections(data.measurements), "columns": http.COLUMNS})
     if data.baseline is not None:
-        write("comparison.html", "comparison.html", comparison_context(data, out))
+        write("comparison.html", "comparison.html", comparison_context(data, out, verdicts))
     if len(data.runs) > 1:
         write("history.html", "history.html", history_context(data, out))
     return out / "index.html"
@@ -197,26 +200,32 @@ def _case_chart(out: Path, section: dict, what: str, scale: float = 1e3, unit: s
     return link
 
 
-def comparison_context(data: ReportData, out: Path) -> dict:
+def comparison_context(data: ReportData, out: Path, verdicts: str = RELATIVE) -> dict:
     # only called with a baseline
     assert data.baseline is not None and data.baseline_measurements is not None \
         and data.baseline_conformance is not None
+    if verdicts == RELATIVE and not all((frame["runtime"] == DEFAULT_REFERENCE).any()
+                                        for frame in (data.baseline_measurements, data.measurements)):
+        verdicts = ABSOLUTE  # nothing to divide by in one of the runs
     comparison = compare_frames(data.baseline.run_id, ", ".join(r.run_id for r in data.runs),
                                 (data.baseline_measurements, data.baseline_conformance),
-                                (data.measurements, data.conformance))
+                                (data.measurements, data.conformance), verdicts=verdicts)
     cells = comparison.cells.to_dict("records")
     for cell in cells:
         cell["label"] = views.runtime_label(cell["runtime"], cell["mode"])
         cell["host_label"] = views.host_label(cell["host"], cell["emulated"])
-    wall = [c for c in cells if c["metric"] == "wall_time" and c["phase"] == "process" and c["ratio"] == c["ratio"]]
+    metrics = {c["metric"] for c in cells}
+    shown = "wall_time" if verdicts == ABSOLUTE else "instructions" if "instructions" in metrics else "cpu_time"
+    charted = [c for c in cells if c["metric"] == shown and c["phase"] == "process" and c["ratio"] == c["ratio"]]
     chart = None
-    if wall:
-        path, chart = _chart_path(out, "comparison-wall-time")
-        charts.interval_bars(path, [f"{c['label']} {c['case']} {c['size']}".replace(" -", "") for c in wall],
-                             [c["ratio"] for c in wall], [c["ratio_low"] for c in wall],
-                             [c["ratio_high"] for c in wall], "wall time B/A (median ratio, 99% interval)",
+    if charted:
+        path, chart = _chart_path(out, "comparison-" + shown.replace("_", "-"))
+        charts.interval_bars(path, [f"{c['label']} {c['case']} {c['size']}".replace(" -", "") for c in charted],
+                             [c["ratio"] for c in charted], [c["ratio_low"] for c in charted],
+                             [c["ratio_high"] for c in charted],
+                             f"{shown.replace('_', ' ')} B/A (median ratio, 99% interval)",
                              "Change against the baseline", reference=1.0,
-                             colors=[charts.COLORS.get(c["verdict"], charts.DEFAULT_COLOR) for c in wall])
+                             colors=[charts.COLORS.get(c["verdict"], charts.DEFAULT_COLOR) for c in charted])
     return {"comparison": comparison, "cells": cells, "chart": chart, "regressing": REGRESSING_VERDICTS,
             "conformance_counts": comparison.conformance.to_dict("records"),
             "conformance_regressions": comparison.conformance_regressions.to_dict("records"),

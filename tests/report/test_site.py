@@ -43,7 +43,7 @@ def site(small_run, tmp_path_factory) -> Path:
     assert len(edit_conformance(newer, "i32.wast", 2, "fail", HOSTILE_REASON)) == 2
     assert note_metric(newer, "wasmtime-cli", "peak_rss", "cgroup peak " + HOSTILE_REASON) > 0
     out = tmp_path_factory.mktemp("site")
-    index = build_site([newer, base], baseline=base, out=out)
+    index = build_site([newer, base], baseline=base, out=out, verdicts="absolute")  # a wall-time step
     assert index == out / "index.html"
     return out
 
@@ -202,3 +202,17 @@ def test_a_runtime_that_timed_out_shows_its_bound_against_native(timed_out_run, 
     assert re.search(r'title="timed out, so the ratio is at least this[^"]*">≥ [0-9.]+', row), row
     # a run without conformance suites: the conformance page says how to get them
     assert "wasmlab run --suite spec-2.0 wasi-p1" in (tmp_path / "site" / "conformance.html").read_text()
+
+
+def test_the_comparison_page_judges_cpu_time_relative_to_native_by_default(small_run, tmp_path):
+    base = copy_run(small_run, tmp_path / "runs", "base", "2030-01-01T00:00:00+00:00")
+    newer = copy_run(small_run, tmp_path / "runs", "newer", "2030-01-02T00:00:00+00:00")
+    cell = steadiest_cell(small_run)
+    for metric in ("wall_time", "user_time", "sys_time"):  # a real slowdown: 10x its CPU time
+        assert scale_cell(newer, cell["runtime"], cell["suite"], cell["case"], 10.0, metric) > 0
+    build_site([newer, base], baseline=base, out=tmp_path / "site")
+    page = (tmp_path / "site" / "comparison.html").read_text()
+    assert "Verdicts are relative: each runtime's CPU time divided by native's" in page
+    slowed = [row for row in re.findall(r'<tr class="verdict-regression">.*?</tr>', page, re.S)
+              if f"<td>{cell['case']}</td>" in row]
+    assert slowed and all("cpu_time" in row for row in slowed), slowed
