@@ -72,17 +72,19 @@ VLOAD = 0x340       # a: function (memory, address) -> v128, b: static offset
 VSTORE = 0x341      # a: function (memory, address, value), b: static offset
 VLOAD_LANE = 0x342  # a: function (memory, address, v128) -> v128, b: static offset
 TERNOP = 0x343      # a: function of three values (v128.bitselect)
-# Typed function references and GC (only in code of modules that use them):
-GCOP = 0x350        # a: function (stack, inst, b) from gcvalues.py, b: its immediate
-CALL_REF = 0x351    # call the function reference on top (a: unused)
-RETURN_CALL_REF = 0x352  # tail call of the reference on top; a: slice of the frame's operands
+# Typed function references and GC (only in code of modules that use them). Negative, below
+# every other op, and of weight 0 in the executor's dispatch tree: every 2.0 op but
+# `unreachable` (which runs once, to trap) keeps its number of comparisons.
+GCOP = -9        # a: function (stack, inst, b) from gcvalues.py, b: its immediate
+CALL_REF = -8    # call the function reference on top (a: unused)
+RETURN_CALL_REF = -7  # tail call of the reference on top; a: slice of the frame's operands
 #                          below the arguments to delete first (or None)
-REF_AS_NON_NULL = 0x353
-NULL_TEST = 0x354   # br_on_null: replace a null on top by 1, else push 0 (a BR_IF follows)
-NON_NULL_TEST = 0x355  # br_on_non_null: replace a null on top by 0, else push 1 (BR_IF follows)
-CAST_TEST = 0x356   # br_on_cast(_fail): push whether a(top) (a BR_IF follows)
-REF_TEST = 0x357    # replace the top by whether a(top)
-REF_EQ = 0x358
+REF_AS_NON_NULL = -6
+NULL_TEST = -5   # br_on_null: replace a null on top by 1, else push 0 (a BR_IF follows)
+NON_NULL_TEST = -4  # br_on_non_null: replace a null on top by 0, else push 1 (BR_IF follows)
+CAST_TEST = -3   # br_on_cast(_fail): push whether a(top) (a BR_IF follows)
+REF_TEST = -2    # replace the top by whether a(top)
+REF_EQ = -1
 # Fused ops (superinstructions) produced by the peephole pass below.
 GET_GET = 0x320     # a, b: two local indices pushed in order
 GET_CONST = 0x321   # a: local index, b: constant

@@ -230,7 +230,7 @@ _TAIL_ENTER = _ENTER.replace("frames.append((code, pc, L, inst, w))\n", "").repl
     "depth += w\n", "if frames:\n    fr = frames[-1]\n    depth += w - fr[4]\n"
     "    frames[-1] = (fr[0], fr[1], fr[2], fr[3], w)\n")
 assert _TAIL_ENTER != _ENTER
-HANDLERS.update({
+_GC_HANDLERS = {
     C.GCOP: "a(stack, inst, b)",
     C.CALL_REF: "f = pop()\nif f is None:\n    raise Trap(TRAP_NULL_FUNCTION)\n" + _ENTER,
     # the current frame is replaced (a host callee returns through the RETURN that follows)
@@ -242,7 +242,8 @@ HANDLERS.update({
     C.CAST_TEST: "push(1 if a(stack[-1]) else 0)",
     C.REF_TEST: "stack[-1] = 1 if a(stack[-1]) else 0",
     C.REF_EQ: "v = pop()\nx = stack[-1]\nstack[-1] = 1 if v is x or (v.__class__ is int and v == x) else 0",
-})
+}
+HANDLERS.update(_GC_HANDLERS)
 
 
 def _add_numeric_handlers() -> None:
@@ -329,6 +330,9 @@ WEIGHTS: dict[int, float] = {
     C.IF_NOT: 0.2, C.BR_DROP: 0.1, C.BR_IF_DROP: 0.1, C.RETURN_DROP: 0.1,
 }
 RARE = 0.02  # weight of ops not listed (most fused variants of rare ops)
+# Typed-reference/GC ops weigh nothing, so every 2.0 op keeps its place in the dispatch tree
+# (code without them pays no extra comparison).
+WEIGHTS.update(dict.fromkeys(_GC_HANDLERS, 0.0))
 
 # Tested first, in this order, before the weighted search over the rest.
 HOT: list[int] = []  # (a linear prefix measured slower than the weighted tree alone)
