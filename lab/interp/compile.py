@@ -21,6 +21,10 @@ The executable form is a flat list of 4-tuples `(op, a, b, k)`, run by lab.inter
     straight from locals or constants, results straight into locals, compare-and-branch, loads
     and stores addressed by a local (see the V_* variants below).
 
+Typed references and GC become a few ops of their own (negative numbers, see below): GCOP calls
+a gcvalues.py function, br_on_null/br_on_non_null/br_on_cast push a condition for the BR_IF that
+follows, return_call_ref replaces the current frame.
+
 This module is independent of any instance: a compiled body is shared by all instances of a
 module (function/global/table indices stay indices, resolved through the running instance).
 A later tier that emits Python source can start from the same form (or from the decoded body)

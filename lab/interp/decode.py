@@ -1,4 +1,6 @@
-"""The binary decoder: WebAssembly 2.0 module bytes -> `lab.interp.module.Module`.
+"""The binary decoder: WebAssembly 2.0 module bytes, plus 3.0's typed references and GC (rec/sub
+types, struct/array, reference types with heap types, table initialisers, the 0xFB ops) ->
+`lab.interp.module.Module`.
 
 `decode_module(data)` either returns a Module or raises MalformedError; no other exception escapes
 for any input. Messages start with the spec's wording (the text the spec tests expect, e.g.

@@ -30,6 +30,16 @@ prefix and `0xFD000 | sub` for SIMD. Immediates:
   memory.init          (op, dataidx)
   data.drop            (op, dataidx)
   memory.copy/fill     (op,)
+Wasm 3.0 typed references and GC (opcodes.py; 0xFB-prefixed ops are `0xFB00 | sub`):
+  ref.null             (op, reftype)     the heap type read as its nullable reference type
+  call_ref/return_call_ref, struct.new(_default), array.new(_default), array.get/set/fill
+                       (op, typeidx)
+  struct.get/set, array.new_fixed/new_data/new_elem, array.copy/init_data/init_elem
+                       (op, u32, u32)
+  br_on_null/br_on_non_null (op, labelidx)
+  ref.test/ref.cast    (op, reftype)     nullable for the `null` forms
+  br_on_cast(_fail)    (op, labelidx, reftype1, reftype2)
+Value types are ints; see "Wasm 3.0 reference types" below for how references are encoded.
 """
 
 from __future__ import annotations

@@ -86,7 +86,10 @@ def _zero_source(t: int, zeros: dict[int, str]) -> str:
 
 
 class Untranslatable(Exception):
-    """The function cannot be expressed within Python's limits; it stays on the interpreter."""
+    """The function cannot be expressed within Python's limits, or uses instructions this tier
+    does not translate (SIMD; Wasm 3.0's call_ref, return_call_ref, ref.as_non_null, ref.eq,
+    br_on_*, ref.test/cast and struct/array/i31 ops): it stays on the interpreter. Typed
+    references alone (locals, params, ref.null/ref.func, call_indirect to subtypes) translate."""
 
 
 _BLOCK, _LOOP, _IF, _FUNC = "block", "loop", "if", "func"

@@ -1,4 +1,5 @@
-"""The validator: WebAssembly 2.0 validation of a decoded `Module`.
+"""The validator: WebAssembly validation of a decoded `Module` (2.0, plus 3.0's typed function
+references and GC: subtyping through gctypes.py, GC instructions in validate_gc.py).
 
 `validate_module(module)` returns None or raises InvalidError, whose message starts with the
 spec's wording ("type mismatch", "unknown local 3", "global is immutable", ...) followed by where
@@ -11,8 +12,10 @@ produces. Checks are made in the order of the reference interpreter (imports, fu
 globals, tables, memories, element and data segments, functions, start, exports, then the
 single-memory rule), so a module with several faults reports the same one.
 
-Constant expressions (Wasm 2.0): only t.const, ref.null, ref.func and global.get of an imported
-immutable global; globals, element and data segments see the imported globals only.
+Constant expressions: t.const, ref.null, ref.func, global.get of an immutable global (imported
+ones; since 3.0 a global's initialiser also sees the earlier globals, which wasm_2_0=True turns
+off for the spec-2.0 tests), and 3.0's extended-const arithmetic and GC allocations.
+Non-defaultable locals (3.0) must be set before they are read; a block's end forgets what it set.
 """
 
 from __future__ import annotations
