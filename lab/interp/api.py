@@ -13,8 +13,11 @@ Value convention at this API (as wasmtime-py): i32 and i64 are Python ints, retu
 (arguments may be given signed or unsigned); f32 and f64 are Python floats (an f32 argument is
 rounded to single precision); funcref is a Func or None; externref is any Python object, None
 being the null reference; v128 is a Python int, the 128-bit value with lane 0 in the low bits
-(given signed or unsigned, returned unsigned). A call returns None for no result, the value for one, a list for
-several.
+(given signed or unsigned, returned unsigned). Wasm 3.0 references (value types are ints, see
+lab/interp/module.py: e.g. ANYREF, or ref_type(HT_INDEX + i, nullable)): a function reference of
+any type is a Func, an i31 a Python int, a struct or array the engine's opaque object
+(lab.interp.gcvalues.Struct/Array), an internalized externref a gcvalues.HostAny.
+A call returns None for no result, the value for one, a list for several.
 
 Bits-level path: `Func.call_bits(store, args)` takes and returns lists of raw values: i32/i64/f32/
 f64 (and v128) as *unsigned bit patterns* (NaN payloads, signalling ones included, kept exactly), references
@@ -117,7 +120,9 @@ def _to_internal(t: int, v: Any, store: Store | None = None):
         if isinstance(v, _rt.FuncInst):
             return v
         raise TypeError(f"expected a Func or None for funcref, got {v!r}")
-    return v  # externref: any object, None = null
+    if isinstance(v, Func):  # a typed function reference (Wasm 3.0)
+        return v._inst
+    return v  # externref: any object, None = null; GC references as the engine made them
 
 
 def _from_internal(t: int, v: Any, store: Store):
@@ -129,7 +134,7 @@ def _from_internal(t: int, v: Any, store: Store):
         return _numeric().f32_to_float(v)
     if t == F64:
         return v
-    if t == FUNCREF:
+    if t == FUNCREF or isinstance(v, _rt.FuncInst):
         return None if v is None else Func._wrap(store, v)
     return v
 

@@ -21,6 +21,10 @@ The executable form is a flat list of 4-tuples `(op, a, b, k)`, run by lab.inter
     straight from locals or constants, results straight into locals, compare-and-branch, loads
     and stores addressed by a local (see the V_* variants below).
 
+Typed references and GC become a few ops of their own (negative numbers, see below): GCOP calls
+a gcvalues.py function, br_on_null/br_on_non_null/br_on_cast push a condition for the BR_IF that
+follows, return_call_ref replaces the current frame.
+
 This module is independent of any instance: a compiled body is shared by all instances of a
 module (function/global/table indices stay indices, resolved through the running instance).
 A later tier that emits Python source can start from the same form (or from the decoded body)
@@ -72,6 +76,19 @@ VLOAD = 0x340       # a: function (memory, address) -> v128, b: static offset
 VSTORE = 0x341      # a: function (memory, address, value), b: static offset
 VLOAD_LANE = 0x342  # a: function (memory, address, v128) -> v128, b: static offset
 TERNOP = 0x343      # a: function of three values (v128.bitselect)
+# Typed function references and GC (only in code of modules that use them). Negative, below
+# every other op, and of weight 0 in the executor's dispatch tree: every 2.0 op but
+# `unreachable` (which runs once, to trap) keeps its number of comparisons.
+GCOP = -9        # a: function (stack, inst, b) from gcvalues.py, b: its immediate
+CALL_REF = -8    # call the function reference on top (a: unused)
+RETURN_CALL_REF = -7  # tail call of the reference on top; a: slice of the frame's operands
+#                          below the arguments to delete first (or None)
+REF_AS_NON_NULL = -6
+NULL_TEST = -5   # br_on_null: replace a null on top by 1, else push 0 (a BR_IF follows)
+NON_NULL_TEST = -4  # br_on_non_null: replace a null on top by 0, else push 1 (BR_IF follows)
+CAST_TEST = -3   # br_on_cast(_fail): push whether a(top) (a BR_IF follows)
+REF_TEST = -2    # replace the top by whether a(top)
+REF_EQ = -1
 # Fused ops (superinstructions) produced by the peephole pass below.
 GET_GET = 0x320     # a, b: two local indices pushed in order
 GET_CONST = 0x321   # a: local index, b: constant
@@ -154,7 +171,7 @@ _ZERO = {m.I32: 0, m.I64: 0, m.F32: 0, m.F64: 0.0, m.FUNCREF: None, m.EXTERNREF:
 
 
 def zero_value(valtype: int):
-    return _ZERO[valtype]
+    return _ZERO.get(valtype)  # every other type is a reference type (3.0): null
 
 
 from .runtime import canonical_type  # noqa: E402,F401  (re-exported: one canonical table)
@@ -176,6 +193,8 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
     func = mod.funcs[defined_index]
     ftype = mod.types[func.type_index]
     types = mod.types
+    from .gctypes import canon_types
+    canon = canon_types(mod)
     nparams = len(ftype.params)
     nres = len(ftype.results)
 
@@ -355,7 +374,7 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             h += len(t.results) - len(t.params)
         elif op == 0x11:
             t = types[ins[1]]
-            emit([CALL_INDIRECT, canonical_type(t), ins[2]])
+            emit([CALL_INDIRECT, canon[ins[1]], ins[2]])
             h += len(t.results) - len(t.params) - 1
         elif op == 0x1A:
             emit([DROP, 0, 0])
@@ -414,6 +433,49 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             h -= 3
         elif op >= 0xFD000:   # SIMD (simd.py, imported only by code that uses it)
             h += _simd(ins, emit)
+        # --- Wasm 3.0 typed function references and GC
+        elif op == 0xD5 or op == 0xD6:  # br_on_null / br_on_non_null
+            # the BR_IF that branch() emits pops the condition; h is the height it branches at
+            emit([NULL_TEST if op == 0xD5 else NON_NULL_TEST, 0, 0])
+            if op == 0xD5:
+                h -= 1  # branching: the null is gone
+                branch(ins[1], True)
+                h += 1  # falling through: the (non-null) ref stays
+            else:
+                branch(ins[1], True)  # branching with the ref
+                h -= 1  # falling through: the null is gone
+        elif op == 0xFB18 or op == 0xFB19:  # br_on_cast / br_on_cast_fail
+            from .gcvalues import cast_predicate
+            pred = cast_predicate(canon, ins[3])
+            if op == 0xFB19:
+                pred = _negate(pred)
+            emit([CAST_TEST, pred, 0])
+            branch(ins[1], True)
+        elif op == 0x14:  # call_ref
+            t = types[ins[1]]
+            emit([CALL_REF, 0, 0])
+            h += len(t.results) - len(t.params) - 1
+        elif op == 0x15:  # return_call_ref: a host callee returns through the RETURN after it
+            t = types[ins[1]]
+            below = h - 1 - len(t.params)
+            # (the handler pops the reference first: the slice is relative to h - 1)
+            emit([RETURN_CALL_REF, slice(1 - h, -len(t.params) or None) if below else None, 0])
+            h = len(t.results)  # only the callee's results are left in the frame
+            branch(len(ctrl) - 1, False)
+            dead = True
+        elif op == 0xD4:
+            emit([REF_AS_NON_NULL, 0, 0])
+        elif op == 0xD3:
+            emit([REF_EQ, 0, 0])
+            h -= 1
+        elif op == 0xFB14 or op == 0xFB15:  # ref.test
+            from .gcvalues import cast_predicate
+            emit([REF_TEST, cast_predicate(canon, ins[1]), 0])
+        elif 0xFB00 <= op < 0xFC00:
+            from .gcvalues import lower
+            fn, imm = lower(ins, mod, canon)
+            emit([GCOP, fn, imm])
+            h += _gc_effect(ins, types)
         else:
             raise NotImplementedError(f"opcode {op:#x} is not supported by the executor")
 
@@ -444,6 +506,26 @@ def _simd(ins: tuple, emit) -> int:
     info = OPCODES[ins[0]]
     assert info.params is not None and info.results is not None
     return len(info.results) - len(info.params)
+
+
+def _negate(pred):
+    return lambda v: not pred(v)
+
+
+def _gc_effect(ins: tuple, types: list) -> int:
+    """Operand-stack height change of a GC instruction lowered to GCOP."""
+    op = ins[0]
+    if op == 0xFB00:  # struct.new
+        return 1 - len(types[ins[1]].fields)
+    if op == 0xFB08:  # array.new_fixed
+        return 1 - ins[2]
+    return _GC_EFFECT[op]
+
+
+_GC_EFFECT = {0xFB01: 1, 0xFB02: 0, 0xFB03: 0, 0xFB04: 0, 0xFB05: -2, 0xFB06: -1, 0xFB07: 0,
+              0xFB09: -1, 0xFB0A: -1, 0xFB0B: -1, 0xFB0C: -1, 0xFB0D: -1, 0xFB0E: -3, 0xFB0F: 0,
+              0xFB10: -4, 0xFB11: -5, 0xFB12: -4, 0xFB13: -4, 0xFB16: 0, 0xFB17: 0, 0xFB1A: 0,
+              0xFB1B: 0, 0xFB1C: 0, 0xFB1D: 0, 0xFB1E: 0}
 
 
 _TARGETED = frozenset((IF, JMP, BR_IF, BR_DROP, BR_IF_DROP, JMP_B, BR_DROP_B, BR_IF_B,

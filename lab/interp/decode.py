@@ -1,4 +1,6 @@
-"""The binary decoder: WebAssembly 2.0 module bytes -> `lab.interp.module.Module`.
+"""The binary decoder: WebAssembly 2.0 module bytes, plus 3.0's typed references and GC (rec/sub
+types, struct/array, reference types with heap types, table initialisers, the 0xFB ops) ->
+`lab.interp.module.Module`.
 
 `decode_module(data)` either returns a Module or raises MalformedError; no other exception escapes
 for any input. Messages start with the spec's wording (the text the spec tests expect, e.g.
@@ -26,8 +28,12 @@ from . import opcodes as ops
 from .errors import MalformedError
 from .leb128 import UNEXPECTED_END, read_s32, read_s33, read_s64, read_u32, read_unsigned
 from .module import (
+    ABSTRACT_HEAP_TYPES,
     EXTERNREF,
     FUNCREF,
+    HT_INDEX,
+    I8,
+    I16,
     KIND_FUNC,
     KIND_GLOBAL,
     KIND_MEMORY,
@@ -35,12 +41,15 @@ from .module import (
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     MODE_PASSIVE,
+    NON_NULL,
     VAL_TYPES,
+    ArrayType,
     Code,
     CustomSection,
     Data,
     Elem,
     Export,
+    FieldType,
     Function,
     FuncType,
     Global,
@@ -49,6 +58,8 @@ from .module import (
     Limits,
     MemoryType,
     Module,
+    StructType,
+    SubType,
     TableType,
     TypeIdx,
 )
@@ -58,8 +69,6 @@ VERSION = b"\x01\x00\x00\x00"
 # The preamble's last two bytes are a layer in the component model: 0 a core module, 1 a
 # component (whose version field, bytes 4-5, counts its own drafts, e.g. 0x0d).
 COMPONENT_LAYER = b"\x01\x00"
-# Type forms of the GC proposal (Wasm 3.0), which this Wasm 2.0 engine does not implement.
-GC_TYPE_FORMS = {0x4E: "rec", 0x4F: "sub final", 0x50: "sub", 0x5E: "array", 0x5F: "struct"}
 
 MAX_LOCALS = 50_000
 """An implementation limit on the locals of one function (parameters excluded), like other
@@ -79,6 +88,8 @@ _REF_TYPES = (FUNCREF, EXTERNREF)
  _K_TABLE, _K_TABLE_COPY, _K_TABLE_INIT, _K_ELEM, _K_MEMARG, _K_ZERO, _K_ZERO2, _K_MEMORY_INIT,
  _K_DATA, _K_I32, _K_I64, _K_F32, _K_F64, _K_SELECT_T, _K_REFTYPE, _K_V128, _K_SHUFFLE, _K_LANE,
  _K_MEMARG_LANE, _K_ELSE, _K_END, _K_PREFIX_FC, _K_PREFIX_FD) = range(31)
+# Wasm 3.0 typed references / GC immediate kinds (see opcodes.py)
+_K_TYPE, _K_TYPE2, _K_HEAPTYPE, _K_BR_ON_CAST, _K_PREFIX_FB = range(31, 36)
 _K_ILLEGAL = -1
 
 _IMM_KIND = {
@@ -92,6 +103,8 @@ _IMM_KIND = {
     ops.IMM_F64: _K_F64, ops.IMM_SELECT_T: _K_SELECT_T, ops.IMM_REFTYPE: _K_REFTYPE,
     ops.IMM_V128: _K_V128, ops.IMM_SHUFFLE: _K_SHUFFLE, ops.IMM_LANE: _K_LANE,
     ops.IMM_MEMARG_LANE: _K_MEMARG_LANE,
+    ops.IMM_TYPE: _K_TYPE, ops.IMM_TYPE2: _K_TYPE2, ops.IMM_HEAPTYPE: _K_HEAPTYPE,
+    ops.IMM_BR_ON_CAST: _K_BR_ON_CAST,
 }
 
 # One-byte opcodes -> kind (illegal bytes -1); prefixed opcodes by full number.
@@ -108,9 +121,12 @@ _KIND1[ops.ELSE] = _K_ELSE
 _KIND1[ops.END] = _K_END
 _KIND1[ops.PREFIX_FC] = _K_PREFIX_FC
 _KIND1[ops.PREFIX_FD] = _K_PREFIX_FD
+_KIND1[ops.PREFIX_FB] = _K_PREFIX_FB
 del _code, _info
 
-_BLOCK_VALTYPES = frozenset(VAL_TYPES)
+_BLOCK_VALTYPES = frozenset(VAL_TYPES | ABSTRACT_HEAP_TYPES)
+_NUM_VEC_TYPES = frozenset(VAL_TYPES - {FUNCREF, EXTERNREF})
+_REF_PREFIXES = (0x63, 0x64)  # (ref null ht), (ref ht)
 _END_TUPLE = (ops.END,)
 _DATA_OPS = frozenset({ops.MEMORY_INIT, ops.DATA_DROP})
 
@@ -149,6 +165,7 @@ class _Decoder:
         self.end = len(data)
         self.pos = 0
         self.uses_data_index = False  # memory.init / data.drop seen in a function body
+        self.in_function = False  # decoding a function body (not a constant expression)
 
     # --- primitives ---------------------------------------------------------------------
 
@@ -190,20 +207,56 @@ class _Decoder:
     def valtype(self) -> int:
         pos = self.pos
         b = self.byte()
-        if b in VAL_TYPES:
+        if b in _NUM_VEC_TYPES:
             return b
+        if b in ABSTRACT_HEAP_TYPES or b in _REF_PREFIXES:
+            self.pos = pos
+            return self.reftype()
         if b >= 0x80:  # an s7 that continues
             raise _error("integer representation too long", pos + 1)
         raise _error("malformed value type", pos)
 
     def reftype(self) -> int:
+        """A reference type as one int (see module.py): an abbreviation, or 0x63/0x64 and a
+        heap type."""
         pos = self.pos
         b = self.byte()
-        if b == FUNCREF or b == EXTERNREF:
+        if b in ABSTRACT_HEAP_TYPES:
             return b
+        if b == 0x63:
+            return self.heaptype()
+        if b == 0x64:
+            return self.heaptype() | NON_NULL
         if b >= 0x80:
             raise _error("integer representation too long", pos + 1)
         raise _error("malformed reference type", pos)
+
+    def heaptype(self) -> int:
+        """A heap type (s33): an abstract code, or HT_INDEX + a type index."""
+        pos = self.pos
+        b = self.byte()
+        if b in ABSTRACT_HEAP_TYPES:
+            return b
+        self.pos = pos
+        x, self.pos = read_s33(self.data, pos)
+        if x < 0:
+            raise _error("malformed reference type", pos)
+        return HT_INDEX + x
+
+    def storage_type(self) -> int:
+        b = self.data[self.pos] if self.pos < self.end else -1
+        if b == I8 or b == I16:
+            self.pos += 1
+            return b
+        return self.valtype()
+
+    def field_type(self) -> FieldType:
+        t = self.storage_type()
+        pos = self.pos
+        mut = self.byte()
+        if mut > 1:
+            raise _error("malformed mutability", pos)
+        return FieldType(t, mut == 1)
 
     def limits(self) -> Limits:
         flag, self.pos = read_unsigned(self.data, self.pos, 1)
@@ -264,13 +317,13 @@ class _Decoder:
                 name = self.name()
                 m.customs.append(CustomSection(name, self.bytes_(size - (self.pos - start))))
             elif sid == SEC_TYPE:
-                m.types = [self.func_type() for _ in range(self.len32())]
+                self.type_section(m)
             elif sid == SEC_IMPORT:
                 m.imports = [self.import_() for _ in range(self.len32())]
             elif sid == SEC_FUNCTION:
                 func_types = [self.u32() for _ in range(self.len32())]
             elif sid == SEC_TABLE:
-                m.tables = [self.table_type() for _ in range(self.len32())]
+                m.tables = [self.table(m, i) for i in range(self.len32())]
             elif sid == SEC_MEMORY:
                 m.memories = [MemoryType(self.limits()) for _ in range(self.len32())]
             elif sid == SEC_GLOBAL:
@@ -301,19 +354,75 @@ class _Decoder:
 
     # --- sections ---------------------------------------------------------------------------
 
+    def type_section(self, m: Module) -> None:
+        """Recursion groups of (sub)types; m.subtypes is filled only when a GC form occurs."""
+        types: list = []
+        subtypes: list[SubType] = []
+        gc = False
+        for _ in range(self.len32()):
+            if self.pos < self.end and self.data[self.pos] == 0x4E:  # rec
+                self.pos += 1
+                n = self.len32()
+                gc = True
+            else:
+                n = 1
+            start = len(types)
+            for _ in range(n):
+                final, supers, comp, is_plain = self.sub_type()
+                gc = gc or not is_plain
+                types.append(comp)
+                subtypes.append(SubType(final, supers, start, n))
+        m.types = types
+        if gc:
+            m.subtypes = subtypes
+
+    def sub_type(self) -> tuple[bool, tuple[int, ...], object, bool]:
+        b = self.data[self.pos] if self.pos < self.end else -1
+        if b == 0x50 or b == 0x4F:
+            self.pos += 1
+            supers = tuple(self.u32() for _ in range(self.len32()))
+            return b == 0x4F, supers, self.comp_type(), False
+        comp = self.comp_type()
+        return True, (), comp, isinstance(comp, FuncType)
+
+    def comp_type(self) -> object:
+        pos = self.pos
+        form = self.byte()
+        if form == 0x60:
+            return self.func_type_body()
+        if form == 0x5F:
+            return StructType(tuple(self.field_type() for _ in range(self.len32())))
+        if form == 0x5E:
+            return ArrayType(self.field_type())
+        if form >= 0x80:
+            raise _error("integer representation too long", pos + 1)
+        raise _error("malformed function type", pos)
+
     def func_type(self) -> FuncType:
         pos = self.pos
         form = self.byte()
         if form != 0x60:
             if form >= 0x80:
                 raise _error("integer representation too long", pos + 1)
-            if form in GC_TYPE_FORMS:
-                raise _error(f"GC types are not supported (type form {form:#04x}"
-                             f" {GC_TYPE_FORMS[form]})", pos)
             raise _error("malformed function type", pos)
+        return self.func_type_body()
+
+    def func_type_body(self) -> FuncType:
         params = tuple(self.valtype() for _ in range(self.len32()))
         results = tuple(self.valtype() for _ in range(self.len32()))
         return FuncType(params, results)
+
+    def table(self, m: Module, index: int) -> TableType:
+        """A table type, or (Wasm 3.0) 0x40 0x00, a table type and an initialiser."""
+        if self.pos + 1 < self.end and self.data[self.pos] == 0x40:
+            pos = self.pos + 1
+            if self.data[pos] != 0x00:
+                raise _error("malformed table", pos)
+            self.pos += 2
+            tt = self.table_type()
+            m.table_inits[index] = self.expr()
+            return tt
+        return self.table_type()
 
     def import_(self) -> Import:
         module = self.name()
@@ -349,7 +458,7 @@ class _Decoder:
         pos = self.pos
         if self.byte() != 0x00:
             raise _error("malformed element kind", pos)
-        return FUNCREF
+        return FUNCREF | NON_NULL  # a vector of function indices: (ref func) since 3.0
 
     def func_indices(self) -> list[list[tuple]]:
         return [[(ops.REF_FUNC, self.u32()), _END_TUPLE] for _ in range(self.len32())]
@@ -362,7 +471,7 @@ class _Decoder:
         flags = self.u32()
         if flags == 0:
             offset = self.expr()
-            return Elem(FUNCREF, self.func_indices(), MODE_ACTIVE, 0, offset)
+            return Elem(FUNCREF | NON_NULL, self.func_indices(), MODE_ACTIVE, 0, offset)
         if flags == 1:
             t = self.elem_kind()
             return Elem(t, self.func_indices(), MODE_PASSIVE)
@@ -438,6 +547,7 @@ class _Decoder:
         append = body.append
         blocks: list[int] = []
         kind1 = _KIND1
+        self.in_function = in_function
         try:
             while True:
                 op_pos = pos
@@ -511,9 +621,9 @@ class _Decoder:
                     types = tuple(self.valtype() for _ in range(self.len32()))
                     pos = self.pos
                     append((op, types))
-                elif kind == _K_REFTYPE:
+                elif kind == _K_REFTYPE:  # ref.null: a heap type (3.0), as the nullable ref
                     self.pos = pos
-                    t = self.reftype()
+                    t = self.heaptype()
                     pos = self.pos
                     append((op, t))
                 elif kind == _K_TABLE:
@@ -533,10 +643,55 @@ class _Decoder:
                     if code in _DATA_OPS and in_function:
                         self.uses_data_index = True
                     pos = self._prefixed(code, kind, pos, append)
+                elif kind >= _K_TYPE:  # Wasm 3.0 typed references and GC
+                    pos = self._gc_instruction(op, kind, pos, op_pos, append)
                 else:  # _K_ILLEGAL
                     raise _error(f"illegal opcode {op:02x}", op_pos)
         except IndexError:
             raise _error(UNEXPECTED_END, end) from None
+
+    def _gc_instruction(self, op: int, kind: int, pos: int, op_pos: int, append) -> int:
+        """Immediates of call_ref/return_call_ref and the 0xFB (GC) instructions."""
+        data = self.data
+        if kind == _K_PREFIX_FB:
+            sub, pos = read_u32(data, pos)
+            code = ops.FB_BASE | sub if sub < 0x100 else -1
+            kind = _KIND_PREFIXED.get(code, _K_ILLEGAL)
+            if kind == _K_ILLEGAL:
+                raise _error(f"illegal opcode fb {sub:02x}", op_pos)
+            op = code
+            if kind == _K_NONE:
+                append((op,))
+                return pos
+        if kind == _K_TYPE:
+            x, pos = read_u32(data, pos)
+            append((op, x))
+        elif kind == _K_TYPE2:
+            x, pos = read_u32(data, pos)
+            y, pos = read_u32(data, pos)
+            append((op, x, y))
+            if op in (ops.ARRAY_NEW_DATA, ops.ARRAY_INIT_DATA) and self.in_function:
+                self.uses_data_index = True
+        elif kind == _K_HEAPTYPE:
+            self.pos = pos
+            ht = self.heaptype()
+            nullable = op in (ops.REF_TEST_NULL, ops.REF_CAST_NULL)
+            append((op, ht if nullable else ht | NON_NULL))
+            pos = self.pos
+        elif kind == _K_BR_ON_CAST:
+            flags = data[pos]
+            if flags > 3:
+                raise _error("malformed br_on_cast flags", pos)
+            self.pos = pos + 1
+            label = self.u32()
+            h1 = self.heaptype()
+            h2 = self.heaptype()
+            append((op, label, h1 if flags & 1 else h1 | NON_NULL,
+                    h2 if flags & 2 else h2 | NON_NULL))
+            pos = self.pos
+        else:  # pragma: no cover
+            raise _error(f"unsupported immediate kind for {ops.op_name(op)}", pos)
+        return pos
 
     def _prefixed(self, op: int, kind: int, pos: int, append) -> int:
         """Immediates of a 0xFC / 0xFD instruction; returns the new position."""
@@ -604,6 +759,10 @@ def _block_type(data: bytes, pos: int) -> tuple[object, int]:
         return None, pos + 1
     if b in _BLOCK_VALTYPES:
         return b, pos + 1
+    if b in _REF_PREFIXES:
+        d = _Decoder(data)
+        d.pos = pos
+        return d.reftype(), d.pos
     try:
         x, new_pos = read_s33(data, pos)
     except MalformedError:

@@ -27,6 +27,8 @@ import struct
 from . import compile as C
 from .errors import (
     TRAP_INDIRECT_MISMATCH,
+    TRAP_NULL_FUNCTION,
+    TRAP_NULL_REFERENCE,
     TRAP_OOB_MEMORY,
     TRAP_OOB_TABLE,
     TRAP_OUT_OF_FUEL,
@@ -40,6 +42,12 @@ from .errors import (
 
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def is_subtype(actual, expected) -> bool:
+    """Canonical function types: a call_indirect whose callee's type is a declared subtype."""
+    from .gctypes import heap_sub_canon
+    return heap_sub_canon(actual, expected)
 
 _SWITCH = """\
 funcs = inst.funcs; G = inst.globals; T = inst.tables; mem = inst.mem0; M = inst.M
@@ -150,7 +158,7 @@ if i >= len(tab):
 f = tab[i]
 if f is None:
     raise Trap(TRAP_UNINITIALIZED_ELEMENT)
-if f.type is not a:
+if f.type is not a and not is_subtype(f.type, a):
     raise Trap(TRAP_INDIRECT_MISMATCH)
 """ + _ENTER,
     C.UNREACHABLE: "raise Trap(TRAP_UNREACHABLE)",
@@ -216,6 +224,26 @@ el[i] = v""",
     0xFC11: "n = pop(); v = pop(); d = pop()\ntable_fill(inst, a, d, v, n)",
 }
 
+
+# --- Wasm 3.0 typed function references and GC (ops only code of modules using them has) ---
+_TAIL_ENTER = _ENTER.replace("frames.append((code, pc, L, inst, w))\n", "").replace(
+    "depth += w\n", "if frames:\n    fr = frames[-1]\n    depth += w - fr[4]\n"
+    "    frames[-1] = (fr[0], fr[1], fr[2], fr[3], w)\n")
+assert _TAIL_ENTER != _ENTER
+_GC_HANDLERS = {
+    C.GCOP: "a(stack, inst, b)",
+    C.CALL_REF: "f = pop()\nif f is None:\n    raise Trap(TRAP_NULL_FUNCTION)\n" + _ENTER,
+    # the current frame is replaced (a host callee returns through the RETURN that follows)
+    C.RETURN_CALL_REF: "f = pop()\nif f is None:\n    raise Trap(TRAP_NULL_FUNCTION)\n"
+                       "if a is not None:\n    del stack[a]\n" + _TAIL_ENTER,
+    C.REF_AS_NON_NULL: "if stack[-1] is None:\n    raise Trap(TRAP_NULL_REFERENCE)",
+    C.NULL_TEST: "if stack[-1] is None:\n    stack[-1] = 1\nelse:\n    push(0)",
+    C.NON_NULL_TEST: "if stack[-1] is None:\n    stack[-1] = 0\nelse:\n    push(1)",
+    C.CAST_TEST: "push(1 if a(stack[-1]) else 0)",
+    C.REF_TEST: "stack[-1] = 1 if a(stack[-1]) else 0",
+    C.REF_EQ: "v = pop()\nx = stack[-1]\nstack[-1] = 1 if v is x or (v.__class__ is int and v == x) else 0",
+}
+HANDLERS.update(_GC_HANDLERS)
 
 
 def _add_numeric_handlers() -> None:
@@ -302,6 +330,9 @@ WEIGHTS: dict[int, float] = {
     C.IF_NOT: 0.2, C.BR_DROP: 0.1, C.BR_IF_DROP: 0.1, C.RETURN_DROP: 0.1,
 }
 RARE = 0.02  # weight of ops not listed (most fused variants of rare ops)
+# Typed-reference/GC ops weigh nothing, so every 2.0 op keeps its place in the dispatch tree
+# (code without them pays no extra comparison).
+WEIGHTS.update(dict.fromkeys(_GC_HANDLERS, 0.0))
 
 # Tested first, in this order, before the weighted search over the rest.
 HOT: list[int] = []  # (a linear prefix measured slower than the weighted tree alone)
@@ -401,6 +432,8 @@ def _namespace() -> dict:
         "TRAP_UNDEFINED_ELEMENT": TRAP_UNDEFINED_ELEMENT,
         "TRAP_UNINITIALIZED_ELEMENT": TRAP_UNINITIALIZED_ELEMENT,
         "TRAP_UNREACHABLE": TRAP_UNREACHABLE,
+        "TRAP_NULL_FUNCTION": TRAP_NULL_FUNCTION, "TRAP_NULL_REFERENCE": TRAP_NULL_REFERENCE,
+        "is_subtype": is_subtype,
         "S64": 0x8000000000000000,
         "memory_init": R.memory_init, "memory_copy": R.memory_copy, "memory_fill": R.memory_fill,
         "table_init": R.table_init, "table_copy": R.table_copy, "table_fill": R.table_fill,

@@ -30,6 +30,16 @@ prefix and `0xFD000 | sub` for SIMD. Immediates:
   memory.init          (op, dataidx)
   data.drop            (op, dataidx)
   memory.copy/fill     (op,)
+Wasm 3.0 typed references and GC (opcodes.py; 0xFB-prefixed ops are `0xFB00 | sub`):
+  ref.null             (op, reftype)     the heap type read as its nullable reference type
+  call_ref/return_call_ref, struct.new(_default), array.new(_default), array.get/set/fill
+                       (op, typeidx)
+  struct.get/set, array.new_fixed/new_data/new_elem, array.copy/init_data/init_elem
+                       (op, u32, u32)
+  br_on_null/br_on_non_null (op, labelidx)
+  ref.test/ref.cast    (op, reftype)     nullable for the `null` forms
+  br_on_cast(_fail)    (op, labelidx, reftype1, reftype2)
+Value types are ints; see "Wasm 3.0 reference types" below for how references are encoded.
 """
 
 from __future__ import annotations
@@ -51,6 +61,57 @@ VAL_TYPES = NUM_TYPES | REF_TYPES | {V128}
 
 VALTYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64", V128: "v128",
                  FUNCREF: "funcref", EXTERNREF: "externref"}
+
+# --- Wasm 3.0 reference types (typed function references, GC) -------------------------------
+# A reference type is one int: the heap type, plus NON_NULL for a non-nullable reference.
+# Abstract heap types are their binary codes, so the abbreviated nullable forms keep their
+# 2.0 codes (FUNCREF = (ref null func) = 0x70); a concrete heap type (a type index of the
+# module) is HT_INDEX + index. These ints are module-relative; lab/interp/gctypes.py
+# canonicalises them across modules (iso-recursive types) and decides subtyping.
+HT_EXN = 0x69
+HT_ARRAY = 0x6A
+HT_STRUCT = 0x6B
+HT_I31 = 0x6C
+HT_EQ = 0x6D
+HT_ANY = 0x6E
+HT_EXTERN = 0x6F
+HT_FUNC = 0x70
+HT_NONE = 0x71
+HT_NOEXTERN = 0x72
+HT_NOFUNC = 0x73
+HT_NOEXN = 0x74
+ABSTRACT_HEAP_TYPES = frozenset(range(HT_EXN, HT_NOEXN + 1))
+HT_INDEX = 0x100
+NON_NULL = 1 << 32
+ANYREF = HT_ANY
+EQREF = HT_EQ
+I31REF = HT_I31
+STRUCTREF = HT_STRUCT
+ARRAYREF = HT_ARRAY
+NULLREF = HT_NONE
+NULLEXTERNREF = HT_NOEXTERN
+NULLFUNCREF = HT_NOFUNC
+# Packed storage types of struct fields and array elements.
+I8 = 0x78
+I16 = 0x77
+
+VALTYPE_NAMES.update({ANYREF: "anyref", EQREF: "eqref", I31REF: "i31ref",
+                      STRUCTREF: "structref", ARRAYREF: "arrayref", NULLREF: "nullref",
+                      NULLEXTERNREF: "nullexternref", NULLFUNCREF: "nullfuncref",
+                      HT_EXN: "exnref", HT_NOEXN: "nullexnref", I8: "i8", I16: "i16"})
+
+
+def is_ref(t: int) -> bool:
+    """Whether a value type (int) is a reference type."""
+    return t in ABSTRACT_HEAP_TYPES or t >= HT_INDEX
+
+
+def ref_type(heap: int, nullable: bool) -> int:
+    return heap if nullable else heap | NON_NULL
+
+
+def heap_of(t: int) -> int:
+    return t & ~NON_NULL
 
 PAGE_SIZE = 65536
 MAX_PAGES = 65536  # 4 GiB: the spec's limit for 32-bit memories
@@ -100,6 +161,53 @@ class FuncType(FrozenRecord):
         _set(self, "results", results)
 
 
+class FieldType(FrozenRecord):
+    """A struct field or array element: a value type or packed I8/I16, and mutability."""
+    __slots__ = _fields = ("storage", "mutable")
+    storage: int
+    mutable: bool
+
+    def __init__(self, storage: int, mutable: bool) -> None:
+        _set(self, "storage", storage)
+        _set(self, "mutable", mutable)
+
+
+class StructType(FrozenRecord):
+    __slots__ = _fields = ("fields",)
+    fields: tuple[FieldType, ...]
+
+    def __init__(self, fields: tuple[FieldType, ...]) -> None:
+        _set(self, "fields", fields)
+
+
+class ArrayType(FrozenRecord):
+    __slots__ = _fields = ("field",)
+    field: FieldType
+
+    def __init__(self, field: FieldType) -> None:
+        _set(self, "field", field)
+
+
+CompType = FuncType | StructType | ArrayType
+
+
+class SubType(FrozenRecord):
+    """How a type was declared (GC): final or not, its declared supertypes (type indices) and
+    its recursion group (first index and size). Modules without GC types have none."""
+    __slots__ = _fields = ("final", "supers", "group", "group_size")
+    final: bool
+    supers: tuple[int, ...]
+    group: int
+    group_size: int
+
+    def __init__(self, final: bool, supers: tuple[int, ...], group: int,
+                 group_size: int) -> None:
+        _set(self, "final", final)
+        _set(self, "supers", supers)
+        _set(self, "group", group)
+        _set(self, "group_size", group_size)
+
+
 class Limits(FrozenRecord):
     __slots__ = _fields = ("min", "max")
     min: int
@@ -112,7 +220,7 @@ class Limits(FrozenRecord):
 
 class TableType(FrozenRecord):
     __slots__ = _fields = ("elem_type", "limits")
-    elem_type: int  # FUNCREF or EXTERNREF
+    elem_type: int  # a reference type
     limits: Limits
 
     def __init__(self, elem_type: int, limits: Limits) -> None:
@@ -245,15 +353,17 @@ class CustomSection(Record):
 class Module(Record):
     # No __slots__: the tiers keep per-module caches in its __dict__ (_interp_pycode, _interp_caches).
     _fields = ("types", "imports", "funcs", "tables", "memories", "globals", "exports", "start",
-               "elems", "datas", "data_count", "customs")
+               "elems", "datas", "data_count", "customs", "subtypes", "table_inits")
 
     def __init__(self, types: list[FuncType] | None = None, imports: list[Import] | None = None,
                  funcs: list[Function] | None = None, tables: list[TableType] | None = None,
                  memories: list[MemoryType] | None = None, globals: list[Global] | None = None,
                  exports: list[Export] | None = None, start: int | None = None,
                  elems: list[Elem] | None = None, datas: list[Data] | None = None,
-                 data_count: int | None = None, customs: list[CustomSection] | None = None) -> None:
-        self.types: list[FuncType] = [] if types is None else types
+                 data_count: int | None = None, customs: list[CustomSection] | None = None,
+                 subtypes: list[SubType] | None = None,
+                 table_inits: dict[int, list[tuple]] | None = None) -> None:
+        self.types: list = [] if types is None else types  # FuncType (StructType, ArrayType: GC)
         self.imports: list[Import] = [] if imports is None else imports
         self.funcs: list[Function] = [] if funcs is None else funcs  # defined functions only
         self.tables: list[TableType] = [] if tables is None else tables  # defined tables only
@@ -265,6 +375,10 @@ class Module(Record):
         self.datas: list[Data] = [] if datas is None else datas
         self.data_count = data_count
         self.customs: list[CustomSection] = [] if customs is None else customs
+        # GC: one SubType per type when the type section used rec/sub forms, else empty
+        self.subtypes: list[SubType] = [] if subtypes is None else subtypes
+        # initialiser expressions of defined tables that have one, by defined-table index
+        self.table_inits: dict[int, list[tuple]] = {} if table_inits is None else table_inits
 
     def imports_of(self, kind: int) -> list[Import]:
         return [imp for imp in self.imports if imp.kind == kind]

@@ -364,6 +364,66 @@ for _sub, _name in [(0x15, "i8x16.extract_lane_s"), (0x16, "i8x16.extract_lane_u
         _op(FD_BASE | _sub, _name, IMM_LANE, (V128, _scalar), (V128,))
 
 
+# --- Wasm 3.0: typed function references and GC (0xFB prefix) --------------------------------
+# Typed by the validator itself (params/results None). Immediates: IMM_TYPE (op, typeidx),
+# IMM_TYPE2 (op, u32, u32: type+field, type+type, type+count, type+data, type+elem),
+# IMM_HEAPTYPE (op, reftype: the heap type, nullable for the `null` variants),
+# IMM_BR_ON_CAST (op, labelidx, reftype1, reftype2). ref.null's heap type is read as a
+# reference type too (IMM_REFTYPE: a heap type since 3.0).
+IMM_TYPE = "typeidx"
+IMM_TYPE2 = "typeidx2"
+IMM_HEAPTYPE = "heaptype"
+IMM_BR_ON_CAST = "br_on_cast"
+PREFIX_FB = 0xFB
+FB_BASE = 0xFB00
+
+
+def _fb(sub: int, name: str, imm: str = IMM_NONE) -> int:
+    return _op(FB_BASE | sub, name, imm, _, _)
+
+
+CALL_REF = _op(0x14, "call_ref", IMM_TYPE, _, _)
+RETURN_CALL_REF = _op(0x15, "return_call_ref", IMM_TYPE, _, _)
+REF_EQ = _op(0xD3, "ref.eq", IMM_NONE, _, _)
+REF_AS_NON_NULL = _op(0xD4, "ref.as_non_null", IMM_NONE, _, _)
+BR_ON_NULL = _op(0xD5, "br_on_null", IMM_LABEL, _, _)
+BR_ON_NON_NULL = _op(0xD6, "br_on_non_null", IMM_LABEL, _, _)
+STRUCT_NEW = _fb(0x00, "struct.new", IMM_TYPE)
+STRUCT_NEW_DEFAULT = _fb(0x01, "struct.new_default", IMM_TYPE)
+STRUCT_GET = _fb(0x02, "struct.get", IMM_TYPE2)
+STRUCT_GET_S = _fb(0x03, "struct.get_s", IMM_TYPE2)
+STRUCT_GET_U = _fb(0x04, "struct.get_u", IMM_TYPE2)
+STRUCT_SET = _fb(0x05, "struct.set", IMM_TYPE2)
+ARRAY_NEW = _fb(0x06, "array.new", IMM_TYPE)
+ARRAY_NEW_DEFAULT = _fb(0x07, "array.new_default", IMM_TYPE)
+ARRAY_NEW_FIXED = _fb(0x08, "array.new_fixed", IMM_TYPE2)
+ARRAY_NEW_DATA = _fb(0x09, "array.new_data", IMM_TYPE2)
+ARRAY_NEW_ELEM = _fb(0x0A, "array.new_elem", IMM_TYPE2)
+ARRAY_GET = _fb(0x0B, "array.get", IMM_TYPE)
+ARRAY_GET_S = _fb(0x0C, "array.get_s", IMM_TYPE)
+ARRAY_GET_U = _fb(0x0D, "array.get_u", IMM_TYPE)
+ARRAY_SET = _fb(0x0E, "array.set", IMM_TYPE)
+ARRAY_LEN = _fb(0x0F, "array.len")
+ARRAY_FILL = _fb(0x10, "array.fill", IMM_TYPE)
+ARRAY_COPY = _fb(0x11, "array.copy", IMM_TYPE2)
+ARRAY_INIT_DATA = _fb(0x12, "array.init_data", IMM_TYPE2)
+ARRAY_INIT_ELEM = _fb(0x13, "array.init_elem", IMM_TYPE2)
+REF_TEST = _fb(0x14, "ref.test", IMM_HEAPTYPE)
+REF_TEST_NULL = _fb(0x15, "ref.test_null", IMM_HEAPTYPE)
+REF_CAST = _fb(0x16, "ref.cast", IMM_HEAPTYPE)
+REF_CAST_NULL = _fb(0x17, "ref.cast_null", IMM_HEAPTYPE)
+BR_ON_CAST = _fb(0x18, "br_on_cast", IMM_BR_ON_CAST)
+BR_ON_CAST_FAIL = _fb(0x19, "br_on_cast_fail", IMM_BR_ON_CAST)
+ANY_CONVERT_EXTERN = _fb(0x1A, "any.convert_extern")
+EXTERN_CONVERT_ANY = _fb(0x1B, "extern.convert_any")
+REF_I31 = _fb(0x1C, "ref.i31")
+I31_GET_S = _fb(0x1D, "i31.get_s")
+I31_GET_U = _fb(0x1E, "i31.get_u")
+# Instructions allowed in constant expressions besides 2.0's (see validate.const_expr).
+GC_CONST_OPS = frozenset({STRUCT_NEW, STRUCT_NEW_DEFAULT, ARRAY_NEW, ARRAY_NEW_DEFAULT,
+                          ARRAY_NEW_FIXED, REF_I31, ANY_CONVERT_EXTERN, EXTERN_CONVERT_ANY})
+
+
 def _constant_name(info: OpInfo) -> str:
     return info.name.upper().replace(".", "_")
 

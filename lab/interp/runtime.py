@@ -73,6 +73,9 @@ class Store:
         self.max_table_elements = max_table_elements
         self.max_call_depth = max_call_depth
         self.depth = 0  # Wasm frames active in executors further up the Python stack
+        from .gcvalues import GcHeap
+        # GC structs and arrays share the memory limit (see gcvalues.py)
+        self.gc_heap = GcHeap(max_memory_pages * m.PAGE_SIZE)
 
 
 class FuncInst:
@@ -82,9 +85,10 @@ class FuncInst:
     __slots__ = ("__weakref__", "compiled", "defined_index", "entry", "host", "inst", "module",
                  "name", "nparams", "py", "type")
 
-    def __init__(self, ftype: m.FuncType, inst=None, defined_index: int = -1, host=None,
+    def __init__(self, ftype, inst=None, defined_index: int = -1, host=None,
                  name: str = "") -> None:
-        self.type = canonical_type(ftype)
+        # a FuncType (canonicalised here) or an already canonical type (gctypes.DefType)
+        self.type = canonical_type(ftype) if isinstance(ftype, m.FuncType) else ftype
         self.nparams = len(ftype.params)
         self.inst = inst
         self.defined_index = defined_index
@@ -162,9 +166,9 @@ def _zeroed(size: int) -> bytearray | mmap.mmap:
 
 
 class TableInst:
-    __slots__ = ("elems", "max", "elem_type", "limit")
+    __slots__ = ("elems", "max", "elem_type", "limit", "canon_type")
 
-    def __init__(self, ttype: m.TableType, limit: int, init=None) -> None:
+    def __init__(self, ttype: m.TableType, limit: int, init=None, canon_type=None) -> None:
         lim = ttype.limits
         if lim.min > limit:
             raise LimitError(f"table of {lim.min} elements exceeds the store limit of {limit}")
@@ -172,6 +176,8 @@ class TableInst:
         self.max = lim.max
         self.elem_type = ttype.elem_type
         self.limit = limit
+        # the element type independent of the defining module (gctypes.canon_val)
+        self.canon_type = ttype.elem_type if canon_type is None else canon_type
 
     @property
     def type(self) -> m.TableType:
@@ -192,11 +198,13 @@ class TableInst:
 
 
 class GlobalInst:
-    __slots__ = ("type", "value")
+    __slots__ = ("type", "value", "canon_type")
 
-    def __init__(self, gtype: m.GlobalType, value) -> None:
+    def __init__(self, gtype: m.GlobalType, value, canon_type=None) -> None:
         self.type = gtype
         self.value = value
+        # the value type independent of the defining module (gctypes.canon_val)
+        self.canon_type = gtype.val_type if canon_type is None else canon_type
 
 
 class ModuleInst:
@@ -215,7 +223,9 @@ class ModuleInst:
         self.M: bytearray | mmap.mmap | None = None
         self.func_types, self.compiled_cache = _module_caches(module)
         self.ns: dict | None = None   # translating tier: the generated code's globals
-        self.store = None
+        self.store: Store | None = None
+        from .gctypes import canon_types
+        self.canon = canon_types(module)  # canonical type of each type index
 
 
 def _module_caches(module: m.Module):
@@ -277,14 +287,16 @@ def check_import(module: m.Module, imp: m.Import, obj) -> None:
     if kind != imp.kind:
         raise LinkError(f"incompatible import type: {what} expects a {_KIND_NAMES[imp.kind]}, "
                         f"got a {_KIND_NAMES[kind]}")
+    from .gctypes import canon_types, canon_val, canon_val_sub, heap_sub_canon
+    canon = canon_types(module)
     if kind == m.KIND_FUNC:
-        want = module.types[imp.type_index]
-        if obj.type != want:
+        want = canon[imp.type_index]
+        if obj.type is not want and not heap_sub_canon(obj.type, want):
             raise LinkError(f"incompatible import type: {what} expects {want}, got {obj.type}")
     elif kind == m.KIND_TABLE:
         table = imp.table_type
-        if obj.elem_type != table.elem_type or not _limits_match(len(obj.elems), obj.max,
-                                                                table.limits):
+        if obj.canon_type != canon_val(canon, table.elem_type) or not _limits_match(
+                len(obj.elems), obj.max, table.limits):
             raise LinkError(f"incompatible import type: {what} expects {table}, got {obj.type}")
     elif kind == m.KIND_MEMORY:
         memory = imp.memory_type
@@ -292,7 +304,10 @@ def check_import(module: m.Module, imp: m.Import, obj) -> None:
             raise LinkError(f"incompatible import type: {what} expects {memory}, got {obj.type}")
     else:
         global_type = imp.global_type
-        if obj.type != global_type:
+        want_t = canon_val(canon, global_type.val_type)
+        if obj.type.mutable != global_type.mutable or not (
+                obj.canon_type == want_t if global_type.mutable
+                else canon_val_sub(obj.canon_type, want_t)):
             raise LinkError(f"incompatible import type: {what} expects {global_type}, got {obj.type}")
 
 
@@ -325,6 +340,10 @@ def eval_const(expr: list[tuple], inst: ModuleInst):
             stack.append(r & (M32 if op < 0x70 else M64))
         elif op == 0x0B:
             break
+        elif 0xFB00 <= op < 0xFC00:  # GC: struct/array allocation, i31, conversions
+            from .gcvalues import lower
+            fn, imm = lower(ins, inst.module, inst.canon)
+            fn(stack, inst, imm)
         else:
             raise LinkError(f"unsupported constant instruction {op:#x}")
     return stack[-1]
@@ -340,6 +359,9 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
     for imp, obj in zip(module.imports, externs, strict=True):
         check_import(module, imp, obj)
     inst = ModuleInst(module)
+    inst.store = store
+    from .gctypes import canon_val
+    canon = inst.canon
     for imp, obj in zip(module.imports, externs, strict=True):
         if imp.kind == m.KIND_FUNC:
             inst.funcs.append(obj)
@@ -350,16 +372,23 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
         else:
             inst.globals.append(obj)
     for i, f in enumerate(module.funcs):
-        inst.funcs.append(FuncInst(module.types[f.type_index], inst, i))
+        inst.funcs.append(FuncInst(canon[f.type_index], inst, i))
     for t in module.tables:
-        inst.tables.append(TableInst(t, store.max_table_elements))
+        inst.tables.append(TableInst(t, store.max_table_elements,
+                                     canon_type=canon_val(canon, t.elem_type)))
     for mt in module.memories:
         inst.mems.append(MemInst(mt, store.max_memory_pages))
     if inst.mems:
         inst.mem0 = inst.mems[0]
         inst.M = inst.mem0.data
     for g in module.globals:
-        inst.globals.append(GlobalInst(g.type, eval_const(g.init, inst)))
+        inst.globals.append(GlobalInst(g.type, eval_const(g.init, inst),
+                                       canon_val(canon, g.type.val_type)))
+    n_imported_tables = len(inst.tables) - len(module.tables)
+    for i, init in module.table_inits.items():  # 3.0: tables with an initialiser
+        table = inst.tables[n_imported_tables + i]
+        value = eval_const(init, inst)
+        table.elems[:] = [value] * len(table.elems)
     for e in module.elems:
         inst.elems.append(tuple(eval_const(expr, inst) for expr in e.init))
     for d in module.datas:

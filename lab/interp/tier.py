@@ -191,6 +191,12 @@ def _host_callable(fi, caller):
     return _adapter("host", len(t.params), len(t.results))(fi, fi.host, caller)
 
 
+def _is_subtype(actual, expected) -> bool:
+    """call_indirect of a function whose type is a declared subtype (GC modules only)."""
+    from .gctypes import heap_sub_canon
+    return heap_sub_canon(actual, expected)
+
+
 def _call_target_for(inst):
     def call_target(elems, i, ftype):
         if i >= len(elems):
@@ -198,7 +204,7 @@ def _call_target_for(inst):
         f = elems[i]
         if f is None:
             raise Trap(TRAP_UNINITIALIZED_ELEMENT)
-        if f.type is not ftype:
+        if f.type is not ftype and not _is_subtype(f.type, ftype):
             raise Trap(TRAP_INDIRECT_MISMATCH)
         py = f.py
         if py is None:
@@ -220,7 +226,6 @@ def namespace(store, inst) -> dict:
     ns = inst.ns
     if ns is not None and ns["FUEL"] == fuel:
         return ns
-    from .runtime import canonical_type
     mod = inst.module
     ns = dict(_base_namespace())
     ns.update(FUEL=fuel, S=store, INST=inst, FUNCS=inst.funcs, MEM=inst.mem0, M=inst.M,
@@ -235,8 +240,8 @@ def namespace(store, inst) -> dict:
             ns[f"gv{k}"] = g.value
     for k, t in enumerate(inst.tables):
         ns[f"T{k}"] = t
-    for k, ft in enumerate(mod.types):
-        ns[f"TY{k}"] = canonical_type(ft)
+    for k, ct in enumerate(inst.canon):
+        ns[f"TY{k}"] = ct
     first_defined = len(inst.funcs) - len(mod.funcs)
     for j, fi in enumerate(inst.funcs):
         name = f"f{j}"

@@ -79,8 +79,17 @@ _EVALUATE_THEIR_TOP_OPERAND = frozenset({0x04, 0x0D, 0x24, 0x1B, 0x1C})
 _ZEROS = {m.F64: "0.0", m.FUNCREF: "None", m.EXTERNREF: "None"}
 
 
+def _zero_source(t: int, zeros: dict[int, str]) -> str:
+    """A local's initial value; every Wasm 3.0 reference type starts as null."""
+    z = zeros.get(t)
+    return z if z is not None else "None" if m.is_ref(t) else "0"
+
+
 class Untranslatable(Exception):
-    """The function cannot be expressed within Python's limits; it stays on the interpreter."""
+    """The function cannot be expressed within Python's limits, or uses instructions this tier
+    does not translate (SIMD; Wasm 3.0's call_ref, return_call_ref, ref.as_non_null, ref.eq,
+    br_on_*, ref.test/cast and struct/array/i31 ops): it stays on the interpreter. Typed
+    references alone (locals, params, ref.null/ref.func, call_indirect to subtypes) translate."""
 
 
 _BLOCK, _LOOP, _IF, _FUNC = "block", "loop", "if", "func"
@@ -546,7 +555,7 @@ class FunctionTranslator:
             if t == m.V128:
                 raise Untranslatable("SIMD")
             if nparams + i in needs_zero:
-                self.emit(f"l{nparams + i} = {zeros.get(t, '0')}")
+                self.emit(f"l{nparams + i} = {_zero_source(t, zeros)}")
         self.emit("br = 0")
         if self.fuel:
             self.emit("S.fuel -= 1")
@@ -824,7 +833,7 @@ class FunctionTranslator:
                 bound[k] = name = self.fresh_local()
                 self.assign(name, a)
         for k, t in enumerate(func.code.locals, start=n):
-            bound[k] = _const(_ZEROS.get(t, "0"))
+            bound[k] = _const(_zero_source(t, _ZEROS))
         for line in self.fuel_lines(1):  # what the callee's entry charges; its body has no loop
             self.emit(line)
         self.inlined_locals = bound

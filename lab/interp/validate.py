@@ -1,4 +1,5 @@
-"""The validator: WebAssembly 2.0 validation of a decoded `Module`.
+"""The validator: WebAssembly validation of a decoded `Module` (2.0, plus 3.0's typed function
+references and GC: subtyping through gctypes.py, GC instructions in validate_gc.py).
 
 `validate_module(module)` returns None or raises InvalidError, whose message starts with the
 spec's wording ("type mismatch", "unknown local 3", "global is immutable", ...) followed by where
@@ -11,19 +12,22 @@ produces. Checks are made in the order of the reference interpreter (imports, fu
 globals, tables, memories, element and data segments, functions, start, exports, then the
 single-memory rule), so a module with several faults reports the same one.
 
-Constant expressions (Wasm 2.0): only t.const, ref.null, ref.func and global.get of an imported
-immutable global; globals, element and data segments see the imported globals only.
+Constant expressions: t.const, ref.null, ref.func, global.get of an immutable global (imported
+ones; since 3.0 a global's initialiser also sees the earlier globals, which wasm_2_0=True turns
+off for the spec-2.0 tests), and 3.0's extended-const arithmetic and GC allocations.
+Non-defaultable locals (3.0) must be set before they are read; a block's end forgets what it set.
 """
 
 from __future__ import annotations
 
+from . import gctypes as gt
 from . import opcodes as ops
 from .errors import InvalidError
 from .module import (
-    EXTERNREF,
     F32,
     F64,
     FUNCREF,
+    HT_INDEX,
     I32,
     I64,
     KIND_FUNC,
@@ -32,21 +36,24 @@ from .module import (
     KIND_TABLE,
     MAX_PAGES,
     MODE_ACTIVE,
+    NON_NULL,
     V128,
-    VALTYPE_NAMES,
+    ArrayType,
     FuncType,
     GlobalType,
     Limits,
     MemoryType,
     Module,
+    StructType,
     TableType,
     TypeIdx,
+    is_ref,
 )
+from .validate_gc import GC_OPS, gc_op
 
-UNKNOWN = 0
+UNKNOWN = gt.UNKNOWN
 """An operand type not known in unreachable code (never a real value type)."""
 
-_REF_TYPES = frozenset({FUNCREF, EXTERNREF})
 _SELECTABLE = frozenset({I32, I64, F32, F64, V128, UNKNOWN})
 
 # Instructions whose typing is their fixed signature alone: (params as list, results as list).
@@ -71,18 +78,18 @@ _LANE_OPS: dict[int, tuple[list[int], list[int], int]] = {
 }
 
 
-def type_name(t: int) -> str:
-    return "_" if t == UNKNOWN else VALTYPE_NAMES.get(t, f"<type {t:#x}>")
+type_name = gt.type_name
 
 
-def _types_str(ts) -> str:
-    return "[" + " ".join(type_name(t) for t in ts) + "]"
+_types_str = gt.types_str
 
 
-def validate_module(module: Module) -> None:
-    """Validate a decoded module; InvalidError (and nothing else) when it is not valid."""
+def validate_module(module: Module, wasm_2_0: bool = False) -> None:
+    """Validate a decoded module; InvalidError (and nothing else) when it is not valid.
+    wasm_2_0: where Wasm 3.0 made a 2.0-invalid module valid, keep 2.0's rule (for the
+    spec-2.0 tests): global initialisers read only imported globals."""
     try:
-        _ModuleValidator(module).run()
+        _ModuleValidator(module, wasm_2_0).run()
     except InvalidError:
         raise
     except RecursionError:
@@ -104,7 +111,7 @@ def _check_limits(lim: Limits, bound: int, msg: str, where: str) -> None:
 
 
 def _check_table_type(tt: TableType, where: str) -> None:
-    if tt.elem_type not in _REF_TYPES:
+    if not is_ref(tt.elem_type):
         raise InvalidError(f"malformed reference type ({where})")
     _check_limits(tt.limits, 0xFFFF_FFFF, "table size must be at most 2^32-1", where)
 
@@ -114,9 +121,12 @@ def _check_memory_type(mt: MemoryType, where: str) -> None:
 
 
 class _ModuleValidator:
-    def __init__(self, module: Module) -> None:
+    def __init__(self, module: Module, wasm_2_0: bool = False) -> None:
         self.m = module
-        self.types: list[FuncType] = list(module.types)
+        self.wasm_2_0 = wasm_2_0
+        self.types: list = list(module.types)  # FuncType, StructType, ArrayType
+        self.canon: list = []  # canonical types (gctypes.canon_types), after check_types
+        self.func_type_idx: list[int] = []  # the type index of every function
         self.funcs: list[FuncType] = []
         self.tables: list[TableType] = []
         self.memories: list[MemoryType] = []
@@ -132,7 +142,76 @@ class _ModuleValidator:
     def type_(self, x: int, where: str) -> FuncType:
         if not 0 <= x < len(self.types):
             raise InvalidError(f"unknown type {x} ({where})")
-        return self.types[x]
+        t = self.types[x]
+        if not isinstance(t, FuncType):
+            raise InvalidError(f"type mismatch: type {x} is not a function type ({where})")
+        return t
+
+    def sub(self, a: int, b: int) -> bool:
+        """a <: b (value types of this module)."""
+        return a == b or gt.val_sub(self.canon, a, b)
+
+    def check_valtype(self, t: int, where: str) -> None:
+        """Concrete heap types must name a type of the module."""
+        if (t & ~NON_NULL) >= HT_INDEX and (t & ~NON_NULL) - HT_INDEX >= len(self.types):
+            raise InvalidError(f"unknown type {(t & ~NON_NULL) - HT_INDEX} ({where})")
+
+    def check_types(self) -> None:
+        """The type section: indices in range (within a recursion group, forward references
+        stay inside the group), at most one supertype, earlier and not final, and each
+        declared subtype matches its supertype; then the canonical types."""
+        types = self.types
+        subtypes = self.m.subtypes
+        n = len(types)
+        i = 0
+        while i < n:
+            size = subtypes[i].group_size if subtypes else 1
+            end = i + size
+            for j in range(i, end):
+                where = f"type {j}"
+                for t in gt._comp_types(types[j]):
+                    h = t & ~NON_NULL
+                    if h >= HT_INDEX and h - HT_INDEX >= end:
+                        raise InvalidError(f"unknown type {h - HT_INDEX} ({where})")
+                if subtypes:
+                    supers = subtypes[j].supers
+                    if len(supers) > 1:
+                        raise InvalidError(f"multiple supertypes ({where})")
+                    for x in supers:
+                        if x >= j:
+                            raise InvalidError(f"unknown type {x} ({where})")
+            i = end
+        self.canon = gt.canon_types(self.m)
+        if subtypes:
+            for j, st in enumerate(subtypes):
+                for x in st.supers:
+                    if subtypes[x].final:
+                        raise InvalidError(f"sub type {j} does not match super type {x}: "
+                                           f"the super type is final")
+                    if not self.comp_sub(types[j], types[x]):
+                        raise InvalidError(f"sub type {j} does not match super type {x}")
+
+    def comp_sub(self, a, b) -> bool:
+        """Structural subtyping of composite types (declared subtypes)."""
+        sub = self.sub
+        if isinstance(a, FuncType) and isinstance(b, FuncType):
+            return (len(a.params) == len(b.params) and len(a.results) == len(b.results)
+                    and all(sub(y, x) for x, y in zip(a.params, b.params, strict=True))
+                    and all(sub(x, y) for x, y in zip(a.results, b.results, strict=True)))
+        if isinstance(a, StructType) and isinstance(b, StructType):
+            return len(a.fields) >= len(b.fields) and all(
+                self.field_sub(x, y) for x, y in zip(a.fields, b.fields, strict=False))
+        if isinstance(a, ArrayType) and isinstance(b, ArrayType):
+            return self.field_sub(a.field, b.field)
+        return False
+
+    def field_sub(self, a, b) -> bool:
+        if a.mutable != b.mutable:
+            return False
+        if a.mutable:
+            return a.storage == b.storage or (self.sub(a.storage, b.storage)
+                                              and self.sub(b.storage, a.storage))
+        return self.sub(a.storage, b.storage)
 
     def func(self, x: int, where: str) -> FuncType:
         if not 0 <= x < len(self.funcs):
@@ -168,14 +247,17 @@ class _ModuleValidator:
 
     def run(self) -> None:
         m = self.m
+        self.check_types()
         for i, imp in enumerate(m.imports):
             where = f"import {i} {imp.module!r}.{imp.name!r}"
             if imp.kind == KIND_FUNC:
                 assert isinstance(imp.desc, int)
                 self.funcs.append(self.type_(imp.desc, where))
+                self.func_type_idx.append(imp.desc)
             elif imp.kind == KIND_TABLE:
                 assert isinstance(imp.desc, TableType)
                 _check_table_type(imp.desc, where)
+                self.check_valtype(imp.desc.elem_type, where)
                 self.tables.append(imp.desc)
             elif imp.kind == KIND_MEMORY:
                 assert isinstance(imp.desc, MemoryType)
@@ -183,6 +265,7 @@ class _ModuleValidator:
                 self.memories.append(imp.desc)
             elif imp.kind == KIND_GLOBAL:
                 assert isinstance(imp.desc, GlobalType)
+                self.check_valtype(imp.desc.val_type, where)
                 self.globals.append(imp.desc)
             else:
                 raise InvalidError(f"unknown import kind {imp.kind} ({where})")
@@ -190,6 +273,7 @@ class _ModuleValidator:
         self.n_imported_globals = len(self.globals)
         for i, f in enumerate(m.funcs):
             self.funcs.append(self.type_(f.type_index, f"function {self.n_imported_funcs + i}"))
+            self.func_type_idx.append(f.type_index)
         self.tables.extend(m.tables)
         self.memories.extend(m.memories)
         self.globals.extend(g.type for g in m.globals)
@@ -197,22 +281,34 @@ class _ModuleValidator:
 
         n_imp = self.n_imported_globals
         for i, g in enumerate(m.globals):
-            self.const_expr(g.init, g.type.val_type, f"global {n_imp + i}")
+            where = f"global {n_imp + i}"
+            self.check_valtype(g.type.val_type, where)
+            # 3.0: an initialiser may read every earlier global
+            self.const_expr(g.init, g.type.val_type, where, n_imp if self.wasm_2_0 else n_imp + i)
         n_imp_tables = len(self.tables) - len(m.tables)
         for i, t in enumerate(m.tables):
-            _check_table_type(t, f"table {n_imp_tables + i}")
+            where = f"table {n_imp_tables + i}"
+            _check_table_type(t, where)
+            self.check_valtype(t.elem_type, where)
+            init = m.table_inits.get(i)
+            if init is not None:
+                self.const_expr(init, t.elem_type, where)
+            elif t.elem_type & NON_NULL:
+                raise InvalidError(f"type mismatch: a table of non-nullable "
+                                   f"{type_name(t.elem_type)} needs an initialiser ({where})")
         n_imp_mems = len(self.memories) - len(m.memories)
         for i, mt in enumerate(m.memories):
             _check_memory_type(mt, f"memory {n_imp_mems + i}")
         for i, e in enumerate(m.elems):
             where = f"elem segment {i}"
-            if e.elem_type not in _REF_TYPES:
+            if not is_ref(e.elem_type):
                 raise InvalidError(f"malformed reference type ({where})")
+            self.check_valtype(e.elem_type, where)
             for expr in e.init:
                 self.const_expr(expr, e.elem_type, where)
             if e.mode == MODE_ACTIVE:
                 tt = self.table(e.table_index, where)
-                if tt.elem_type != e.elem_type:
+                if not self.sub(e.elem_type, tt.elem_type):
                     raise InvalidError(
                         f"type mismatch: element segment's type {type_name(e.elem_type)} does "
                         f"not match table's element type {type_name(tt.elem_type)} ({where})")
@@ -261,6 +357,7 @@ class _ModuleValidator:
         m = self.m
         refs: set[int] = set()
         exprs: list[list[tuple]] = [g.init for g in m.globals]
+        exprs.extend(m.table_inits.values())
         for e in m.elems:
             exprs.extend(e.init)
             if e.offset is not None:
@@ -273,10 +370,16 @@ class _ModuleValidator:
         refs.update(ex.index for ex in m.exports if ex.kind == KIND_FUNC)
         return refs
 
-    def const_expr(self, expr: list[tuple], expected: int, where: str) -> None:
-        """A constant expression (ending with `end`) producing one value of type `expected`."""
+    def const_expr(self, expr: list[tuple], expected: int, where: str,
+                   visible_globals: int | None = None) -> None:
+        """A constant expression (ending with `end`) producing one value of type `expected`;
+        it reads only the first `visible_globals` globals (default: the imported ones)."""
         if not expr or expr[-1][0] != ops.END:
             raise InvalidError(f"constant expression must end with end ({where})")
+        visible = self.n_imported_globals if visible_globals is None else visible_globals
+        if any(ins[0] not in _CONST_2_0 for ins in expr):
+            self.gc_const_expr(expr, expected, where, visible)
+            return
         stack: list[int] = []
         body = expr[:-1]
         for ins in body:
@@ -292,37 +395,64 @@ class _ModuleValidator:
             elif op == ops.V128_CONST:
                 stack.append(V128)
             elif op == ops.REF_NULL:
+                self.check_valtype(ins[1], where)
                 stack.append(ins[1])
             elif op == ops.REF_FUNC:
-                stack.append(FUNCREF)
+                self.func(ins[1], where)
+                stack.append((HT_INDEX + self.func_type_idx[ins[1]]) | NON_NULL)
             elif op == ops.GLOBAL_GET:
-                gt = self.global_(ins[1], where, self.n_imported_globals)
-                if gt.mutable:
+                g = self.global_(ins[1], where, visible)
+                if g.mutable:
                     raise InvalidError(f"constant expression required ({where}: global.get "
                                        f"{ins[1]} reads a mutable global)")
-                stack.append(gt.val_type)
+                stack.append(g.val_type)
             else:
                 raise InvalidError(
                     f"constant expression required ({where}: {ops.op_name(op)} is not constant)")
         for ins in body:
             if ins[0] == ops.REF_FUNC:
                 self.func(ins[1], where)
-        if stack != [expected]:
+        if len(stack) != 1 or not self.sub(stack[0], expected):
             raise InvalidError(f"type mismatch: constant expression requires "
                                f"[{type_name(expected)}] but produces {_types_str(stack)} "
                                f"({where})")
 
+    def gc_const_expr(self, expr: list[tuple], expected: int, where: str, visible: int) -> None:
+        """A constant expression with Wasm 3.0 instructions: each must be constant; it is then
+        typed like a function body without locals."""
+        for ins in expr[:-1]:
+            op = ins[0]
+            if op == ops.GLOBAL_GET:
+                g = self.global_(ins[1], where, visible)
+                if g.mutable:
+                    raise InvalidError(f"constant expression required ({where}: global.get "
+                                       f"{ins[1]} reads a mutable global)")
+            elif op not in _CONST_OPS:
+                raise InvalidError(
+                    f"constant expression required ({where}: {ops.op_name(op)} is not constant)")
+        fv = _FunctionValidator(self, -1, FuncType((), (expected,)), [], expr)
+        fv.const_where = where
+        fv.run()
+
+
+# Instructions of constant expressions: Wasm 2.0's, extended-const arithmetic, and GC's.
+_CONST_2_0 = frozenset({ops.I32_CONST, ops.I64_CONST, ops.F32_CONST, ops.F64_CONST,
+                        ops.V128_CONST, ops.REF_NULL, ops.REF_FUNC, ops.GLOBAL_GET, ops.END})
+_CONST_OPS = _CONST_2_0 | ops.GC_CONST_OPS | {ops.I32_ADD, ops.I32_SUB, ops.I32_MUL,
+                                              ops.I64_ADD, ops.I64_SUB, ops.I64_MUL}
+
 
 class _Frame:
-    __slots__ = ("op", "start", "end", "height", "unreachable")
+    __slots__ = ("op", "start", "end", "height", "unreachable", "init_height")
 
     def __init__(self, op: int, start: tuple[int, ...], end: tuple[int, ...],
-                 height: int) -> None:
+                 height: int, init_height: int = 0) -> None:
         self.op = op
         self.start = start
         self.end = end
         self.height = height
         self.unreachable = False
+        self.init_height = init_height  # locals initialised before the block (local_init)
 
     @property
     def labels(self) -> tuple[int, ...]:
@@ -340,10 +470,18 @@ class _FunctionValidator:
         self.vals: list[int] = []
         self.ctrls: list[_Frame] = []
         self.pc = 0
+        self.const_where = ""  # set when validating a constant expression
+        # Non-defaultable locals (3.0) not yet set, and the log of those set since, which the
+        # end of each block undoes back to its init_height.
+        n = len(ftype.params)
+        self.uninit: set[int] = {n + i for i, t in enumerate(locals_) if t & NON_NULL}
+        self.init_log: list[int] = []
 
     # --- errors -------------------------------------------------------------------------------
 
     def where(self) -> str:
+        if self.const_where:
+            return self.const_where
         if 0 <= self.pc < len(self.body):
             return (f"function {self.index}, instruction {self.pc} "
                     f"({ops.op_name(self.body[self.pc][0])})")
@@ -373,7 +511,10 @@ class _FunctionValidator:
     def type_(self, x: int) -> FuncType:
         types = self.mv.types
         if x < len(types):
-            return types[x]
+            t = types[x]
+            if isinstance(t, FuncType):
+                return t
+            raise self.fail(f"type mismatch: type {x} is not a function type")
         raise self.fail(f"unknown type {x}")
 
     def elem(self, x: int) -> int:
@@ -405,7 +546,8 @@ class _FunctionValidator:
                 return UNKNOWN
             raise self.mismatch(expected, None)
         actual = vals.pop()
-        if actual != expected and actual != UNKNOWN and expected != UNKNOWN:
+        if actual != expected and actual != UNKNOWN and expected != UNKNOWN and \
+                not gt.val_sub(self.mv.canon, actual, expected):
             raise self.mismatch(expected, actual)
         return actual
 
@@ -425,7 +567,7 @@ class _FunctionValidator:
         return popped
 
     def push_ctrl(self, op: int, start: tuple[int, ...], end: tuple[int, ...]) -> None:
-        self.ctrls.append(_Frame(op, start, end, len(self.vals)))
+        self.ctrls.append(_Frame(op, start, end, len(self.vals), len(self.init_log)))
         self.vals.extend(start)
 
     def pop_ctrl(self) -> _Frame:
@@ -437,6 +579,9 @@ class _FunctionValidator:
             raise self.fail(f"type mismatch: block requires {_types_str(frame.end)} but stack "
                             f"has {_types_str(self.vals[frame.height:] + list(frame.end))}")
         self.ctrls.pop()
+        if len(self.init_log) > frame.init_height:  # locals set inside the block: unset again
+            self.uninit.update(self.init_log[frame.init_height:])
+            del self.init_log[frame.init_height:]
         return frame
 
     def set_unreachable(self) -> None:
@@ -455,6 +600,8 @@ class _FunctionValidator:
         if isinstance(bt, TypeIdx):
             ft = self.type_(bt.index)
             return ft.params, ft.results
+        if bt >= HT_INDEX:
+            self.mv.check_valtype(bt, self.where())
         return (), (bt,)
 
     # --- the body -----------------------------------------------------------------------------
@@ -467,6 +614,9 @@ class _FunctionValidator:
         globals_ = mv.globals
         plain = _PLAIN
         body = self.body
+        for t in locals_:
+            if t >= HT_INDEX:
+                mv.check_valtype(t, self.where())
         self.ctrls.append(_Frame(ops.BLOCK, (), self.ftype.results, 0))
         pc = 0
         n = len(body)
@@ -496,11 +646,16 @@ class _FunctionValidator:
                 x = ins[1]
                 if x >= len(locals_):
                     raise self.fail(f"unknown local {x}")
+                if x in self.uninit:
+                    raise self.fail(f"uninitialized local {x}")
                 vals.append(locals_[x])
             elif op == ops.LOCAL_SET:
                 x = ins[1]
                 if x >= len(locals_):
                     raise self.fail(f"unknown local {x}")
+                if x in self.uninit:
+                    self.uninit.discard(x)
+                    self.init_log.append(x)
                 t = locals_[x]
                 if vals and len(vals) > ctrls[-1].height and vals[-1] == t:
                     vals.pop()
@@ -510,6 +665,9 @@ class _FunctionValidator:
                 x = ins[1]
                 if x >= len(locals_):
                     raise self.fail(f"unknown local {x}")
+                if x in self.uninit:
+                    self.uninit.discard(x)
+                    self.init_log.append(x)
                 t = locals_[x]
                 self.pop_expect(t)
                 vals.append(t)
@@ -587,7 +745,7 @@ class _FunctionValidator:
                 vals.extend(ft.results)
             elif op == ops.CALL_INDIRECT:
                 tt = self.table(ins[2])
-                if tt.elem_type != FUNCREF:
+                if not mv.sub(tt.elem_type, FUNCREF):
                     raise self.fail(f"type mismatch: call_indirect requires a table of "
                                     f"functions but table {ins[2]} has "
                                     f"{type_name(tt.elem_type)}")
@@ -613,24 +771,27 @@ class _FunctionValidator:
                 if len(types) != 1:
                     raise self.fail(f"invalid result arity {len(types)} for select")
                 t = types[0]
+                mv.check_valtype(t, self.where())
                 self.pop_expect(I32)
                 self.pop_expect(t)
                 self.pop_expect(t)
                 vals.append(t)
             elif op == ops.REF_NULL:
+                if ins[1] >= HT_INDEX:
+                    mv.check_valtype(ins[1], self.where())
                 vals.append(ins[1])
             elif op == ops.REF_IS_NULL:
                 t = self.pop()
-                if t != UNKNOWN and t not in _REF_TYPES:
+                if t != UNKNOWN and not is_ref(t):
                     raise self.fail(f"type mismatch: ref.is_null requires a reference, got "
                                     f"{type_name(t)}")
                 vals.append(I32)
             elif op == ops.REF_FUNC:
                 x = ins[1]
                 self.func(x)
-                if x not in mv.refs:
+                if x not in mv.refs and not self.const_where:
                     raise self.fail(f"undeclared function reference {x}")
-                vals.append(FUNCREF)
+                vals.append((HT_INDEX + mv.func_type_idx[x]) | NON_NULL)
             elif op == ops.MEMORY_SIZE or op == ops.MEMORY_GROW or op == ops.MEMORY_FILL or \
                     op == ops.MEMORY_COPY:
                 if not mv.memories:
@@ -669,7 +830,7 @@ class _FunctionValidator:
             elif op == ops.TABLE_COPY:
                 dst = self.table(ins[1])
                 src = self.table(ins[2])
-                if dst.elem_type != src.elem_type:
+                if not mv.sub(src.elem_type, dst.elem_type):
                     raise self.fail(f"type mismatch: source element type "
                                     f"{type_name(src.elem_type)} does not match destination "
                                     f"element type {type_name(dst.elem_type)}")
@@ -677,7 +838,7 @@ class _FunctionValidator:
             elif op == ops.TABLE_INIT:
                 tt = self.table(ins[2])
                 et = self.elem(ins[1])
-                if tt.elem_type != et:
+                if not mv.sub(et, tt.elem_type):
                     raise self.fail(f"type mismatch: element segment's type {type_name(et)} "
                                     f"does not match table's element type "
                                     f"{type_name(tt.elem_type)}")
@@ -695,9 +856,12 @@ class _FunctionValidator:
                     raise self.fail("invalid lane index")
                 self.pop_vals((V128, V128))
                 vals.append(V128)
+            elif op in GC_OPS:
+                gc_op(self, ins)
             else:
                 raise self.fail(f"unknown instruction {ops.op_name(op)}")
             pc += 1
         if ctrls:
             self.pc = n
             raise self.fail("function body does not end with end")
+

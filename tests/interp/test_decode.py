@@ -19,6 +19,7 @@ from lab.interp.module import (
     F32,
     F64,
     FUNCREF,
+    I8,
     I32,
     I64,
     KIND_FUNC,
@@ -28,12 +29,17 @@ from lab.interp.module import (
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     MODE_PASSIVE,
+    ArrayType,
+    FieldType,
     GlobalType,
     Limits,
     MemoryType,
+    StructType,
+    SubType,
     TableType,
     TypeIdx,
 )
+from lab.interp.module import NON_NULL
 from lab.interp.validate import validate_module
 from tests.conftest import spec_file_path
 
@@ -174,27 +180,19 @@ def test_a_component_is_named_as_such(data):
     assert "layer 1" in message and "version 0x0d" in message
 
 
-@pytest.mark.parametrize("payload,form", [
-    (b"\x5f\x01\x7f\x00", "0x5f struct"),
-    (b"\x5e\x7f\x01", "0x5e array"),
-    (b"\x4e\x01\x60\x00\x00", "0x4e rec"),
-    (b"\x50\x00\x60\x00\x00", "0x50 sub"),
-    (b"\x4f\x00\x60\x00\x00", "0x4f sub final"),
-])
-def test_gc_type_forms_are_named(payload, form):
-    message = malformed(HEADER + section(1, vec([payload])))
-    assert message.startswith(f"GC types are not supported (type form {form})")
+def test_gc_type_forms_decode():
+    """Wasm 3.0 type forms: struct/array composite types, rec groups and sub types."""
+    m = decode_module(HEADER + section(1, vec([b"\x5f\x02\x7f\x00\x78\x01", b"\x5e\x7f\x01",
+                                               b"\x4e\x02\x50\x00\x60\x00\x00\x4f\x01\x02\x60\x00\x00"])))
+    assert m.types[0] == StructType((FieldType(I32, False), FieldType(I8, True)))
+    assert m.types[1] == ArrayType(FieldType(I32, True))
+    assert [st.group_size for st in m.subtypes] == [1, 1, 2, 2]
+    assert m.subtypes[2] == SubType(False, (), 2, 2)
+    assert m.subtypes[3] == SubType(True, (2,), 2, 2)
 
 
-@pytest.mark.parametrize("text,form", [
-    ("(module (type (struct (field i32))))", "struct"),
-    ("(module (type (array (mut i8))))", "array"),
-    ("(module (rec (type (func)) (type (func))))", "rec"),
-    ("(module (type $a (sub (func))) (type (sub $a (func))))", "sub"),
-])
-def test_real_gc_modules_are_named(text, form):
-    message = malformed(wat(text))
-    assert message.startswith("GC types are not supported (type form 0x") and form in message
+def test_plain_function_types_record_no_subtypes():
+    assert decode_module(wat("(module (type (func)) (type (func (param i32))))")).subtypes == []
 
 
 def test_module_structure():
@@ -304,6 +302,9 @@ def test_instruction_tuples():
     assert sum(1 for ins in body if ins == END) == 5  # 4 blocks + the body's own end
 
 
+REF_FUNC = FUNCREF | NON_NULL
+
+
 def test_element_segment_forms():
     m = decode_module(wat("""
       (module
@@ -321,8 +322,9 @@ def test_element_segment_forms():
     validate_module(m)
     modes = [(e.mode, e.elem_type, e.table_index) for e in m.elems]
     assert modes == [
-        (MODE_ACTIVE, FUNCREF, 0), (MODE_PASSIVE, FUNCREF, 0), (MODE_ACTIVE, FUNCREF, 0),
-        (MODE_DECLARATIVE, FUNCREF, 0), (MODE_ACTIVE, FUNCREF, 0), (MODE_PASSIVE, EXTERNREF, 0),
+        # function-index vectors are (ref func) since Wasm 3.0
+        (MODE_ACTIVE, REF_FUNC, 0), (MODE_PASSIVE, REF_FUNC, 0), (MODE_ACTIVE, REF_FUNC, 0),
+        (MODE_DECLARATIVE, REF_FUNC, 0), (MODE_ACTIVE, FUNCREF, 0), (MODE_PASSIVE, EXTERNREF, 0),
         (MODE_ACTIVE, EXTERNREF, 1), (MODE_DECLARATIVE, FUNCREF, 0)]
     assert m.elems[0].init == [[(ops.REF_FUNC, 0), END], [(ops.REF_FUNC, 1), END]]
     assert m.elems[0].offset == [(ops.I32_CONST, 0), END]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import cast
 
+from lab.interp import gctypes as gt
 from lab.interp import module as m
 from lab.interp import runtime as rt
 from lab.interp.errors import TRAP_STACK_EXHAUSTED, InvalidError, LimitError, LinkError, MalformedError, Trap, WasmError
+from lab.interp.gcvalues import Array, HostAny, Struct
 from lab.interp.machine import execute
 from lab.interp.numeric import bits_to_f64, f64_to_bits
 from lab.suites.spec_session import Exhausted, ModuleRejected, SpecError, Trapped, Unsupported, WasmValue
@@ -48,23 +50,61 @@ def _to_internal(t: int, value: WasmValue):
     kind, payload = value
     if kind == "f64":
         return bits_to_f64(cast(int, payload))  # numeric payloads are int bit patterns (spec_session)
+    if isinstance(payload, tuple) and payload[:1] == ("host",):
+        return HostAny(payload[1])  # (ref.host n): host value n in the any hierarchy
     return payload  # i32/i64/f32 bit patterns, v128 as a 128-bit int, references
 
 
-def _from_internal(t: int, v) -> WasmValue:
+def _from_internal(t, v) -> WasmValue:
+    """A result of value type t: an int, or (for a concrete reference type) a canonical value
+    type (gctypes.canon_val)."""
     if t == m.F64:
         return ("f64", f64_to_bits(v))
-    return (_TYPE_NAMES[t], v)
+    name = _TYPE_NAMES.get(t) if isinstance(t, int) else None
+    if name is not None and not m.is_ref(t) or v is None and name is not None:
+        return (name, v)
+    return _ref_value(t, v)
+
+
+_TOPS = {m.HT_FUNC: "funcref", m.HT_EXTERN: "externref", m.HT_ANY: "anyref", m.HT_EXN: "exnref"}
+
+
+def _ref_value(t: int, v) -> WasmValue:
+    """A reference by what it is (the patterns tell ref.struct from ref.i31 and so on)."""
+    if isinstance(v, rt.FuncInst):
+        return ("funcref", v)
+    if isinstance(v, Struct):
+        return ("structref", v)
+    if isinstance(v, Array):
+        return ("arrayref", v)
+    if isinstance(v, HostAny):
+        return ("anyref", ("host", v.value))
+    if isinstance(t, tuple):  # a concrete type: its kind decides the hierarchy
+        top = m.HT_FUNC if gt.canon_kind(t[0]) == "func" else m.HT_ANY
+    else:
+        top = gt.TOP.get(t & ~m.NON_NULL, m.HT_ANY)
+    if v is None:
+        return (_TOPS[top], None)
+    if top == m.HT_ANY and isinstance(v, int):
+        return ("i31ref", v)
+    return (_TOPS[top], v)
 
 
 class InterpSpecSession:
     distinguishes_malformed = True
 
-    def __init__(self, *, max_call_depth: int = rt.DEFAULT_MAX_CALL_DEPTH) -> None:
+    def __init__(self, *, max_call_depth: int = rt.DEFAULT_MAX_CALL_DEPTH,
+                 wasm_2_0: bool = False) -> None:
+        self.wasm_2_0 = wasm_2_0  # validate with 2.0's rules where 3.0 relaxed them
         self.store = rt.Store(max_call_depth=max_call_depth)
         self.registry: dict[str, dict[str, object]] = {"spectest": _spectest(self.store)}
         self.instances: dict[str, rt.ModuleInst] = {}
         self.current: rt.ModuleInst | None = None
+
+    @classmethod
+    def for_spec_file(cls, spec_file) -> InterpSpecSession:
+        """spec-2.0 files expect a few modules that Wasm 3.0 allows to be invalid."""
+        return cls(wasm_2_0=spec_file.suite == "spec-2.0")
 
     # -- modules
 
@@ -78,7 +118,7 @@ class InterpSpecSession:
             raise ModuleRejected("malformed", str(e)) from None
         from lab.interp.validate import validate_module
         try:
-            validate_module(module)
+            validate_module(module, self.wasm_2_0)
         except InvalidError as e:
             raise ModuleRejected("invalid", str(e)) from None
         except MalformedError as e:
@@ -133,6 +173,11 @@ class InterpSpecSession:
         if not isinstance(f, rt.FuncInst):
             raise SpecError(f"no exported function {field!r}")
         ft = f.type
+        canon: list = []
+        if f.inst is not None and f.defined_index >= 0:  # its own module's view of its type
+            mod = f.inst.module
+            ft = mod.types[mod.funcs[f.defined_index].type_index]
+            canon = f.inst.canon
         if len(args) != len(ft.params):
             raise SpecError(f"{field}: expected {len(ft.params)} arguments, got {len(args)}")
         raw = [_to_internal(t, v) for t, v in zip(ft.params, args, strict=True)]
@@ -146,14 +191,15 @@ class InterpSpecSession:
             raise Exhausted("call stack exhausted (Python recursion)") from None
         except NotImplementedError as e:
             raise Unsupported(str(e)) from None
-        return [_from_internal(t, v) for t, v in zip(ft.results, results, strict=True)]
+        return [_from_internal(gt.canon_val(canon, t) if canon else t, v)
+                for t, v in zip(ft.results, results, strict=True)]
 
     def get(self, name: str | None, field: str) -> WasmValue:
         inst = self._instance(name)
         g = inst.exports.get(field)
         if not isinstance(g, rt.GlobalInst):
             raise SpecError(f"no exported global {field!r}")
-        return _from_internal(g.type.val_type, g.value)
+        return _from_internal(g.canon_type, g.value)
 
     def close(self) -> None:
         self.registry.clear()
