@@ -216,6 +216,9 @@ el[i] = v""",
     0xFC11: "n = pop(); v = pop(); d = pop()\ntable_fill(inst, a, d, v, n)",
 }
 
+# Multi-memory, memory64, table64: the closure does the whole instruction (memops.py).
+HANDLERS[C.GENERAL] = "a(inst, stack)"
+
 
 
 def _add_numeric_handlers() -> None:

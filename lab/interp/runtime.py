@@ -112,16 +112,19 @@ class FuncInst:
 
 
 class MemInst:
-    __slots__ = ("data", "max", "limit")
+    __slots__ = ("data", "max", "limit", "is64")
 
     def __init__(self, mtype: m.MemoryType, limit: int) -> None:
         lim = mtype.limits
+        # A 64-bit memory is held to the same engine limit: its addresses may be large, its
+        # size is not.
         limit = min(limit, m.ENGINE_MAX_PAGES)
         if lim.min > limit:
             raise LimitError(f"memory of {lim.min} pages exceeds the store limit of {limit} pages")
         self.data = _zeroed(lim.min * m.PAGE_SIZE)
         self.max = lim.max
         self.limit = limit
+        self.is64 = lim.is64
 
     @property
     def pages(self) -> int:
@@ -129,13 +132,13 @@ class MemInst:
 
     @property
     def type(self) -> m.MemoryType:
-        return m.MemoryType(m.Limits(self.pages, self.max))
+        return m.MemoryType(m.Limits(self.pages, self.max, self.is64))
 
     def grow(self, delta: int) -> int:
         """Grow by `delta` pages; the old size in pages, or -1 when refused."""
         old = len(self.data) >> 16
         new = old + delta
-        cap = m.MAX_PAGES if self.max is None else self.max
+        cap = (m.MAX_PAGES_64 if self.is64 else m.MAX_PAGES) if self.max is None else self.max
         if new > cap or new > self.limit:
             return -1
         if delta:
@@ -162,7 +165,7 @@ def _zeroed(size: int) -> bytearray | mmap.mmap:
 
 
 class TableInst:
-    __slots__ = ("elems", "max", "elem_type", "limit")
+    __slots__ = ("elems", "max", "elem_type", "limit", "is64")
 
     def __init__(self, ttype: m.TableType, limit: int, init=None) -> None:
         lim = ttype.limits
@@ -172,15 +175,16 @@ class TableInst:
         self.max = lim.max
         self.elem_type = ttype.elem_type
         self.limit = limit
+        self.is64 = lim.is64
 
     @property
     def type(self) -> m.TableType:
-        return m.TableType(self.elem_type, m.Limits(len(self.elems), self.max))
+        return m.TableType(self.elem_type, m.Limits(len(self.elems), self.max, self.is64))
 
     def grow(self, delta: int, init) -> int:
         old = len(self.elems)
         new = old + delta
-        cap = MAX_TABLE_SIZE if self.max is None else self.max
+        cap = (M64 if self.is64 else MAX_TABLE_SIZE) if self.max is None else self.max
         if new > cap or new > self.limit:
             return -1
         if delta:
@@ -283,12 +287,12 @@ def check_import(module: m.Module, imp: m.Import, obj) -> None:
             raise LinkError(f"incompatible import type: {what} expects {want}, got {obj.type}")
     elif kind == m.KIND_TABLE:
         table = imp.table_type
-        if obj.elem_type != table.elem_type or not _limits_match(len(obj.elems), obj.max,
-                                                                table.limits):
+        if obj.elem_type != table.elem_type or obj.is64 != table.limits.is64 or \
+                not _limits_match(len(obj.elems), obj.max, table.limits):
             raise LinkError(f"incompatible import type: {what} expects {table}, got {obj.type}")
     elif kind == m.KIND_MEMORY:
         memory = imp.memory_type
-        if not _limits_match(obj.pages, obj.max, memory.limits):
+        if obj.is64 != memory.limits.is64 or not _limits_match(obj.pages, obj.max, memory.limits):
             raise LinkError(f"incompatible import type: {what} expects {memory}, got {obj.type}")
     else:
         global_type = imp.global_type
@@ -421,8 +425,8 @@ def memory_init(inst: ModuleInst, dataidx: int, d: int, s: int, n: int, memidx: 
         mem[d:d + n] = data[s:s + n]
 
 
-def memory_copy(inst: ModuleInst, d: int, s: int, n: int) -> None:
-    mem = inst.mems[0].data
+def memory_copy(inst: ModuleInst, d: int, s: int, n: int, memidx: int = 0) -> None:
+    mem = inst.mems[memidx].data
     size = len(mem)
     if s + n > size or d + n > size:
         raise Trap(TRAP_OOB_MEMORY)
@@ -430,8 +434,18 @@ def memory_copy(inst: ModuleInst, d: int, s: int, n: int) -> None:
         mem[d:d + n] = mem[s:s + n]
 
 
-def memory_fill(inst: ModuleInst, d: int, v: int, n: int) -> None:
-    mem = inst.mems[0].data
+def memory_copy_across(inst: ModuleInst, d: int, s: int, n: int, dst: int, src: int) -> None:
+    """memory.copy from memory `src` to another memory `dst` (multi-memory)."""
+    mem = inst.mems[dst].data
+    source = inst.mems[src].data
+    if s + n > len(source) or d + n > len(mem):
+        raise Trap(TRAP_OOB_MEMORY)
+    if n:
+        mem[d:d + n] = source[s:s + n]
+
+
+def memory_fill(inst: ModuleInst, d: int, v: int, n: int, memidx: int = 0) -> None:
+    mem = inst.mems[memidx].data
     if d + n > len(mem):
         raise Trap(TRAP_OOB_MEMORY)
     if n:

@@ -108,7 +108,8 @@ def _base_namespace() -> dict:
             "out_of_fuel": _raiser(TRAP_OUT_OF_FUEL), "div_zero": _raiser(TRAP_DIV_ZERO),
             "table_get": table_get, "table_set": table_set,
             "memory_init": rt.memory_init, "memory_copy": rt.memory_copy,
-            "memory_fill": rt.memory_fill, "table_init": rt.table_init,
+            "memory_fill": rt.memory_fill, "memory_copy_across": rt.memory_copy_across,
+            "table_init": rt.table_init,
             "table_copy": rt.table_copy, "table_fill": rt.table_fill,
         }
         for key, fmt in _STRUCT_FORMATS.items():

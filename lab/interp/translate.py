@@ -26,6 +26,11 @@ Numbers use pyops' templates (bit-exact, from numeric.py); loads and stores go t
 struct's unpack_from/pack_into and bytearray indexing, whose struct.error/IndexError past the
 end of memory tier.py turns into an out-of-bounds trap.
 
+Multi-memory, memory64, table64: loads and stores on a memory other than memory 0, or on a
+64-bit memory 0, are Untranslatable (their function runs on the interpreter tier, memops.py:
+the fast path's end-of-memory trap does not hold for i64 addresses); memory.size/grow/fill/
+copy/init on any memory and table64's instructions are translated (calls of runtime helpers).
+
 The source depends only on the module, so its code object is shared by every instance (it is
 executed in an instance's namespace: see tier.py) and can be cached on disk.
 """
@@ -215,6 +220,8 @@ class FunctionTranslator:
         # Where each block end that a flag reaches is resolved: (index of the line after its
         # `br = 0`, indentation), for jump threading (see jumps.py).
         self.landings: dict[int, tuple[int, int]] = {}
+        self.mem64 = [mt.limits.is64 for mt in m.memory_types(mod)]  # per memory: i64 addresses
+        self.wide0 = bool(self.mem64) and self.mem64[0]
 
     # -- emission ---------------------------------------------------------------------------
 
@@ -619,6 +626,8 @@ class FunctionTranslator:
         elif op in UNARY_OPS:
             self.unary(op)
         elif op in LOADS:
+            if len(ins) == 5 or self.wide0:
+                raise Untranslatable("a load off memory 0 or with an i64 address")
             addr = self.pop()
             a = self.address(addr, ins[2])
             load = _Entry(LOADS[op].format(a=a), addr.deps | _READS_MEMORY,
@@ -626,6 +635,8 @@ class FunctionTranslator:
             load.bounds = addr.bounds + self.accessed(addr, ins[2])
             self.push(load)
         elif op in STORES:
+            if len(ins) == 5 or self.wide0:
+                raise Untranslatable("a store off memory 0 or with an i64 address")
             v = self.pop()
             addr = self.pop()
             a = self.address(addr, ins[2])
@@ -707,10 +718,18 @@ class FunctionTranslator:
             self.emit(f"{name} = call_target(T{ins[2]}.elems, {idx.value()}, TY{ins[1]})")
             self.call(name, t)
         elif op == 0x3F:
-            self.result_into(len(st), _Entry("len(M) >> 16"))
+            if len(ins) > 1:  # memory x (multi-memory)
+                self.result_into(len(st), _Entry(f"len(INST.mems[{ins[1]}].data) >> 16"))
+            else:
+                self.result_into(len(st), _Entry("len(M) >> 16"))
         elif op == 0x40:
             n = self.pop()
-            self.result_into(len(st), _Entry(f"MEM.grow({n.value()}) & 0xFFFFFFFF"))
+            if len(ins) > 1 or self.wide0:  # memory x, or a 64-bit memory (an i64 -1)
+                x = ins[1] if len(ins) > 1 else 0
+                mask = M64 if self.mem64[x] else "0xFFFFFFFF"
+                self.result_into(len(st), _Entry(f"INST.mems[{x}].grow({n.value()}) & {mask}"))
+            else:
+                self.result_into(len(st), _Entry(f"MEM.grow({n.value()}) & 0xFFFFFFFF"))
         elif op == 0xD0:
             self.push(_const("None"))
         elif op == 0xD1:
@@ -1104,17 +1123,25 @@ class FunctionTranslator:
             v = self.pop()
             i = self.pop()
             self.emit(f"table_set(T{ins[1]}, {i.value()}, {v.value()})")
-        elif op == 0xFC08:  # memory.init
+        elif op == 0xFC08:  # memory.init (ins[2]: memory x > 0)
             n, s, d = self.pop(), self.pop(), self.pop()
-            self.emit(f"memory_init(INST, {ins[1]}, {d.value()}, {s.value()}, {n.value()})")
+            x = f", {ins[2]}" if len(ins) > 2 else ""
+            self.emit(f"memory_init(INST, {ins[1]}, {d.value()}, {s.value()}, {n.value()}{x})")
         elif op == 0xFC09:
             self.emit(f"INST.datas[{ins[1]}] = b''")
         elif op == 0xFC0A:
             n, s, d = self.pop(), self.pop(), self.pop()
-            self.emit(f"memory_copy(INST, {d.value()}, {s.value()}, {n.value()})")
+            if len(ins) == 1:
+                self.emit(f"memory_copy(INST, {d.value()}, {s.value()}, {n.value()})")
+            elif ins[1] == ins[2]:
+                self.emit(f"memory_copy(INST, {d.value()}, {s.value()}, {n.value()}, {ins[1]})")
+            else:
+                self.emit(f"memory_copy_across(INST, {d.value()}, {s.value()}, {n.value()}, "
+                          f"{ins[1]}, {ins[2]})")
         elif op == 0xFC0B:
             n, v, d = self.pop(), self.pop(), self.pop()
-            self.emit(f"memory_fill(INST, {d.value()}, {v.value()}, {n.value()})")
+            x = f", {ins[1]}" if len(ins) > 1 else ""
+            self.emit(f"memory_fill(INST, {d.value()}, {v.value()}, {n.value()}{x})")
         elif op == 0xFC0C:
             n, s, d = self.pop(), self.pop(), self.pop()
             self.emit(f"table_init(INST, {ins[1]}, {ins[2]}, {d.value()}, {s.value()}, "
@@ -1128,8 +1155,9 @@ class FunctionTranslator:
         elif op == 0xFC0F:  # table.grow
             n = self.pop()
             v = self.pop()
+            mask = M64 if m.table_types(self.mod)[ins[1]].limits.is64 else "0xFFFFFFFF"
             self.result_into(len(st), _Entry(f"T{ins[1]}.grow({n.value()}, {v.value()}) "
-                                             f"& 0xFFFFFFFF"))
+                                             f"& {mask}"))
         elif op == 0xFC10:
             self.result_into(len(st), _Entry(f"len(T{ins[1]}.elems)"))
         elif op == 0xFC11:

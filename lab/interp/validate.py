@@ -1,4 +1,4 @@
-"""The validator: WebAssembly 2.0 validation of a decoded `Module`.
+"""The validator: WebAssembly validation of a decoded `Module`.
 
 `validate_module(module)` returns None or raises InvalidError, whose message starts with the
 spec's wording ("type mismatch", "unknown local 3", "global is immutable", ...) followed by where
@@ -10,6 +10,10 @@ types, end types, stack height, unreachable flag), over the flat instruction lis
 produces. Checks are made in the order of the reference interpreter (imports, function types,
 globals, tables, memories, element and data segments, functions, start, exports, then the
 single-memory rule), so a module with several faults reports the same one.
+
+`version` "3.0" (the default) allows several memories (multi-memory) and memories and tables
+with 64-bit indices (memory64, table64: their limits have is64, addresses, sizes and offsets
+are then i64); "2.0" keeps the single-memory rule.
 
 Constant expressions (Wasm 2.0): only t.const, ref.null, ref.func and global.get of an imported
 immutable global; globals, element and data segments see the imported globals only.
@@ -31,9 +35,12 @@ from .module import (
     KIND_MEMORY,
     KIND_TABLE,
     MAX_PAGES,
+    MAX_PAGES_64,
     MODE_ACTIVE,
     V128,
     VALTYPE_NAMES,
+    WASM_2_0,
+    WASM_3_0,
     FuncType,
     GlobalType,
     Limits,
@@ -79,10 +86,10 @@ def _types_str(ts) -> str:
     return "[" + " ".join(type_name(t) for t in ts) + "]"
 
 
-def validate_module(module: Module) -> None:
+def validate_module(module: Module, version: str = WASM_3_0) -> None:
     """Validate a decoded module; InvalidError (and nothing else) when it is not valid."""
     try:
-        _ModuleValidator(module).run()
+        _ModuleValidator(module, version == WASM_2_0).run()
     except InvalidError:
         raise
     except RecursionError:
@@ -106,16 +113,31 @@ def _check_limits(lim: Limits, bound: int, msg: str, where: str) -> None:
 def _check_table_type(tt: TableType, where: str) -> None:
     if tt.elem_type not in _REF_TYPES:
         raise InvalidError(f"malformed reference type ({where})")
-    _check_limits(tt.limits, 0xFFFF_FFFF, "table size must be at most 2^32-1", where)
+    if tt.limits.is64:
+        _check_limits(tt.limits, 0xFFFF_FFFF_FFFF_FFFF, "table size must be at most 2^64-1",
+                      where)
+    else:
+        _check_limits(tt.limits, 0xFFFF_FFFF, "table size must be at most 2^32-1", where)
 
 
 def _check_memory_type(mt: MemoryType, where: str) -> None:
-    _check_limits(mt.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)", where)
+    if mt.limits.is64:
+        _check_limits(mt.limits, MAX_PAGES_64, "memory size must be at most 2^48 pages "
+                      "(256 TiB) for i64", where)
+    else:
+        _check_limits(mt.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)",
+                      where)
+
+
+def _index_type(limits: Limits) -> int:
+    """The type of addresses into a memory, or of indices into a table, with these limits."""
+    return I64 if limits.is64 else I32
 
 
 class _ModuleValidator:
-    def __init__(self, module: Module) -> None:
+    def __init__(self, module: Module, wasm2: bool = False) -> None:
         self.m = module
+        self.wasm2 = wasm2
         self.types: list[FuncType] = list(module.types)
         self.funcs: list[FuncType] = []
         self.tables: list[TableType] = []
@@ -218,14 +240,14 @@ class _ModuleValidator:
                         f"not match table's element type {type_name(tt.elem_type)} ({where})")
                 if e.offset is None:
                     raise InvalidError(f"active element segment without offset ({where})")
-                self.const_expr(e.offset, I32, where)
+                self.const_expr(e.offset, _index_type(tt.limits), where)
         for i, d in enumerate(m.datas):
             where = f"data segment {i}"
             if d.mode == MODE_ACTIVE:
-                self.memory(d.memory_index, where)
+                mt = self.memory(d.memory_index, where)
                 if d.offset is None:
                     raise InvalidError(f"active data segment without offset ({where})")
-                self.const_expr(d.offset, I32, where)
+                self.const_expr(d.offset, _index_type(mt.limits), where)
         for i, f in enumerate(m.funcs):
             index = self.n_imported_funcs + i
             _FunctionValidator(self, index, self.funcs[index], f.code.locals,
@@ -252,7 +274,7 @@ class _ModuleValidator:
             if ex.name in names:
                 raise InvalidError(f"duplicate export name {ex.name!r}")
             names.add(ex.name)
-        if len(self.memories) > 1:
+        if self.wasm2 and len(self.memories) > 1:
             raise InvalidError(f"multiple memories are not allowed (yet): {len(self.memories)}")
 
     def _declared_refs(self) -> set[int]:
@@ -369,6 +391,12 @@ class _FunctionValidator:
         if x < len(tables):
             return tables[x]
         raise self.fail(f"unknown table {x}")
+
+    def memory(self, x: int) -> MemoryType:
+        memories = self.mv.memories
+        if x < len(memories):
+            return memories[x]
+        raise self.fail(f"unknown memory {x}")
 
     def type_(self, x: int) -> FuncType:
         types = self.mv.types
@@ -528,13 +556,16 @@ class _FunctionValidator:
                 self.pop_expect(gt.val_type)
             elif op in _MEMACCESS:
                 params, results, natural, lanes = _MEMACCESS[op]
-                if not mv.memories:
-                    raise self.fail("unknown memory 0")
+                mt = self.memory(ins[4] if len(ins) == 5 else 0)
                 if ins[1] > natural:
                     raise self.fail(f"alignment must not be larger than natural "
                                     f"(2**{ins[1]} > {1 << natural})")
                 if lanes and ins[3] >= lanes:
                     raise self.fail(f"invalid lane index {ins[3]}")
+                if mt.limits.is64:
+                    params = [I64, *params[1:]]
+                elif ins[2] > 0xFFFF_FFFF:
+                    raise self.fail(f"offset out of range ({ins[2]} for a 32-bit memory)")
                 self.pop_vals(params)
                 vals.extend(results)
             elif op == ops.BLOCK or op == ops.LOOP or op == ops.IF:
@@ -592,7 +623,7 @@ class _FunctionValidator:
                                     f"functions but table {ins[2]} has "
                                     f"{type_name(tt.elem_type)}")
                 ft = self.type_(ins[1])
-                self.pop_expect(I32)
+                self.pop_expect(_index_type(tt.limits))
                 self.pop_vals(ft.params)
                 vals.extend(ft.results)
             elif op == ops.DROP:
@@ -631,41 +662,48 @@ class _FunctionValidator:
                 if x not in mv.refs:
                     raise self.fail(f"undeclared function reference {x}")
                 vals.append(FUNCREF)
-            elif op == ops.MEMORY_SIZE or op == ops.MEMORY_GROW or op == ops.MEMORY_FILL or \
-                    op == ops.MEMORY_COPY:
-                if not mv.memories:
-                    raise self.fail("unknown memory 0")
-                info = ops.OPCODES[op]
-                self.pop_vals(info.params)
-                vals.extend(info.results or ())
+            elif op == ops.MEMORY_SIZE or op == ops.MEMORY_GROW or op == ops.MEMORY_FILL:
+                at = _index_type(self.memory(ins[1] if len(ins) > 1 else 0).limits)
+                if op == ops.MEMORY_SIZE:
+                    vals.append(at)
+                elif op == ops.MEMORY_GROW:
+                    self.pop_expect(at)
+                    vals.append(at)
+                else:
+                    self.pop_vals((at, I32, at))
+            elif op == ops.MEMORY_COPY:
+                dst = _index_type(self.memory(ins[1] if len(ins) > 1 else 0).limits)
+                src = _index_type(self.memory(ins[2] if len(ins) > 1 else 0).limits)
+                self.pop_vals((dst, src, I32 if I32 in (dst, src) else I64))
             elif op == ops.MEMORY_INIT:
-                if not mv.memories:
-                    raise self.fail("unknown memory 0")
+                at = _index_type(self.memory(ins[2] if len(ins) > 2 else 0).limits)
                 self.data(ins[1])
-                self.pop_vals((I32, I32, I32))
+                self.pop_vals((at, I32, I32))
             elif op == ops.DATA_DROP:
                 self.data(ins[1])
             elif op == ops.TABLE_GET:
                 tt = self.table(ins[1])
-                self.pop_expect(I32)
+                self.pop_expect(_index_type(tt.limits))
                 vals.append(tt.elem_type)
             elif op == ops.TABLE_SET:
                 tt = self.table(ins[1])
                 self.pop_expect(tt.elem_type)
-                self.pop_expect(I32)
+                self.pop_expect(_index_type(tt.limits))
             elif op == ops.TABLE_SIZE:
-                self.table(ins[1])
-                vals.append(I32)
+                tt = self.table(ins[1])
+                vals.append(_index_type(tt.limits))
             elif op == ops.TABLE_GROW:
                 tt = self.table(ins[1])
-                self.pop_expect(I32)
+                at = _index_type(tt.limits)
+                self.pop_expect(at)
                 self.pop_expect(tt.elem_type)
-                vals.append(I32)
+                vals.append(at)
             elif op == ops.TABLE_FILL:
                 tt = self.table(ins[1])
-                self.pop_expect(I32)
+                at = _index_type(tt.limits)
+                self.pop_expect(at)
                 self.pop_expect(tt.elem_type)
-                self.pop_expect(I32)
+                self.pop_expect(at)
             elif op == ops.TABLE_COPY:
                 dst = self.table(ins[1])
                 src = self.table(ins[2])
@@ -673,7 +711,8 @@ class _FunctionValidator:
                     raise self.fail(f"type mismatch: source element type "
                                     f"{type_name(src.elem_type)} does not match destination "
                                     f"element type {type_name(dst.elem_type)}")
-                self.pop_vals((I32, I32, I32))
+                d_at, s_at = _index_type(dst.limits), _index_type(src.limits)
+                self.pop_vals((d_at, s_at, I32 if I32 in (d_at, s_at) else I64))
             elif op == ops.TABLE_INIT:
                 tt = self.table(ins[2])
                 et = self.elem(ins[1])
@@ -681,7 +720,7 @@ class _FunctionValidator:
                     raise self.fail(f"type mismatch: element segment's type {type_name(et)} "
                                     f"does not match table's element type "
                                     f"{type_name(tt.elem_type)}")
-                self.pop_vals((I32, I32, I32))
+                self.pop_vals((_index_type(tt.limits), I32, I32))
             elif op == ops.ELEM_DROP:
                 self.elem(ins[1])
             elif op in _LANE_OPS:
