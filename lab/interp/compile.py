@@ -476,7 +476,7 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
 def _simd(ins: tuple, emit) -> int:
     """Emit one SIMD instruction; return its operand-stack height change."""
     from . import simd
-    from .opcodes import OPCODES, V128_CONST
+    from .opcodes import V128_CONST
 
     if ins[0] == V128_CONST:
         emit([CONST, ins[1], 0])

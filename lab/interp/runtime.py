@@ -416,13 +416,16 @@ def _export_name(inst: ModuleInst, f: FuncInst) -> str:
 # ---------------------------------------------------------------------------------------------
 # Bulk memory and table operations (shared by instantiation and the executor)
 
-def memory_init(inst: ModuleInst, dataidx: int, d: int, s: int, n: int, memidx: int = 0) -> None:
-    data = inst.datas[dataidx]
-    mem = inst.mems[memidx].data
-    if s + n > len(data) or d + n > len(mem):
+def _copy_into(mem, d: int, source, s: int, n: int) -> None:
+    """n bytes from `source` at s into the memory bytes `mem` at d, bounds checked first."""
+    if s + n > len(source) or d + n > len(mem):
         raise Trap(TRAP_OOB_MEMORY)
     if n:
-        mem[d:d + n] = data[s:s + n]
+        mem[d:d + n] = source[s:s + n]
+
+
+def memory_init(inst: ModuleInst, dataidx: int, d: int, s: int, n: int, memidx: int = 0) -> None:
+    _copy_into(inst.mems[memidx].data, d, inst.datas[dataidx], s, n)
 
 
 def memory_copy(inst: ModuleInst, d: int, s: int, n: int, memidx: int = 0) -> None:
@@ -436,12 +439,7 @@ def memory_copy(inst: ModuleInst, d: int, s: int, n: int, memidx: int = 0) -> No
 
 def memory_copy_across(inst: ModuleInst, d: int, s: int, n: int, dst: int, src: int) -> None:
     """memory.copy from memory `src` to another memory `dst` (multi-memory)."""
-    mem = inst.mems[dst].data
-    source = inst.mems[src].data
-    if s + n > len(source) or d + n > len(mem):
-        raise Trap(TRAP_OOB_MEMORY)
-    if n:
-        mem[d:d + n] = source[s:s + n]
+    _copy_into(inst.mems[dst].data, d, inst.mems[src].data, s, n)
 
 
 def memory_fill(inst: ModuleInst, d: int, v: int, n: int, memidx: int = 0) -> None:

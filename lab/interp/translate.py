@@ -725,9 +725,9 @@ class FunctionTranslator:
         elif op == 0x40:
             n = self.pop()
             if len(ins) > 1 or self.wide0:  # memory x, or a 64-bit memory (an i64 -1)
-                x = ins[1] if len(ins) > 1 else 0
-                mask = M64 if self.mem64[x] else "0xFFFFFFFF"
-                self.result_into(len(st), _Entry(f"INST.mems[{x}].grow({n.value()}) & {mask}"))
+                mem = ins[1] if len(ins) > 1 else 0
+                mask = M64 if self.mem64[mem] else "0xFFFFFFFF"
+                self.result_into(len(st), _Entry(f"INST.mems[{mem}].grow({n.value()}) & {mask}"))
             else:
                 self.result_into(len(st), _Entry(f"MEM.grow({n.value()}) & 0xFFFFFFFF"))
         elif op == 0xD0:

@@ -672,9 +672,9 @@ class _FunctionValidator:
                 else:
                     self.pop_vals((at, I32, at))
             elif op == ops.MEMORY_COPY:
-                dst = _index_type(self.memory(ins[1] if len(ins) > 1 else 0).limits)
-                src = _index_type(self.memory(ins[2] if len(ins) > 1 else 0).limits)
-                self.pop_vals((dst, src, I32 if I32 in (dst, src) else I64))
+                d_at = _index_type(self.memory(ins[1] if len(ins) > 1 else 0).limits)
+                s_at = _index_type(self.memory(ins[2] if len(ins) > 1 else 0).limits)
+                self.pop_vals((d_at, s_at, I32 if I32 in (d_at, s_at) else I64))
             elif op == ops.MEMORY_INIT:
                 at = _index_type(self.memory(ins[2] if len(ins) > 2 else 0).limits)
                 self.data(ins[1])

@@ -5,7 +5,8 @@ global_i32/i64/f32/f64 = 666 / 666.6, a 10..20 funcref table, a 1..2 page memory
 registered instances for import resolution. Values cross as (type, unsigned bit pattern).
 The engine's binary format and validation rules follow the file's suite: spec-2.0 files are
 decoded and validated as Wasm 2.0 (several of them check that 3.0 features are refused),
-everything else as Wasm 3.0; the 3.0 spectest module also has a 64-bit table, "table64".
+everything else as Wasm 3.0. Its spectest module also has the 64-bit table "table64" that the
+3.0 tests import.
 """
 
 from __future__ import annotations
