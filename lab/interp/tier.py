@@ -106,6 +106,7 @@ def _base_namespace() -> dict:
         base = {
             "Trap": Trap, "unreachable": _raiser(TRAP_UNREACHABLE),
             "out_of_fuel": _raiser(TRAP_OUT_OF_FUEL), "div_zero": _raiser(TRAP_DIV_ZERO),
+            "oob": _raiser(TRAP_OOB_MEMORY),
             "table_get": table_get, "table_set": table_set,
             "memory_init": rt.memory_init, "memory_copy": rt.memory_copy,
             "memory_fill": rt.memory_fill, "memory_copy_across": rt.memory_copy_across,
@@ -236,6 +237,8 @@ def namespace(store, inst) -> dict:
             ns[f"gv{k}"] = g.value
     for k, t in enumerate(inst.tables):
         ns[f"T{k}"] = t
+    for k in range(1, len(inst.mems)):  # multi-memory (memory 0 is M)
+        ns[f"M{k}"] = inst.mems[k].data
     for k, ft in enumerate(mod.types):
         ns[f"TY{k}"] = canonical_type(ft)
     first_defined = len(inst.funcs) - len(mod.funcs)

@@ -26,10 +26,12 @@ Numbers use pyops' templates (bit-exact, from numeric.py); loads and stores go t
 struct's unpack_from/pack_into and bytearray indexing, whose struct.error/IndexError past the
 end of memory tier.py turns into an out-of-bounds trap.
 
-Multi-memory, memory64, table64: loads and stores on a memory other than memory 0, or on a
-64-bit memory 0, are Untranslatable (their function runs on the interpreter tier, memops.py:
-the fast path's end-of-memory trap does not hold for i64 addresses); memory.size/grow/fill/
-copy/init on any memory and table64's instructions are translated (calls of runtime helpers).
+Multi-memory, memory64, table64: a load or store on a memory other than memory 0 (`M<x>` in
+the namespace), or on a 64-bit memory 0, checks its effective address against the memory's
+size first (general_address): past the end, an i64 address raises OverflowError rather than
+struct.error, and address + offset must not wrap. Memory 0 with 32-bit addresses keeps the code
+above unchanged. memory.size/grow/fill/copy/init on any memory and table64's instructions call
+runtime helpers; SIMD accesses stay Untranslatable like all SIMD.
 
 The source depends only on the module, so its code object is shared by every instance (it is
 executed in an instance's namespace: see tier.py) and can be cached on disk.
@@ -37,10 +39,13 @@ executed in an instance's namespace: see tier.py) and can be cached on disk.
 
 from __future__ import annotations
 
+import re
+
 from . import jumps
 from . import module as m
 from .inline import CALLER_BUDGET, fold, inlinable
 from .numeric import bits_to_f64, f64_to_bits
+from .opcodes import OPCODES
 from .pyops import (
     BINARY_OPS,
     BY_CONSTANT,
@@ -626,26 +631,33 @@ class FunctionTranslator:
         elif op in UNARY_OPS:
             self.unary(op)
         elif op in LOADS:
-            if len(ins) == 5 or self.wide0:
-                raise Untranslatable("a load off memory 0 or with an i64 address")
             addr = self.pop()
-            a = self.address(addr, ins[2])
-            load = _Entry(LOADS[op].format(a=a), addr.deps | _READS_MEMORY,
+            if len(ins) == 5 or self.wide0:  # multi-memory, memory64: see general_address
+                expr = (f"{_on_memory(LOADS[op].format(a='gea'), ins)} if "
+                        f"{self.general_address(ins, addr)} else oob()")
+            else:
+                expr = LOADS[op].format(a=self.address(addr, ins[2]))
+            load = _Entry(expr, addr.deps | _READS_MEMORY,
                           depth=addr.depth + 1, top=LOAD_TOPS.get(op))
             load.bounds = addr.bounds + self.accessed(addr, ins[2])
             self.push(load)
         elif op in STORES:
-            if len(ins) == 5 or self.wide0:
-                raise Untranslatable("a store off memory 0 or with an i64 address")
+            general = len(ins) == 5 or self.wide0
+            if general and _MEMORY in st[-1].deps:
+                self.materialize(len(st) - 1)  # its loads would reuse `gea` (general_address)
             v = self.pop()
             addr = self.pop()
-            a = self.address(addr, ins[2])
+            a = "gea" if general else self.address(addr, ins[2])
             if op not in NARROW_STORES:
-                self.emit(STORES[op].format(a=a, v=v.operand()))
+                store = STORES[op].format(a=a, v=v.operand())
             elif v.top is not None and v.top <= NARROW_STORES[op][0]:
-                self.emit(NARROW_STORES[op][1].format(a=a, v=v.operand()))
+                store = NARROW_STORES[op][1].format(a=a, v=v.operand())
             else:
-                self.emit(STORES[op].format(a=a, v=v.loose_operand()))
+                store = STORES[op].format(a=a, v=v.loose_operand())
+            if general:
+                self.emit(f"if not {self.general_address(ins, addr)}: oob()")
+                store = _on_memory(store, ins)
+            self.emit(store)
             self.proven(v.bounds + addr.bounds + self.accessed(addr, ins[2]))
         elif op == 0x1A:
             self.pop()
@@ -754,6 +766,18 @@ class FunctionTranslator:
         for name, top in bounds:
             known = self.local_tops.get(name)
             self.local_tops[name] = top if known is None else min(known, top)
+
+    def general_address(self, ins: tuple, addr: _Entry) -> str:
+        """The bounds test of an access off the fast path (a memory other than memory 0, or
+        i64 addresses, whose end-of-memory errors are not struct.error): it sets `gea`, the
+        effective address, in Python ints (no wrap), and holds when the access is in bounds.
+        Only loads of the address itself may run inside it, and those finish before `gea` is
+        set."""
+        info = OPCODES[ins[0]]
+        assert info.align is not None
+        memory = _memory_name(ins)
+        return (f"(gea := {self.address(addr, ins[2])}) + {1 << info.align} <= "
+                f"len({memory})")
 
     def address(self, addr: _Entry, offset: int) -> str:
         if offset == 0:
@@ -1165,6 +1189,17 @@ class FunctionTranslator:
             self.emit(f"table_fill(INST, {ins[1]}, {d.value()}, {v.value()}, {n.value()})")
         else:
             raise Untranslatable(f"opcode {op:#x}")
+
+
+def _memory_name(ins: tuple) -> str:
+    """The namespace name of a load's or store's memory: M for memory 0, M<x> for memory x."""
+    x = m.memarg_memory(ins)
+    return f"M{x}" if x else "M"
+
+
+def _on_memory(template: str, ins: tuple) -> str:
+    """A pyops load/store template (written for memory 0, `M`) on the instruction's memory."""
+    return re.sub(r"\bM\b", _memory_name(ins), template)
 
 
 def _needs_zero(code: list[tuple]) -> set[int]:

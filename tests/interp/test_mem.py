@@ -136,18 +136,23 @@ def test_copy_between_memories_of_both_index_types(tier_name: str) -> None:
     assert call(store, inst, "size_a") == [1]
 
 
-def test_translating_tier_leaves_only_off_memory_0_accesses_to_the_interpreter() -> None:
+def test_translating_tier_checks_accesses_off_the_fast_path() -> None:
+    from lab.interp.translate import translate_function
+
     store, inst = load(MULTI, "translate")
     module = inst.module
-    names = {ex.name: ex.index for ex in module.exports}
-    translated = {name: tier.code_for(module, inst.func_types, index, False) is not None
-                  for name, index in names.items()}
-    # memory.copy and memory.size on any memory are translated; loads and stores off memory 0
-    # (or with i64 addresses) run on the interpreter tier.
-    assert translated == {"copy": True, "put": True, "get_b": False, "size_a": True}
-    single = load("""(module (memory 1)
-      (func (export "f") (param i32) (result i32) (i32.load (local.get 0))))""", "translate")[1]
-    assert tier.code_for(single.module, single.func_types, 0, False) is not None
+    source = {ex.name: translate_function(module, inst.func_types, ex.index, False)
+              for ex in module.exports}
+    # A load from the 64-bit memory 1 tests its effective address against M1's size first;
+    # memory 0 with 32-bit addresses keeps the plain access (past its end, IndexError traps).
+    assert "(gea := l0) + 1 <= len(M1)" in source["get_b"] and "M1[gea]" in source["get_b"]
+    assert "gea" not in source["put"] and "M[l0] = " in source["put"]
+    assert "memory_copy_across(INST" in source["copy"]
+    # SIMD stays on the interpreter tier, on any memory.
+    simd = load("""(module (memory 1) (memory 1)
+      (func (export "f") (param i32) (v128.store 1 (local.get 0) (v128.const i64x2 1 2))))""",
+                "translate")[1]
+    assert tier.code_for(simd.module, simd.func_types, 0, False) is None
 
 
 def test_validation_messages() -> None:
