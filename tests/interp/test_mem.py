@@ -166,3 +166,26 @@ def test_validation_messages() -> None:
         .startswith("type mismatch")
     assert invalid("(module (memory i64 0x1000000000001))") \
         .startswith("memory size must be at most")
+
+
+def test_api_makes_64_bit_memories_and_tables_to_import() -> None:
+    from lab.interp import api
+
+    engine = api.Engine()
+    store = api.Store(engine)
+    linker = api.Linker(engine)
+    linker.define(store, "env", "m", api.Memory(store, api.MemoryType(1, 2, is64=True)))
+    linker.define(store, "env", "t", api.Table(store, api.TableType(api.FUNCREF, 1, is64=True),
+                                               None))
+    module = api.Module(engine, wasmtime.wat2wasm("""(module
+      (import "env" "m" (memory i64 1)) (import "env" "t" (table i64 1 funcref))
+      (func (export "grow") (result i64) (memory.grow (i64.const 1)))
+      (func (export "size") (result i64) (table.size 0)))"""))
+    ex = linker.instantiate(store, module).exports(store)
+    # the API gives i64 results as signed ints
+    assert ex["grow"](store) == 1 and ex["grow"](store) == -1 and ex["size"](store) == 1
+    linker32 = api.Linker(engine)
+    linker32.define(store, "env", "m", api.Memory(store, api.MemoryType(1)))
+    linker32.define(store, "env", "t", api.Table(store, api.TableType(api.FUNCREF, 1), None))
+    with pytest.raises(LinkError):
+        linker32.instantiate(store, module)
