@@ -86,12 +86,15 @@ def FuncType(params: Iterable[int], results: Iterable[int]) -> _m.FuncType:
     return _m.FuncType(tuple(params), tuple(results))
 
 
-def TableType(elem_type: int, minimum: int, maximum: int | None = None) -> _m.TableType:
-    return _m.TableType(elem_type, _m.Limits(minimum, maximum))
+def TableType(elem_type: int, minimum: int, maximum: int | None = None, *,
+              is64: bool = False) -> _m.TableType:
+    """is64: a table64 table (i64 indices)."""
+    return _m.TableType(elem_type, _m.Limits(minimum, maximum, is64))
 
 
-def MemoryType(minimum: int, maximum: int | None = None) -> _m.MemoryType:
-    return _m.MemoryType(_m.Limits(minimum, maximum))
+def MemoryType(minimum: int, maximum: int | None = None, *, is64: bool = False) -> _m.MemoryType:
+    """is64: a memory64 memory (i64 addresses)."""
+    return _m.MemoryType(_m.Limits(minimum, maximum, is64))
 
 
 def GlobalType(val_type: int, mutable: bool = False) -> _m.GlobalType:

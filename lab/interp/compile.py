@@ -17,6 +17,9 @@ The executable form is a flat list of 4-tuples `(op, a, b, k)`, run by lab.inter
   * SIMD instructions become UNOP/BINOP too, with simd.py's lane functions (lane and shuffle
     immediates bound in), and v128.const a CONST; v128.bitselect is TERNOP and SIMD memory
     accesses VLOAD/VSTORE/VLOAD_LANE (function and static offset as immediates);
+  * memory instructions on a memory other than memory 0 or with 64-bit addresses, and
+    table.grow on a 64-bit table, become GENERAL with a closure from memops.py (the hot ops
+    above stay for memory 0 with 32-bit addresses);
   * a peephole pass (`_fuse`) then merges frequent sequences into superinstructions: operands
     straight from locals or constants, results straight into locals, compare-and-branch, loads
     and stores addressed by a local (see the V_* variants below).
@@ -37,6 +40,7 @@ from dataclasses import dataclass
 
 from . import module as m
 from .numeric import BINARY, COND_BINARY, EXPR_BINARY, EXPR_UNARY, M32, M64, UNARY, bits_to_f64
+from .opcodes import OPCODES
 
 # Internal opcodes that are not Wasm opcodes (Wasm opcodes reused as-is are listed below).
 UNREACHABLE = 0x00
@@ -89,6 +93,8 @@ NON_NULL_TEST = -4  # br_on_non_null: replace a null on top by 0, else push 1 (B
 CAST_TEST = -3   # br_on_cast(_fail): push whether a(top) (a BR_IF follows)
 REF_TEST = -2    # replace the top by whether a(top)
 REF_EQ = -1
+# Multi-memory, memory64, table64 (memops.py):
+GENERAL = 0x344     # a: function (instance, operand stack) doing the whole instruction
 # Fused ops (superinstructions) produced by the peephole pass below.
 GET_GET = 0x320     # a, b: two local indices pushed in order
 GET_CONST = 0x321   # a: local index, b: constant
@@ -137,6 +143,9 @@ IF_NOT = 0x332       # eqz; if             a: target (jump when the value is non
 
 LOADS = frozenset(range(0x28, 0x36))
 STORES = frozenset(range(0x36, 0x3F))
+# SIMD loads and stores (memops.py takes those off memory 0 or on a 64-bit memory).
+_SIMD_ACCESS = frozenset(code for code, info in OPCODES.items()
+                         if 0xFD000 <= code < 0xFE000 and info.align is not None)
 
 _BLOCK, _LOOP, _IF, _FUNC = 0, 1, 2, 3
 
@@ -209,6 +218,14 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
     out: list[list] = []
     emit = out.append
     h = 0
+    # Per memory: whether its addresses are i64; wide0: memory 0's are (memory64).
+    mem64 = [mt.limits.is64 for mt in m.memory_types(mod)]
+    wide0 = bool(mem64) and mem64[0]
+
+    def general(ins) -> None:
+        """Emit a memory instruction off the fast path (see memops.py)."""
+        from . import memops
+        emit([GENERAL, memops.general(ins, mem64), 0])
     ctrl = [_Ctrl(_FUNC, 0, 0, nres, 0, False)]
     dead = False
 
@@ -295,9 +312,15 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
         elif op in UNARY:
             emit([UNOP, UNARY[op], 0])
         elif op in LOADS:
-            emit([op, ins[2], 0])
+            if len(ins) == 5 or wide0:
+                general(ins)
+            else:
+                emit([op, ins[2], 0])
         elif op in STORES:
-            emit([op, ins[2], 0])
+            if len(ins) == 5 or wide0:
+                general(ins)
+            else:
+                emit([op, ins[2], 0])
             h -= 2
         elif op == 0x02 or op == 0x03:
             np_, nr = block_sig(ins[1])
@@ -394,10 +417,16 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             emit([TABLE_SET, ins[1], 0])
             h -= 2
         elif op == 0x3F:
-            emit([MEMORY_SIZE, 0, 0])
+            if len(ins) > 1:
+                general(ins)
+            else:
+                emit([MEMORY_SIZE, 0, 0])
             h += 1
         elif op == 0x40:
-            emit([MEMORY_GROW, 0, 0])
+            if len(ins) > 1 or wide0:
+                general(ins)
+            else:
+                emit([MEMORY_GROW, 0, 0])
         elif op == 0xD0:
             emit([CONST, None, 0])
             h += 1
@@ -407,12 +436,18 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             emit([REF_FUNC, ins[1], 0])
             h += 1
         elif op == 0xFC08:    # memory.init dataidx
-            emit([op, ins[1], 0])
+            if len(ins) > 2:
+                general(ins)
+            else:
+                emit([op, ins[1], 0])
             h -= 3
         elif op == 0xFC09:    # data.drop
             emit([op, ins[1], 0])
         elif op == 0xFC0A or op == 0xFC0B:  # memory.copy / memory.fill
-            emit([op, 0, 0])
+            if len(ins) > 1:
+                general(ins)
+            else:
+                emit([op, 0, 0])
             h -= 3
         elif op == 0xFC0C:    # table.init elemidx tableidx
             emit([op, ins[1], ins[2]])
@@ -423,7 +458,11 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             emit([op, ins[1], ins[2]])
             h -= 3
         elif op == 0xFC0F:    # table.grow
-            emit([op, ins[1], 0])
+            if m.table_types(mod)[ins[1]].limits.is64:
+                from .memops import table_grow64
+                emit([GENERAL, table_grow64(ins[1]), 0])
+            else:
+                emit([op, ins[1], 0])
             h -= 1
         elif op == 0xFC10:    # table.size
             emit([op, ins[1], 0])
@@ -432,7 +471,11 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             emit([op, ins[1], 0])
             h -= 3
         elif op >= 0xFD000:   # SIMD (simd.py, imported only by code that uses it)
-            h += _simd(ins, emit)
+            if (len(ins) == 5 or wide0) and op in _SIMD_ACCESS:
+                general(ins)
+                h += _stack_change(op)
+            else:
+                h += _simd(ins, emit)
         # --- Wasm 3.0 typed function references and GC
         elif op == 0xD5 or op == 0xD6:  # br_on_null / br_on_non_null
             # the BR_IF that branch() emits pops the condition; h is the height it branches at
@@ -495,7 +538,7 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
 def _simd(ins: tuple, emit) -> int:
     """Emit one SIMD instruction; return its operand-stack height change."""
     from . import simd
-    from .opcodes import OPCODES, V128_CONST
+    from .opcodes import V128_CONST
 
     if ins[0] == V128_CONST:
         emit([CONST, ins[1], 0])
@@ -503,7 +546,13 @@ def _simd(ins: tuple, emit) -> int:
     kind, fn, offset = simd.lower(ins)
     ex_op = (UNOP, BINOP, TERNOP, VLOAD, VSTORE, VLOAD_LANE)[kind]
     emit([ex_op, fn, offset])
-    info = OPCODES[ins[0]]
+    return _stack_change(ins[0])
+
+
+def _stack_change(op: int) -> int:
+    """The operand-stack height change of an instruction with a fixed signature."""
+    from .opcodes import OPCODES
+    info = OPCODES[op]
     assert info.params is not None and info.results is not None
     return len(info.results) - len(info.params)
 

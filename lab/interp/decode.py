@@ -1,6 +1,4 @@
-"""The binary decoder: WebAssembly 2.0 module bytes, plus 3.0's typed references and GC (rec/sub
-types, struct/array, reference types with heap types, table initialisers, the 0xFB ops) ->
-`lab.interp.module.Module`.
+"""The binary decoder: WebAssembly module bytes -> `lab.interp.module.Module`.
 
 `decode_module(data)` either returns a Module or raises MalformedError; no other exception escapes
 for any input. Messages start with the spec's wording (the text the spec tests expect, e.g.
@@ -18,6 +16,11 @@ same message:
   section";
 - block types try a type index (s33) first, then the empty type 0x40, then a value type.
 
+`version` picks the binary format: "3.0" (the default) reads multi-memory's memory indices
+(memarg flag bit 6, memory.size/grow/fill/copy/init) and memory64/table64's limits flag 0x04
+and 64-bit offsets; "2.0" reads those bytes as Wasm 2.0 did (reserved zero bytes, a 1-bit
+limits flag), whose spec tests check that they are refused.
+
 Decoding is linear in the input size: no slicing except of the bytes a structure keeps (names,
 custom payloads, data segments).
 """
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 from . import opcodes as ops
 from .errors import MalformedError
-from .leb128 import UNEXPECTED_END, read_s32, read_s33, read_s64, read_u32, read_unsigned
+from .leb128 import UNEXPECTED_END, read_s32, read_s33, read_s64, read_u32, read_u64, read_unsigned
 from .module import (
     ABSTRACT_HEAP_TYPES,
     EXTERNREF,
@@ -43,6 +46,8 @@ from .module import (
     MODE_PASSIVE,
     NON_NULL,
     VAL_TYPES,
+    WASM_2_0,
+    WASM_3_0,
     ArrayType,
     Code,
     CustomSection,
@@ -138,14 +143,14 @@ def _error(msg: str, pos: int) -> MalformedError:
     return MalformedError(f"{msg} (at byte offset {pos})")
 
 
-def decode_module(data: bytes | bytearray | memoryview) -> Module:
+def decode_module(data: bytes | bytearray | memoryview, version: str = WASM_3_0) -> Module:
     """Decode a binary module; MalformedError (and nothing else) when it is not well-formed."""
     try:
         buf = bytes(data)
     except Exception as exc:  # not bytes-like at all
         raise MalformedError(f"module is not a byte string: {exc}") from None
     try:
-        return _Decoder(buf).module()
+        return _Decoder(buf, version == WASM_2_0).module()
     except MalformedError:
         raise
     except IndexError:
@@ -160,8 +165,9 @@ def decode_module(data: bytes | bytearray | memoryview) -> Module:
 
 
 class _Decoder:
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, wasm2: bool = False) -> None:
         self.data = data
+        self.wasm2 = wasm2  # the Wasm 2.0 binary format (see the module docstring)
         self.end = len(data)
         self.pos = 0
         self.uses_data_index = False  # memory.init / data.drop seen in a function body
@@ -259,10 +265,22 @@ class _Decoder:
         return FieldType(t, mut == 1)
 
     def limits(self) -> Limits:
-        flag, self.pos = read_unsigned(self.data, self.pos, 1)
-        minimum = self.u32()
-        maximum = self.u32() if flag else None
-        return Limits(minimum, maximum)
+        if self.wasm2:
+            flag, self.pos = read_unsigned(self.data, self.pos, 1)
+            minimum = self.u32()
+            maximum = self.u32() if flag else None
+            return Limits(minimum, maximum)
+        # Wasm 3.0: a flags byte (0x01 has a maximum, 0x04 64-bit indices); the bounds are u64
+        # for every index type (the validator checks their range).
+        pos = self.pos
+        flags = self.byte()
+        if flags & 0xFA:
+            raise _error("malformed limits flags", pos)
+        minimum, self.pos = read_u64(self.data, self.pos)
+        maximum = None
+        if flags & 0x01:
+            maximum, self.pos = read_u64(self.data, self.pos)
+        return Limits(minimum, maximum, bool(flags & 0x04))
 
     def table_type(self) -> TableType:
         elem_type = self.reftype()
@@ -574,11 +592,12 @@ class _Decoder:
                         return body
                     blocks.pop()
                 elif kind == _K_MEMARG:
-                    align, pos = read_u32(data, pos)
-                    if align >= 32:
-                        raise _error("malformed memop flags", pos - 1)
-                    offset, pos = read_u32(data, pos)
-                    append((op, align, offset))
+                    b = data[pos]
+                    if b < 32 and data[pos + 1] < 0x80:  # memory 0, a one-byte offset: the common case
+                        append((op, b, data[pos + 1]))
+                        pos += 2
+                    else:
+                        pos = self._memarg(op, pos, None, append)
                 elif kind == _K_BLOCK:
                     bt, pos = _block_type(data, pos)
                     append((op, bt))
@@ -612,10 +631,14 @@ class _Decoder:
                     table, pos = read_u32(data, pos)
                     append((op, typeidx, table))
                 elif kind == _K_ZERO:
-                    if data[pos] != 0:
+                    if data[pos] == 0:
+                        pos += 1
+                        append((op,))
+                    elif self.wasm2:
                         raise _error("zero byte expected", pos)
-                    pos += 1
-                    append((op,))
+                    else:  # memory.size/grow of memory x (multi-memory)
+                        x, pos = read_u32(data, pos)
+                        append((op, x) if x else (op,))
                 elif kind == _K_SELECT_T:
                     self.pos = pos
                     types = tuple(self.valtype() for _ in range(self.len32()))
@@ -701,6 +724,8 @@ class _Decoder:
         elif kind in (_K_TABLE, _K_ELEM, _K_DATA):
             x, pos = read_u32(data, pos)
             append((op, x))
+        elif not self.wasm2 and kind in (_K_MEMORY_INIT, _K_ZERO, _K_ZERO2):
+            pos = self._memory_indices(op, kind, pos, append)
         elif kind == _K_MEMORY_INIT:
             x, pos = read_u32(data, pos)
             if data[pos] != 0:
@@ -723,16 +748,10 @@ class _Decoder:
             x, pos = read_u32(data, pos)
             y, pos = read_u32(data, pos)
             append((op, x, y))
-        elif kind == _K_MEMARG or kind == _K_MEMARG_LANE:
-            align, pos = read_u32(data, pos)
-            if align >= 32:
-                raise _error("malformed memop flags", pos - 1)
-            offset, pos = read_u32(data, pos)
-            if kind == _K_MEMARG:
-                append((op, align, offset))
-            else:
-                append((op, align, offset, data[pos]))
-                pos += 1
+        elif kind == _K_MEMARG:
+            pos = self._memarg(op, pos, None, append)
+        elif kind == _K_MEMARG_LANE:
+            pos = self._memarg(op, pos, True, append)
         elif kind == _K_V128:
             if pos + 16 > self.end:
                 raise _error(UNEXPECTED_END, self.end)
@@ -748,6 +767,53 @@ class _Decoder:
             pos += 1
         else:  # pragma: no cover - every prefixed kind is listed above
             raise _error(f"unsupported immediate kind for {ops.op_name(op)}", pos)
+        return pos
+
+
+    def _memarg(self, op: int, pos: int, lane: bool | None, append) -> int:
+        """A memarg (and a lane index when `lane`): (op, align, offset[, lane]) on memory 0,
+        (op, align, offset, lane or None, x) on memory x (see module.py)."""
+        data = self.data
+        flags, pos = read_u32(data, pos)
+        if self.wasm2:
+            if flags >= 32:
+                raise _error("malformed memop flags", pos - 1)
+            offset, pos = read_u32(data, pos)
+            memory = 0
+        else:
+            if flags >= 0x80:
+                raise _error("malformed memop flags", pos - 1)
+            memory = 0
+            if flags & 0x40:
+                memory, pos = read_u32(data, pos)
+            flags &= 0x3F
+            offset, pos = read_u64(data, pos)
+        lane_index = None
+        if lane:
+            lane_index = data[pos]
+            pos += 1
+        if memory:
+            append((op, flags, offset, lane_index, memory))
+        elif lane:
+            append((op, flags, offset, lane_index))
+        else:
+            append((op, flags, offset))
+        return pos
+
+    def _memory_indices(self, op: int, kind: int, pos: int, append) -> int:
+        """Wasm 3.0 memory indices of memory.init/fill/copy (see module.py for the tuples)."""
+        data = self.data
+        if kind == _K_MEMORY_INIT:
+            y, pos = read_u32(data, pos)
+            x, pos = read_u32(data, pos)
+            append((op, y, x) if x else (op, y))
+        elif kind == _K_ZERO:
+            x, pos = read_u32(data, pos)
+            append((op, x) if x else (op,))
+        else:
+            x, pos = read_u32(data, pos)
+            y, pos = read_u32(data, pos)
+            append((op, x, y) if x or y else (op,))
         return pos
 
 

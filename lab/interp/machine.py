@@ -224,6 +224,9 @@ el[i] = v""",
     0xFC11: "n = pop(); v = pop(); d = pop()\ntable_fill(inst, a, d, v, n)",
 }
 
+# Multi-memory, memory64, table64: the closure does the whole instruction (memops.py).
+HANDLERS[C.GENERAL] = "a(inst, stack)"
+
 
 # --- Wasm 3.0 typed function references and GC (ops only code of modules using them has) ---
 _TAIL_ENTER = _ENTER.replace("frames.append((code, pc, L, inst, w))\n", "").replace(

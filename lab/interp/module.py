@@ -17,8 +17,12 @@ prefix and `0xFD000 | sub` for SIMD. Immediates:
   call_indirect        (op, typeidx, tableidx)
   local/global.*       (op, index)
   select with types    (op, (valtypes...))   plain select has no immediate
-  loads/stores         (op, align, offset)
-  memory.size/grow     (op,)             (the reserved zero byte is checked by the decoder)
+  loads/stores         (op, align, offset)          on memory 0
+                       (op, align, offset, None, x) on memory x > 0 (multi-memory)
+  SIMD lane load/store (op, align, offset, lane), on memory x > 0 (op, align, offset, lane, x)
+                       (so `memarg_memory(ins)` is ins[4] for a 5-tuple, else 0; offset up to
+                       2**64-1 since Wasm 3.0)
+  memory.size/grow     (op,) on memory 0, (op, x) on memory x > 0
   i32/i64.const        (op, value)       value as a signed Python int
   f32/f64.const        (op, bits)        raw IEEE bit pattern as an unsigned int (NaN payloads kept)
   ref.null             (op, reftype)
@@ -27,9 +31,12 @@ prefix and `0xFD000 | sub` for SIMD. Immediates:
   table.copy           (op, dst_table, src_table)
   table.init           (op, elemidx, tableidx)
   elem.drop            (op, elemidx)
-  memory.init          (op, dataidx)
+  memory.init          (op, dataidx), (op, dataidx, x) on memory x > 0
   data.drop            (op, dataidx)
-  memory.copy/fill     (op,)
+  memory.fill          (op,), (op, x) on memory x > 0
+  memory.copy          (op,), (op, dst, src) when either is not memory 0
+Tables and memories whose limits have `is64` (memory64, table64) take i64 addresses/indices;
+the instruction tuples do not change, the type of the memory or table tells.
 Wasm 3.0 typed references and GC (opcodes.py; 0xFB-prefixed ops are `0xFB00 | sub`):
   ref.null             (op, reftype)     the heap type read as its nullable reference type
   call_ref/return_call_ref, struct.new(_default), array.new(_default), array.get/set/fill
@@ -112,6 +119,11 @@ def ref_type(heap: int, nullable: bool) -> int:
 
 def heap_of(t: int) -> int:
     return t & ~NON_NULL
+# The binary format and validation rules the decoder and validator apply (decode_module,
+# validate_module): Wasm 3.0 by default; "2.0" refuses what 3.0 added where the 2.0 spec tests
+# check that (memory indices, several memories, 64-bit limits).
+WASM_2_0 = "2.0"
+WASM_3_0 = "3.0"
 
 PAGE_SIZE = 65536
 MAX_PAGES = 65536  # 4 GiB: the spec's limit for 32-bit memories
@@ -125,6 +137,14 @@ KIND_FUNC = 0
 KIND_TABLE = 1
 KIND_MEMORY = 2
 KIND_GLOBAL = 3
+
+
+MAX_PAGES_64 = 1 << 48  # the spec's limit for 64-bit memories (256 TiB)
+
+
+def memarg_memory(ins: tuple) -> int:
+    """The memory index of a load/store instruction tuple (see the module docstring)."""
+    return ins[4] if len(ins) == 5 else 0
 
 
 class TypeIdx(tuple):
@@ -209,13 +229,15 @@ class SubType(FrozenRecord):
 
 
 class Limits(FrozenRecord):
-    __slots__ = _fields = ("min", "max")
+    __slots__ = _fields = ("min", "max", "is64")
     min: int
     max: int | None
+    is64: bool  # the address/index type is i64 (memory64, table64: limits flag 0x04)
 
-    def __init__(self, min: int, max: int | None = None) -> None:
+    def __init__(self, min: int, max: int | None = None, is64: bool = False) -> None:
         _set(self, "min", min)
         _set(self, "max", max)
+        _set(self, "is64", is64)
 
 
 class TableType(FrozenRecord):
@@ -382,3 +404,13 @@ class Module(Record):
 
     def imports_of(self, kind: int) -> list[Import]:
         return [imp for imp in self.imports if imp.kind == kind]
+
+
+def memory_types(mod: Module) -> list[MemoryType]:
+    """Every memory's type, imports first (the memory index space)."""
+    return [imp.memory_type for imp in mod.imports_of(KIND_MEMORY)] + list(mod.memories)
+
+
+def table_types(mod: Module) -> list[TableType]:
+    """Every table's type, imports first (the table index space)."""
+    return [imp.table_type for imp in mod.imports_of(KIND_TABLE)] + list(mod.tables)

@@ -116,16 +116,19 @@ class FuncInst:
 
 
 class MemInst:
-    __slots__ = ("data", "max", "limit")
+    __slots__ = ("data", "max", "limit", "is64")
 
     def __init__(self, mtype: m.MemoryType, limit: int) -> None:
         lim = mtype.limits
+        # A 64-bit memory is held to the same engine limit: its addresses may be large, its
+        # size is not.
         limit = min(limit, m.ENGINE_MAX_PAGES)
         if lim.min > limit:
             raise LimitError(f"memory of {lim.min} pages exceeds the store limit of {limit} pages")
         self.data = _zeroed(lim.min * m.PAGE_SIZE)
         self.max = lim.max
         self.limit = limit
+        self.is64 = lim.is64
 
     @property
     def pages(self) -> int:
@@ -133,13 +136,13 @@ class MemInst:
 
     @property
     def type(self) -> m.MemoryType:
-        return m.MemoryType(m.Limits(self.pages, self.max))
+        return m.MemoryType(m.Limits(self.pages, self.max, self.is64))
 
     def grow(self, delta: int) -> int:
         """Grow by `delta` pages; the old size in pages, or -1 when refused."""
         old = len(self.data) >> 16
         new = old + delta
-        cap = m.MAX_PAGES if self.max is None else self.max
+        cap = (m.MAX_PAGES_64 if self.is64 else m.MAX_PAGES) if self.max is None else self.max
         if new > cap or new > self.limit:
             return -1
         if delta:
@@ -166,7 +169,7 @@ def _zeroed(size: int) -> bytearray | mmap.mmap:
 
 
 class TableInst:
-    __slots__ = ("elems", "max", "elem_type", "limit", "canon_type")
+    __slots__ = ("elems", "max", "elem_type", "limit", "canon_type", "is64")
 
     def __init__(self, ttype: m.TableType, limit: int, init=None, canon_type=None) -> None:
         lim = ttype.limits
@@ -178,15 +181,16 @@ class TableInst:
         self.limit = limit
         # the element type independent of the defining module (gctypes.canon_val)
         self.canon_type = ttype.elem_type if canon_type is None else canon_type
+        self.is64 = lim.is64
 
     @property
     def type(self) -> m.TableType:
-        return m.TableType(self.elem_type, m.Limits(len(self.elems), self.max))
+        return m.TableType(self.elem_type, m.Limits(len(self.elems), self.max, self.is64))
 
     def grow(self, delta: int, init) -> int:
         old = len(self.elems)
         new = old + delta
-        cap = MAX_TABLE_SIZE if self.max is None else self.max
+        cap = (M64 if self.is64 else MAX_TABLE_SIZE) if self.max is None else self.max
         if new > cap or new > self.limit:
             return -1
         if delta:
@@ -295,12 +299,12 @@ def check_import(module: m.Module, imp: m.Import, obj) -> None:
             raise LinkError(f"incompatible import type: {what} expects {want}, got {obj.type}")
     elif kind == m.KIND_TABLE:
         table = imp.table_type
-        if obj.canon_type != canon_val(canon, table.elem_type) or not _limits_match(
-                len(obj.elems), obj.max, table.limits):
+        if obj.canon_type != canon_val(canon, table.elem_type) or obj.is64 != table.limits.is64 or \
+                not _limits_match(len(obj.elems), obj.max, table.limits):
             raise LinkError(f"incompatible import type: {what} expects {table}, got {obj.type}")
     elif kind == m.KIND_MEMORY:
         memory = imp.memory_type
-        if not _limits_match(obj.pages, obj.max, memory.limits):
+        if obj.is64 != memory.limits.is64 or not _limits_match(obj.pages, obj.max, memory.limits):
             raise LinkError(f"incompatible import type: {what} expects {memory}, got {obj.type}")
     else:
         global_type = imp.global_type
@@ -441,17 +445,20 @@ def _export_name(inst: ModuleInst, f: FuncInst) -> str:
 # ---------------------------------------------------------------------------------------------
 # Bulk memory and table operations (shared by instantiation and the executor)
 
-def memory_init(inst: ModuleInst, dataidx: int, d: int, s: int, n: int, memidx: int = 0) -> None:
-    data = inst.datas[dataidx]
-    mem = inst.mems[memidx].data
-    if s + n > len(data) or d + n > len(mem):
+def _copy_into(mem, d: int, source, s: int, n: int) -> None:
+    """n bytes from `source` at s into the memory bytes `mem` at d, bounds checked first."""
+    if s + n > len(source) or d + n > len(mem):
         raise Trap(TRAP_OOB_MEMORY)
     if n:
-        mem[d:d + n] = data[s:s + n]
+        mem[d:d + n] = source[s:s + n]
 
 
-def memory_copy(inst: ModuleInst, d: int, s: int, n: int) -> None:
-    mem = inst.mems[0].data
+def memory_init(inst: ModuleInst, dataidx: int, d: int, s: int, n: int, memidx: int = 0) -> None:
+    _copy_into(inst.mems[memidx].data, d, inst.datas[dataidx], s, n)
+
+
+def memory_copy(inst: ModuleInst, d: int, s: int, n: int, memidx: int = 0) -> None:
+    mem = inst.mems[memidx].data
     size = len(mem)
     if s + n > size or d + n > size:
         raise Trap(TRAP_OOB_MEMORY)
@@ -459,8 +466,13 @@ def memory_copy(inst: ModuleInst, d: int, s: int, n: int) -> None:
         mem[d:d + n] = mem[s:s + n]
 
 
-def memory_fill(inst: ModuleInst, d: int, v: int, n: int) -> None:
-    mem = inst.mems[0].data
+def memory_copy_across(inst: ModuleInst, d: int, s: int, n: int, dst: int, src: int) -> None:
+    """memory.copy from memory `src` to another memory `dst` (multi-memory)."""
+    _copy_into(inst.mems[dst].data, d, inst.mems[src].data, s, n)
+
+
+def memory_fill(inst: ModuleInst, d: int, v: int, n: int, memidx: int = 0) -> None:
+    mem = inst.mems[memidx].data
     if d + n > len(mem):
         raise Trap(TRAP_OOB_MEMORY)
     if n:

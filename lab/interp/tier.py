@@ -106,9 +106,11 @@ def _base_namespace() -> dict:
         base = {
             "Trap": Trap, "unreachable": _raiser(TRAP_UNREACHABLE),
             "out_of_fuel": _raiser(TRAP_OUT_OF_FUEL), "div_zero": _raiser(TRAP_DIV_ZERO),
+            "oob": _raiser(TRAP_OOB_MEMORY),
             "table_get": table_get, "table_set": table_set,
             "memory_init": rt.memory_init, "memory_copy": rt.memory_copy,
-            "memory_fill": rt.memory_fill, "table_init": rt.table_init,
+            "memory_fill": rt.memory_fill, "memory_copy_across": rt.memory_copy_across,
+            "table_init": rt.table_init,
             "table_copy": rt.table_copy, "table_fill": rt.table_fill,
         }
         for key, fmt in _STRUCT_FORMATS.items():
@@ -240,6 +242,8 @@ def namespace(store, inst) -> dict:
             ns[f"gv{k}"] = g.value
     for k, t in enumerate(inst.tables):
         ns[f"T{k}"] = t
+    for k in range(1, len(inst.mems)):  # multi-memory (memory 0 is M)
+        ns[f"M{k}"] = inst.mems[k].data
     for k, ct in enumerate(inst.canon):
         ns[f"TY{k}"] = ct
     first_defined = len(inst.funcs) - len(mod.funcs)

@@ -26,16 +26,26 @@ Numbers use pyops' templates (bit-exact, from numeric.py); loads and stores go t
 struct's unpack_from/pack_into and bytearray indexing, whose struct.error/IndexError past the
 end of memory tier.py turns into an out-of-bounds trap.
 
+Multi-memory, memory64, table64: a load or store on a memory other than memory 0 (`M<x>` in
+the namespace), or on a 64-bit memory 0, checks its effective address against the memory's
+size first (general_address): past the end, an i64 address raises OverflowError rather than
+struct.error, and address + offset must not wrap. Memory 0 with 32-bit addresses keeps the code
+above unchanged. memory.size/grow/fill/copy/init on any memory and table64's instructions call
+runtime helpers; SIMD accesses stay Untranslatable like all SIMD.
+
 The source depends only on the module, so its code object is shared by every instance (it is
 executed in an instance's namespace: see tier.py) and can be cached on disk.
 """
 
 from __future__ import annotations
 
+import re
+
 from . import jumps
 from . import module as m
 from .inline import CALLER_BUDGET, fold, inlinable
 from .numeric import bits_to_f64, f64_to_bits
+from .opcodes import OPCODES
 from .pyops import (
     BINARY_OPS,
     BY_CONSTANT,
@@ -224,6 +234,8 @@ class FunctionTranslator:
         # Where each block end that a flag reaches is resolved: (index of the line after its
         # `br = 0`, indentation), for jump threading (see jumps.py).
         self.landings: dict[int, tuple[int, int]] = {}
+        self.mem64 = [mt.limits.is64 for mt in m.memory_types(mod)]  # per memory: i64 addresses
+        self.wide0 = bool(self.mem64) and self.mem64[0]
 
     # -- emission ---------------------------------------------------------------------------
 
@@ -629,21 +641,32 @@ class FunctionTranslator:
             self.unary(op)
         elif op in LOADS:
             addr = self.pop()
-            a = self.address(addr, ins[2])
-            load = _Entry(LOADS[op].format(a=a), addr.deps | _READS_MEMORY,
+            if len(ins) == 5 or self.wide0:  # multi-memory, memory64: see general_address
+                expr = (f"{_on_memory(LOADS[op].format(a='gea'), ins)} if "
+                        f"{self.general_address(ins, addr)} else oob()")
+            else:
+                expr = LOADS[op].format(a=self.address(addr, ins[2]))
+            load = _Entry(expr, addr.deps | _READS_MEMORY,
                           depth=addr.depth + 1, top=LOAD_TOPS.get(op))
             load.bounds = addr.bounds + self.accessed(addr, ins[2])
             self.push(load)
         elif op in STORES:
+            general = len(ins) == 5 or self.wide0
+            if general and _MEMORY in st[-1].deps:
+                self.materialize(len(st) - 1)  # its loads would reuse `gea` (general_address)
             v = self.pop()
             addr = self.pop()
-            a = self.address(addr, ins[2])
+            a = "gea" if general else self.address(addr, ins[2])
             if op not in NARROW_STORES:
-                self.emit(STORES[op].format(a=a, v=v.operand()))
+                store = STORES[op].format(a=a, v=v.operand())
             elif v.top is not None and v.top <= NARROW_STORES[op][0]:
-                self.emit(NARROW_STORES[op][1].format(a=a, v=v.operand()))
+                store = NARROW_STORES[op][1].format(a=a, v=v.operand())
             else:
-                self.emit(STORES[op].format(a=a, v=v.loose_operand()))
+                store = STORES[op].format(a=a, v=v.loose_operand())
+            if general:
+                self.emit(f"if not {self.general_address(ins, addr)}: oob()")
+                store = _on_memory(store, ins)
+            self.emit(store)
             self.proven(v.bounds + addr.bounds + self.accessed(addr, ins[2]))
         elif op == 0x1A:
             self.pop()
@@ -716,10 +739,18 @@ class FunctionTranslator:
             self.emit(f"{name} = call_target(T{ins[2]}.elems, {idx.value()}, TY{ins[1]})")
             self.call(name, t)
         elif op == 0x3F:
-            self.result_into(len(st), _Entry("len(M) >> 16"))
+            if len(ins) > 1:  # memory x (multi-memory)
+                self.result_into(len(st), _Entry(f"len(INST.mems[{ins[1]}].data) >> 16"))
+            else:
+                self.result_into(len(st), _Entry("len(M) >> 16"))
         elif op == 0x40:
             n = self.pop()
-            self.result_into(len(st), _Entry(f"MEM.grow({n.value()}) & 0xFFFFFFFF"))
+            if len(ins) > 1 or self.wide0:  # memory x, or a 64-bit memory (an i64 -1)
+                mem = ins[1] if len(ins) > 1 else 0
+                mask = M64 if self.mem64[mem] else "0xFFFFFFFF"
+                self.result_into(len(st), _Entry(f"INST.mems[{mem}].grow({n.value()}) & {mask}"))
+            else:
+                self.result_into(len(st), _Entry(f"MEM.grow({n.value()}) & 0xFFFFFFFF"))
         elif op == 0xD0:
             self.push(_const("None"))
         elif op == 0xD1:
@@ -744,6 +775,18 @@ class FunctionTranslator:
         for name, top in bounds:
             known = self.local_tops.get(name)
             self.local_tops[name] = top if known is None else min(known, top)
+
+    def general_address(self, ins: tuple, addr: _Entry) -> str:
+        """The bounds test of an access off the fast path (a memory other than memory 0, or
+        i64 addresses, whose end-of-memory errors are not struct.error): it sets `gea`, the
+        effective address, in Python ints (no wrap), and holds when the access is in bounds.
+        Only loads of the address itself may run inside it, and those finish before `gea` is
+        set."""
+        info = OPCODES[ins[0]]
+        assert info.align is not None
+        memory = _memory_name(ins)
+        return (f"(gea := {self.address(addr, ins[2])}) + {1 << info.align} <= "
+                f"len({memory})")
 
     def address(self, addr: _Entry, offset: int) -> str:
         if offset == 0:
@@ -1113,17 +1156,25 @@ class FunctionTranslator:
             v = self.pop()
             i = self.pop()
             self.emit(f"table_set(T{ins[1]}, {i.value()}, {v.value()})")
-        elif op == 0xFC08:  # memory.init
+        elif op == 0xFC08:  # memory.init (ins[2]: memory x > 0)
             n, s, d = self.pop(), self.pop(), self.pop()
-            self.emit(f"memory_init(INST, {ins[1]}, {d.value()}, {s.value()}, {n.value()})")
+            x = f", {ins[2]}" if len(ins) > 2 else ""
+            self.emit(f"memory_init(INST, {ins[1]}, {d.value()}, {s.value()}, {n.value()}{x})")
         elif op == 0xFC09:
             self.emit(f"INST.datas[{ins[1]}] = b''")
         elif op == 0xFC0A:
             n, s, d = self.pop(), self.pop(), self.pop()
-            self.emit(f"memory_copy(INST, {d.value()}, {s.value()}, {n.value()})")
+            if len(ins) == 1:
+                self.emit(f"memory_copy(INST, {d.value()}, {s.value()}, {n.value()})")
+            elif ins[1] == ins[2]:
+                self.emit(f"memory_copy(INST, {d.value()}, {s.value()}, {n.value()}, {ins[1]})")
+            else:
+                self.emit(f"memory_copy_across(INST, {d.value()}, {s.value()}, {n.value()}, "
+                          f"{ins[1]}, {ins[2]})")
         elif op == 0xFC0B:
             n, v, d = self.pop(), self.pop(), self.pop()
-            self.emit(f"memory_fill(INST, {d.value()}, {v.value()}, {n.value()})")
+            x = f", {ins[1]}" if len(ins) > 1 else ""
+            self.emit(f"memory_fill(INST, {d.value()}, {v.value()}, {n.value()}{x})")
         elif op == 0xFC0C:
             n, s, d = self.pop(), self.pop(), self.pop()
             self.emit(f"table_init(INST, {ins[1]}, {ins[2]}, {d.value()}, {s.value()}, "
@@ -1137,8 +1188,9 @@ class FunctionTranslator:
         elif op == 0xFC0F:  # table.grow
             n = self.pop()
             v = self.pop()
+            mask = M64 if m.table_types(self.mod)[ins[1]].limits.is64 else "0xFFFFFFFF"
             self.result_into(len(st), _Entry(f"T{ins[1]}.grow({n.value()}, {v.value()}) "
-                                             f"& 0xFFFFFFFF"))
+                                             f"& {mask}"))
         elif op == 0xFC10:
             self.result_into(len(st), _Entry(f"len(T{ins[1]}.elems)"))
         elif op == 0xFC11:
@@ -1146,6 +1198,17 @@ class FunctionTranslator:
             self.emit(f"table_fill(INST, {ins[1]}, {d.value()}, {v.value()}, {n.value()})")
         else:
             raise Untranslatable(f"opcode {op:#x}")
+
+
+def _memory_name(ins: tuple) -> str:
+    """The namespace name of a load's or store's memory: M for memory 0, M<x> for memory x."""
+    x = m.memarg_memory(ins)
+    return f"M{x}" if x else "M"
+
+
+def _on_memory(template: str, ins: tuple) -> str:
+    """A pyops load/store template (written for memory 0, `M`) on the instruction's memory."""
+    return re.sub(r"\bM\b", _memory_name(ins), template)
 
 
 def _needs_zero(code: list[tuple]) -> set[int]:

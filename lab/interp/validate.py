@@ -1,5 +1,6 @@
-"""The validator: WebAssembly validation of a decoded `Module` (2.0, plus 3.0's typed function
-references and GC: subtyping through gctypes.py, GC instructions in validate_gc.py).
+"""The validator: WebAssembly validation of a decoded `Module` (3.0, with 2.0's rules on request:
+typed function references and GC through gctypes.py and validate_gc.py, several and 64-bit
+memories and tables).
 
 `validate_module(module)` returns None or raises InvalidError, whose message starts with the
 spec's wording ("type mismatch", "unknown local 3", "global is immutable", ...) followed by where
@@ -13,9 +14,13 @@ globals, tables, memories, element and data segments, functions, start, exports,
 single-memory rule), so a module with several faults reports the same one.
 
 Constant expressions: t.const, ref.null, ref.func, global.get of an immutable global (imported
-ones; since 3.0 a global's initialiser also sees the earlier globals, which wasm_2_0=True turns
-off for the spec-2.0 tests), and 3.0's extended-const arithmetic and GC allocations.
+ones; since 3.0 a global's initialiser also sees the earlier globals, which version "2.0" turns
+off for the spec-2.0 tests: version "2.0"), and 3.0's extended-const arithmetic and GC allocations.
 Non-defaultable locals (3.0) must be set before they are read; a block's end forgets what it set.
+
+`version` "3.0" (the default) allows several memories (multi-memory) and memories and tables
+with 64-bit indices (memory64, table64: their limits have is64, addresses, sizes and offsets
+are then i64); "2.0" keeps the single-memory rule.
 """
 
 from __future__ import annotations
@@ -35,9 +40,12 @@ from .module import (
     KIND_MEMORY,
     KIND_TABLE,
     MAX_PAGES,
+    MAX_PAGES_64,
     MODE_ACTIVE,
     NON_NULL,
     V128,
+    WASM_2_0,
+    WASM_3_0,
     ArrayType,
     FuncType,
     GlobalType,
@@ -84,12 +92,12 @@ type_name = gt.type_name
 _types_str = gt.types_str
 
 
-def validate_module(module: Module, wasm_2_0: bool = False) -> None:
+def validate_module(module: Module, version: str = WASM_3_0) -> None:
     """Validate a decoded module; InvalidError (and nothing else) when it is not valid.
-    wasm_2_0: where Wasm 3.0 made a 2.0-invalid module valid, keep 2.0's rule (for the
-    spec-2.0 tests): global initialisers read only imported globals."""
+    version WASM_2_0: where Wasm 3.0 made a 2.0-invalid module valid, keep 2.0's rule (for the
+    spec-2.0 tests): global initialisers read only imported globals, one memory, 32-bit limits."""
     try:
-        _ModuleValidator(module, wasm_2_0).run()
+        _ModuleValidator(module, version == WASM_2_0).run()
     except InvalidError:
         raise
     except RecursionError:
@@ -113,11 +121,25 @@ def _check_limits(lim: Limits, bound: int, msg: str, where: str) -> None:
 def _check_table_type(tt: TableType, where: str) -> None:
     if not is_ref(tt.elem_type):
         raise InvalidError(f"malformed reference type ({where})")
-    _check_limits(tt.limits, 0xFFFF_FFFF, "table size must be at most 2^32-1", where)
+    if tt.limits.is64:
+        _check_limits(tt.limits, 0xFFFF_FFFF_FFFF_FFFF, "table size must be at most 2^64-1",
+                      where)
+    else:
+        _check_limits(tt.limits, 0xFFFF_FFFF, "table size must be at most 2^32-1", where)
 
 
 def _check_memory_type(mt: MemoryType, where: str) -> None:
-    _check_limits(mt.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)", where)
+    if mt.limits.is64:
+        _check_limits(mt.limits, MAX_PAGES_64, "memory size must be at most 2^48 pages "
+                      "(256 TiB) for i64", where)
+    else:
+        _check_limits(mt.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)",
+                      where)
+
+
+def _index_type(limits: Limits) -> int:
+    """The type of addresses into a memory, or of indices into a table, with these limits."""
+    return I64 if limits.is64 else I32
 
 
 class _ModuleValidator:
@@ -314,14 +336,14 @@ class _ModuleValidator:
                         f"not match table's element type {type_name(tt.elem_type)} ({where})")
                 if e.offset is None:
                     raise InvalidError(f"active element segment without offset ({where})")
-                self.const_expr(e.offset, I32, where)
+                self.const_expr(e.offset, _index_type(tt.limits), where)
         for i, d in enumerate(m.datas):
             where = f"data segment {i}"
             if d.mode == MODE_ACTIVE:
-                self.memory(d.memory_index, where)
+                mt = self.memory(d.memory_index, where)
                 if d.offset is None:
                     raise InvalidError(f"active data segment without offset ({where})")
-                self.const_expr(d.offset, I32, where)
+                self.const_expr(d.offset, _index_type(mt.limits), where)
         for i, f in enumerate(m.funcs):
             index = self.n_imported_funcs + i
             _FunctionValidator(self, index, self.funcs[index], f.code.locals,
@@ -348,7 +370,7 @@ class _ModuleValidator:
             if ex.name in names:
                 raise InvalidError(f"duplicate export name {ex.name!r}")
             names.add(ex.name)
-        if len(self.memories) > 1:
+        if self.wasm_2_0 and len(self.memories) > 1:
             raise InvalidError(f"multiple memories are not allowed (yet): {len(self.memories)}")
 
     def _declared_refs(self) -> set[int]:
@@ -507,6 +529,12 @@ class _FunctionValidator:
         if x < len(tables):
             return tables[x]
         raise self.fail(f"unknown table {x}")
+
+    def memory(self, x: int) -> MemoryType:
+        memories = self.mv.memories
+        if x < len(memories):
+            return memories[x]
+        raise self.fail(f"unknown memory {x}")
 
     def type_(self, x: int) -> FuncType:
         types = self.mv.types
@@ -686,13 +714,16 @@ class _FunctionValidator:
                 self.pop_expect(gt.val_type)
             elif op in _MEMACCESS:
                 params, results, natural, lanes = _MEMACCESS[op]
-                if not mv.memories:
-                    raise self.fail("unknown memory 0")
+                mt = self.memory(ins[4] if len(ins) == 5 else 0)
                 if ins[1] > natural:
                     raise self.fail(f"alignment must not be larger than natural "
                                     f"(2**{ins[1]} > {1 << natural})")
                 if lanes and ins[3] >= lanes:
                     raise self.fail(f"invalid lane index {ins[3]}")
+                if mt.limits.is64:
+                    params = [I64, *params[1:]]
+                elif ins[2] > 0xFFFF_FFFF:
+                    raise self.fail(f"offset out of range ({ins[2]} for a 32-bit memory)")
                 self.pop_vals(params)
                 vals.extend(results)
             elif op == ops.BLOCK or op == ops.LOOP or op == ops.IF:
@@ -750,7 +781,7 @@ class _FunctionValidator:
                                     f"functions but table {ins[2]} has "
                                     f"{type_name(tt.elem_type)}")
                 ft = self.type_(ins[1])
-                self.pop_expect(I32)
+                self.pop_expect(_index_type(tt.limits))
                 self.pop_vals(ft.params)
                 vals.extend(ft.results)
             elif op == ops.DROP:
@@ -792,41 +823,48 @@ class _FunctionValidator:
                 if x not in mv.refs and not self.const_where:
                     raise self.fail(f"undeclared function reference {x}")
                 vals.append((HT_INDEX + mv.func_type_idx[x]) | NON_NULL)
-            elif op == ops.MEMORY_SIZE or op == ops.MEMORY_GROW or op == ops.MEMORY_FILL or \
-                    op == ops.MEMORY_COPY:
-                if not mv.memories:
-                    raise self.fail("unknown memory 0")
-                info = ops.OPCODES[op]
-                self.pop_vals(info.params)
-                vals.extend(info.results or ())
+            elif op == ops.MEMORY_SIZE or op == ops.MEMORY_GROW or op == ops.MEMORY_FILL:
+                at = _index_type(self.memory(ins[1] if len(ins) > 1 else 0).limits)
+                if op == ops.MEMORY_SIZE:
+                    vals.append(at)
+                elif op == ops.MEMORY_GROW:
+                    self.pop_expect(at)
+                    vals.append(at)
+                else:
+                    self.pop_vals((at, I32, at))
+            elif op == ops.MEMORY_COPY:
+                d_at = _index_type(self.memory(ins[1] if len(ins) > 1 else 0).limits)
+                s_at = _index_type(self.memory(ins[2] if len(ins) > 1 else 0).limits)
+                self.pop_vals((d_at, s_at, I32 if I32 in (d_at, s_at) else I64))
             elif op == ops.MEMORY_INIT:
-                if not mv.memories:
-                    raise self.fail("unknown memory 0")
+                at = _index_type(self.memory(ins[2] if len(ins) > 2 else 0).limits)
                 self.data(ins[1])
-                self.pop_vals((I32, I32, I32))
+                self.pop_vals((at, I32, I32))
             elif op == ops.DATA_DROP:
                 self.data(ins[1])
             elif op == ops.TABLE_GET:
                 tt = self.table(ins[1])
-                self.pop_expect(I32)
+                self.pop_expect(_index_type(tt.limits))
                 vals.append(tt.elem_type)
             elif op == ops.TABLE_SET:
                 tt = self.table(ins[1])
                 self.pop_expect(tt.elem_type)
-                self.pop_expect(I32)
+                self.pop_expect(_index_type(tt.limits))
             elif op == ops.TABLE_SIZE:
-                self.table(ins[1])
-                vals.append(I32)
+                tt = self.table(ins[1])
+                vals.append(_index_type(tt.limits))
             elif op == ops.TABLE_GROW:
                 tt = self.table(ins[1])
-                self.pop_expect(I32)
+                at = _index_type(tt.limits)
+                self.pop_expect(at)
                 self.pop_expect(tt.elem_type)
-                vals.append(I32)
+                vals.append(at)
             elif op == ops.TABLE_FILL:
                 tt = self.table(ins[1])
-                self.pop_expect(I32)
+                at = _index_type(tt.limits)
+                self.pop_expect(at)
                 self.pop_expect(tt.elem_type)
-                self.pop_expect(I32)
+                self.pop_expect(at)
             elif op == ops.TABLE_COPY:
                 dst = self.table(ins[1])
                 src = self.table(ins[2])
@@ -834,7 +872,8 @@ class _FunctionValidator:
                     raise self.fail(f"type mismatch: source element type "
                                     f"{type_name(src.elem_type)} does not match destination "
                                     f"element type {type_name(dst.elem_type)}")
-                self.pop_vals((I32, I32, I32))
+                d_at, s_at = _index_type(dst.limits), _index_type(src.limits)
+                self.pop_vals((d_at, s_at, I32 if I32 in (d_at, s_at) else I64))
             elif op == ops.TABLE_INIT:
                 tt = self.table(ins[2])
                 et = self.elem(ins[1])
@@ -842,7 +881,7 @@ class _FunctionValidator:
                     raise self.fail(f"type mismatch: element segment's type {type_name(et)} "
                                     f"does not match table's element type "
                                     f"{type_name(tt.elem_type)}")
-                self.pop_vals((I32, I32, I32))
+                self.pop_vals((_index_type(tt.limits), I32, I32))
             elif op == ops.ELEM_DROP:
                 self.elem(ins[1])
             elif op in _LANE_OPS:

@@ -29,6 +29,8 @@ from lab.interp.module import (
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     MODE_PASSIVE,
+    NON_NULL,
+    WASM_2_0,
     ArrayType,
     FieldType,
     GlobalType,
@@ -39,7 +41,6 @@ from lab.interp.module import (
     TableType,
     TypeIdx,
 )
-from lab.interp.module import NON_NULL
 from lab.interp.validate import validate_module
 from tests.conftest import spec_file_path
 
@@ -357,15 +358,11 @@ def test_custom_sections_anywhere_and_data_count():
     (HEADER + section(3, vec([b"\x00"])), "function and code section have inconsistent lengths"),
     (HEADER + section(12, b"\x01"), "data count and data section have inconsistent lengths"),
     (module_with_body(b"\xfc\x09\x00\x0b", memory=True),  "data count section required"),
-    (module_with_body(b"\x41\x00\x40\x01\x1a\x0b", memory=True), "zero byte expected"),
-    (module_with_body(b"\x41\x00\x40\x80\x00\x1a\x0b", memory=True), "zero byte expected"),
-    (module_with_body(b"\xfc\x0a\x00\x01\x0b", memory=True), "zero byte expected"),
     (module_with_body(b"\x06\x0b"), "illegal opcode 06"),
     (module_with_body(b"\xfc\x12\x0b"), "illegal opcode fc 12"),
     (module_with_body(b"\x05\x0b"), "END opcode expected"),
     (module_with_body(b"\x02\x40\x05\x0b\x0b"), "END opcode expected"),  # else in a block
     (module_with_body(b"\x41"), "unexpected end"),
-    (module_with_body(b"\x28\x20\x00\x1a\x0b", memory=True), "malformed memop flags"),
     (module_with_body(b"\x02\x50\x0b\x0b"), "malformed value type"),
     (module_with_body(b"\x0b", b"\x01\x01\x50"), "malformed value type"),
     (module_with_body(b"\xd0\x7f\x1a\x0b"), "malformed reference type"),
@@ -374,7 +371,6 @@ def test_custom_sections_anywhere_and_data_count():
      "too many locals"),
     (HEADER + section(2, vec([name("m") + name("f") + b"\x04\x00"])), "malformed import kind"),
     (HEADER + section(6, vec([b"\x7f\x02\x41\x00\x0b"])), "malformed mutability"),
-    (HEADER + section(5, vec([b"\x02\x00"])), "integer too large"),  # limits flag
     (HEADER + section(1, vec([b"\x61\x00\x00"])), "malformed function type"),
     (HEADER + section(9, vec([b"\x08"])), "malformed elements segment kind"),
     (HEADER + section(9, vec([b"\x01\x01\x00"])), "malformed element kind"),
@@ -388,6 +384,53 @@ def test_custom_sections_anywhere_and_data_count():
 ])
 def test_malformed_messages(data, message):
     assert malformed(data).startswith(message)
+
+
+# Wasm 2.0's format where 3.0 gave the bytes a meaning (memory indices, limits flags, align
+# fields with bit 6): what each version makes of them.
+@pytest.mark.parametrize("data,message2,message3", [
+    (module_with_body(b"\x41\x00\x40\x01\x1a\x0b", memory=True), "zero byte expected", None),
+    (module_with_body(b"\x41\x00\x40\x80\x00\x1a\x0b", memory=True), "zero byte expected",
+     None),
+    (module_with_body(b"\xfc\x0a\x00\x01\x0b", memory=True), "zero byte expected", None),
+    (module_with_body(b"\x41\x00\x28\x20\x00\x1a\x0b", memory=True), "malformed memop flags",
+     None),
+    (module_with_body(b"\x41\x00\x28\x80\x01\x00\x1a\x0b", memory=True),
+     "malformed memop flags", "malformed memop flags"),
+    (HEADER + section(5, vec([b"\x02\x00"])), "integer too large", "malformed limits flags"),
+    (HEADER + section(5, vec([b"\x08\x00"])), "integer too large", "malformed limits flags"),
+])
+def test_wasm_2_0_format(data, message2, message3):
+    with pytest.raises(MalformedError) as info:
+        decode_module(data, WASM_2_0)
+    assert str(info.value).startswith(message2)
+    if message3 is None:
+        decode_module(data)  # Wasm 3.0 reads a memory index or a larger alignment
+    else:
+        assert malformed(data).startswith(message3)
+
+
+def test_wasm_3_0_memory_indices_and_64_bit_limits():
+    # i32.load with memory index 1 (flag bit 6), offset 2**40; memory.size 1; memory.copy 1 0;
+    # memory.init data 0 into memory 1; memory.fill 1; a 64-bit memory with a maximum.
+    body = (b"\x41\x00\x28\x42\x01" + encode_unsigned(1 << 40) + b"\x1a"
+            b"\x3f\x01\x1a\x40\x00\x1a"
+            b"\x41\x00\x41\x00\x41\x00\xfc\x0a\x01\x00"
+            b"\x41\x00\x41\x00\x41\x00\xfc\x08\x00\x01"
+            b"\x41\x00\x41\x00\x41\x00\xfc\x0b\x01\x0b")
+    data = (HEADER + section(1, vec([b"\x60\x00\x00"])) + section(3, vec([b"\x00"]))
+            + section(5, vec([b"\x00\x01", b"\x05\x01" + encode_unsigned(1 << 40)]))
+            + section(12, b"\x01")
+            + section(10, vec([encode_unsigned(len(body) + 1) + b"\x00" + body]))
+            + section(11, vec([b"\x01\x00"])))
+    mod = decode_module(data)
+    assert mod.memories[1].limits == Limits(1, 1 << 40, True)
+    code = mod.funcs[0].code.body
+    assert code[1] == (0x28, 2, 1 << 40, None, 1)
+    assert code[3] == (0x3F, 1) and code[5] == (0x40,)
+    assert code[10] == (ops.MEMORY_COPY, 1, 0)
+    assert code[14] == (ops.MEMORY_INIT, 0, 1)
+    assert code[18] == (ops.MEMORY_FILL, 1)
 
 
 def test_function_body_reads_on_like_the_reference():
@@ -489,14 +532,14 @@ def test_spec_binary_files(filename):
     for line, expect, message, wasm in spec_module_commands(spec_file_path("spec-2.0", filename)):
         where = f"{filename}:{line}"
         if expect == "valid":
-            validate_module(decode_module(wasm))
+            validate_module(decode_module(wasm, WASM_2_0), WASM_2_0)
         elif expect == "malformed":
             with pytest.raises(MalformedError) as info:
-                decode_module(wasm)
+                decode_module(wasm, WASM_2_0)
             assert str(info.value).startswith(message), where
         else:
             with pytest.raises(InvalidError) as info:
-                validate_module(decode_module(wasm))
+                validate_module(decode_module(wasm, WASM_2_0), WASM_2_0)
             assert str(info.value).startswith(message), where
         checked += 1
     assert checked > 0

@@ -13,7 +13,7 @@ import pytest
 from lab.interp import opcodes as ops
 from lab.interp.decode import decode_module
 from lab.interp.errors import InvalidError, MalformedError
-from lab.interp.module import I32, Code, Function, Module
+from lab.interp.module import I32, WASM_2_0, Code, Function, Module
 from lab.interp.validate import validate_module
 from tests.conftest import spec_file_path
 
@@ -106,8 +106,6 @@ def func(body: str, sig: str = "", extra: str = "") -> str:
     ("(module (elem (i32.const 0) func))", "unknown table"),
     ("(module (func) (export \"a\" (func 0)) (export \"a\" (func 0)))", "duplicate export name"),
     ("(module (export \"a\" (global 0)))", "unknown global"),
-    ("(module (memory 1) (memory 1))", "multiple memories"),
-    ("(module (import \"a\" \"b\" (memory 1)) (memory 1))", "multiple memories"),
     ("(module (memory 2 1))", "size minimum must not be greater than maximum"),
     ("(module (table 2 1 funcref))", "size minimum must not be greater than maximum"),
     ("(module (memory 65537))", "memory size must be at most 65536 pages (4GiB)"),
@@ -118,6 +116,15 @@ def func(body: str, sig: str = "", extra: str = "") -> str:
 ])
 def test_rejections(text, message):
     assert invalid(text).startswith(message)
+
+
+@pytest.mark.parametrize("text", ["(module (memory 1) (memory 1))",
+                                  "(module (import \"a\" \"b\" (memory 1)) (memory 1))"])
+def test_several_memories_only_since_wasm_3_0(text):
+    module = decode_module(wat(text))
+    validate_module(module)
+    with pytest.raises(InvalidError, match="^multiple memories"):
+        validate_module(module, WASM_2_0)
 
 
 def test_messages_say_where():
@@ -268,8 +275,8 @@ def test_spec_file_modules(filename):
             continue
         where = f"{filename}:{command.line}"
         try:
-            module = decode_module(wasm)
-            validate_module(module, wasm_2_0=True)  # the 2.0 rules these files test
+            module = decode_module(wasm, WASM_2_0)  # spec-2.0's files: the 2.0 rules
+            validate_module(module, WASM_2_0)
             outcome, text = "valid", ""
         except MalformedError as error:
             outcome, text = "malformed", str(error)
@@ -285,4 +292,4 @@ def test_wasm_2_0_mode_keeps_the_global_rule_3_0_relaxed():
     module = decode_module(wat("(module (global i32 (i32.const 0)) (global i32 (global.get 0)))"))
     validate_module(module)
     with pytest.raises(InvalidError, match="^unknown global"):
-        validate_module(module, wasm_2_0=True)
+        validate_module(module, WASM_2_0)

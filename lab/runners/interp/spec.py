@@ -3,11 +3,15 @@
 One session is one store. It provides the standard `spectest` module itself (print functions,
 global_i32/i64/f32/f64 = 666 / 666.6, a 10..20 funcref table, a 1..2 page memory) and keeps
 registered instances for import resolution. Values cross as (type, unsigned bit pattern).
+The engine's binary format and validation rules follow the file's suite: spec-2.0 files are
+decoded and validated as Wasm 2.0 (several of them check that 3.0 features are refused),
+everything else as Wasm 3.0. Its spectest module also has the 64-bit table "table64" that the
+3.0 tests import.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from lab.interp import gctypes as gt
 from lab.interp import module as m
@@ -43,6 +47,8 @@ def _spectest(store: rt.Store) -> dict[str, object]:
         "global_f64": rt.GlobalInst(m.GlobalType(m.F64, False), 666.6),
         "table": rt.TableInst(m.TableType(m.FUNCREF, m.Limits(10, 20)), store.max_table_elements),
         "memory": rt.MemInst(m.MemoryType(m.Limits(1, 2)), store.max_memory_pages),
+        "table64": rt.TableInst(m.TableType(m.FUNCREF, m.Limits(10, 20, is64=True)),
+                                store.max_table_elements),
     }
 
 
@@ -94,31 +100,31 @@ class InterpSpecSession:
     distinguishes_malformed = True
 
     def __init__(self, *, max_call_depth: int = rt.DEFAULT_MAX_CALL_DEPTH,
-                 wasm_2_0: bool = False) -> None:
-        self.wasm_2_0 = wasm_2_0  # validate with 2.0's rules where 3.0 relaxed them
+                 version: str = m.WASM_3_0) -> None:
+        self.version = version
         self.store = rt.Store(max_call_depth=max_call_depth)
         self.registry: dict[str, dict[str, object]] = {"spectest": _spectest(self.store)}
         self.instances: dict[str, rt.ModuleInst] = {}
         self.current: rt.ModuleInst | None = None
 
     @classmethod
-    def for_spec_file(cls, spec_file) -> InterpSpecSession:
-        """spec-2.0 files expect a few modules that Wasm 3.0 allows to be invalid."""
-        return cls(wasm_2_0=spec_file.suite == "spec-2.0")
+    def for_spec_file(cls, spec_file: Any) -> InterpSpecSession:
+        """A session with the Wasm version of the file's suite (see the module doc)."""
+        return cls(version=m.WASM_2_0 if spec_file.suite == "spec-2.0" else m.WASM_3_0)
 
     # -- modules
 
     def _decode(self, wasm: bytes) -> m.Module:
         from lab.interp.decode import decode_module
         try:
-            module = decode_module(wasm)
+            module = decode_module(wasm, self.version)
         except MalformedError as e:
             raise ModuleRejected("malformed", str(e)) from None
         except WasmError as e:
             raise ModuleRejected("malformed", str(e)) from None
         from lab.interp.validate import validate_module
         try:
-            validate_module(module, self.wasm_2_0)
+            validate_module(module, self.version)
         except InvalidError as e:
             raise ModuleRejected("invalid", str(e)) from None
         except MalformedError as e:
