@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from . import module as m
 from .numeric import BINARY, COND_BINARY, EXPR_BINARY, EXPR_UNARY, M32, M64, UNARY, bits_to_f64
+from .opcodes import OPCODES, WIDE_ARITHMETIC
 
 # Internal opcodes that are not Wasm opcodes (Wasm opcodes reused as-is are listed below).
 UNREACHABLE = 0x00
@@ -72,6 +73,10 @@ VLOAD = 0x340       # a: function (memory, address) -> v128, b: static offset
 VSTORE = 0x341      # a: function (memory, address, value), b: static offset
 VLOAD_LANE = 0x342  # a: function (memory, address, v128) -> v128, b: static offset
 TERNOP = 0x343      # a: function of three values (v128.bitselect)
+# Wasm 3.0 tail calls: the callee replaces the frame (k: the slice of the frame's operands below
+# the arguments to delete first, or None; see machine._TAIL_ENTER).
+RETURN_CALL = 0x350           # a: function index
+RETURN_CALL_INDIRECT = 0x351  # a: canonical FuncType, b: table index
 # Fused ops (superinstructions) produced by the peephole pass below.
 GET_GET = 0x320     # a, b: two local indices pushed in order
 GET_CONST = 0x321   # a: local index, b: constant
@@ -197,6 +202,10 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
         """The slice deleting operand heights lo..hi, relative to the top at height h (the
         operand stack is shared by all frames, so only top-relative positions are stable)."""
         return slice(lo - h, (hi - h) or None)
+
+    def tail_drop(nargs):
+        """The slice deleting the frame's operands below a tail call's `nargs` arguments."""
+        return drop_slice(0, h - nargs) if h > nargs else None
 
     def branch(depth, cond):
         """Emit br/br_if to the label `depth` levels out, at the current height h."""
@@ -412,6 +421,18 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
         elif op == 0xFC11:    # table.fill
             emit([op, ins[1], 0])
             h -= 3
+        elif op == 0x12:      # return_call
+            n = len(func_types[ins[1]].params)
+            emit([RETURN_CALL, ins[1], 0, tail_drop(n)])
+            dead = True
+        elif op == 0x13:      # return_call_indirect
+            h -= 1
+            t = types[ins[1]]
+            emit([RETURN_CALL_INDIRECT, canonical_type(t), ins[2], tail_drop(len(t.params))])
+            dead = True
+        elif op in WIDE_ARITHMETIC:  # (lo, hi) pairs: wide.py
+            emit([op, 0, 0])
+            h += 2 - len(OPCODES[op].params or ())
         elif op >= 0xFD000:   # SIMD (simd.py, imported only by code that uses it)
             h += _simd(ins, emit)
         else:

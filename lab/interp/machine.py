@@ -106,6 +106,77 @@ if fuel < 0:
     raise Trap(TRAP_OUT_OF_FUEL)
 """
 
+# The callee of call_indirect a=type b=table (the operand on top is the element index).
+_INDIRECT_CALLEE = """\
+i = pop()
+tab = T[b].elems
+if i >= len(tab):
+    raise Trap(TRAP_UNDEFINED_ELEMENT)
+f = tab[i]
+if f is None:
+    raise Trap(TRAP_UNINITIALIZED_ELEMENT)
+if f.type is not a:
+    raise Trap(TRAP_INDIRECT_MISMATCH)
+"""
+
+# A tail call (return_call and friends; `f` is the callee, `k` the slice of the frame's operands
+# below the arguments, or None): the callee replaces the current frame instead of going on top
+# of it, so a chain of tail calls runs in constant depth and memory. The frame record of the
+# caller's caller keeps its place; only its callee's weight changes. A host callee is called
+# and the current frame returns its results.
+_TAIL_ENTER = """\
+if k is not None:
+    del stack[k]
+e = f.entry
+if e is None:
+    if f.host is not None:
+        n = f.nparams
+        if n:
+            hargs = stack[-n:]
+            del stack[-n:]
+        else:
+            hargs = []
+        store.depth = base_depth + depth + 1
+        if limited:
+            store.fuel = fuel
+        try:
+            res = f.host(inst, hargs)
+        finally:
+            store.depth = base_depth
+            if limited:
+                fuel = store.fuel
+        if res:
+            stack.extend(res)
+""" + "".join(" " * 8 + line + "\n" for line in _RETURN.splitlines()) + """\
+        continue
+    e = f.compile()
+c, n, zeros, w = e
+if n == 1:
+    L2 = [pop()]
+    L2 += zeros
+elif n:
+    L2 = stack[-n:]
+    del stack[-n:]
+    L2 += zeros
+else:
+    L2 = zeros[:]
+fuel -= 1
+if fuel < 0:
+    raise Trap(TRAP_OUT_OF_FUEL)
+if frames:
+    fr = frames[-1]
+    if fr[4] != w:
+        depth += w - fr[4]
+        if depth > maxdepth:
+            raise Trap(TRAP_STACK_EXHAUSTED)
+        frames[-1] = (fr[0], fr[1], fr[2], fr[3], w)
+code = c
+pc = 0
+L = L2
+if f.inst is not inst:
+    inst = f.inst
+""" + "    " + _SWITCH
+
 HANDLERS: dict[int, str] = {
     C.LOCAL_GET: "push(L[a])",
     C.LOCAL_SET: "L[a] = pop()",
@@ -142,17 +213,7 @@ pc = e[0]""",
     C.RETURN: _RETURN,
     C.RETURN_DROP: "del stack[b]\n" + _RETURN,
     C.CALL: "f = funcs[a]\n" + _ENTER,
-    C.CALL_INDIRECT: """\
-i = pop()
-tab = T[b].elems
-if i >= len(tab):
-    raise Trap(TRAP_UNDEFINED_ELEMENT)
-f = tab[i]
-if f is None:
-    raise Trap(TRAP_UNINITIALIZED_ELEMENT)
-if f.type is not a:
-    raise Trap(TRAP_INDIRECT_MISMATCH)
-""" + _ENTER,
+    C.CALL_INDIRECT: _INDIRECT_CALLEE + _ENTER,
     C.UNREACHABLE: "raise Trap(TRAP_UNREACHABLE)",
     C.UNOP: "stack[-1] = a(stack[-1])",
     C.BINOP: "v = pop()\nstack[-1] = a(stack[-1], v)",
@@ -216,6 +277,24 @@ el[i] = v""",
     0xFC11: "n = pop(); v = pop(); d = pop()\ntable_fill(inst, a, d, v, n)",
 }
 
+
+# --- Wasm 3.0 tail calls: k = the slice of the frame's operands to drop (see _TAIL_ENTER) -----
+HANDLERS[C.RETURN_CALL] = "f = funcs[a]\n" + _TAIL_ENTER
+HANDLERS[C.RETURN_CALL_INDIRECT] = _INDIRECT_CALLEE + _TAIL_ENTER
+
+
+def _add_wide_handlers() -> None:
+    """Wide arithmetic (wide.py's templates): the low half replaces the deepest operand."""
+    from .wide import TEMPLATES, statements
+
+    for op, (n, _, _) in TEMPLATES.items():
+        names = [f"x{i}" for i in range(n)]
+        pops = "".join(f"{name} = pop()\n" for name in reversed(names[1:]))
+        HANDLERS[op] = pops + "x0 = stack[-1]\n" + \
+            "\n".join(statements(op, names, "wt", "stack[-1]", "v")) + "\npush(v)"
+
+
+_add_wide_handlers()
 
 
 def _add_numeric_handlers() -> None:

@@ -12,13 +12,18 @@ globals, tables, memories, element and data segments, functions, start, exports,
 single-memory rule), so a module with several faults reports the same one.
 
 Constant expressions (Wasm 2.0): only t.const, ref.null, ref.func and global.get of an imported
-immutable global; globals, element and data segments see the imported globals only.
+immutable global; globals, element and data segments see the imported globals only. Wasm 3.0
+(the default feature set, see features.py) adds i32/i64 add, sub and mul, and lets a global's
+initializer read the immutable globals defined before it, segment offsets any immutable global.
+Tail calls (return_call, return_call_indirect) check that the callee's results are the
+function's own; wide arithmetic is typed by its fixed signature (opcodes.py).
 """
 
 from __future__ import annotations
 
 from . import opcodes as ops
 from .errors import InvalidError
+from .features import EXTENDED_CONST, WASM_3_0
 from .module import (
     EXTERNREF,
     F32,
@@ -47,6 +52,9 @@ UNKNOWN = 0
 """An operand type not known in unreachable code (never a real value type)."""
 
 _REF_TYPES = frozenset({FUNCREF, EXTERNREF})
+# Extended constant expressions: the arithmetic they may use, by the type it works on.
+_CONST_ARITHMETIC = {ops.I32_ADD: I32, ops.I32_SUB: I32, ops.I32_MUL: I32,
+                     ops.I64_ADD: I64, ops.I64_SUB: I64, ops.I64_MUL: I64}
 _SELECTABLE = frozenset({I32, I64, F32, F64, V128, UNKNOWN})
 
 # Instructions whose typing is their fixed signature alone: (params as list, results as list).
@@ -79,10 +87,11 @@ def _types_str(ts) -> str:
     return "[" + " ".join(type_name(t) for t in ts) + "]"
 
 
-def validate_module(module: Module) -> None:
-    """Validate a decoded module; InvalidError (and nothing else) when it is not valid."""
+def validate_module(module: Module, features: frozenset[str] = WASM_3_0) -> None:
+    """Validate a decoded module; InvalidError (and nothing else) when it is not valid.
+    `features`: where Wasm 2.0 and 3.0 disagree, which rules apply (see features.py)."""
     try:
-        _ModuleValidator(module).run()
+        _ModuleValidator(module, features).run()
     except InvalidError:
         raise
     except RecursionError:
@@ -114,8 +123,9 @@ def _check_memory_type(mt: MemoryType, where: str) -> None:
 
 
 class _ModuleValidator:
-    def __init__(self, module: Module) -> None:
+    def __init__(self, module: Module, features: frozenset[str] = WASM_3_0) -> None:
         self.m = module
+        self.extended_const = EXTENDED_CONST in features
         self.types: list[FuncType] = list(module.types)
         self.funcs: list[FuncType] = []
         self.tables: list[TableType] = []
@@ -197,7 +207,7 @@ class _ModuleValidator:
 
         n_imp = self.n_imported_globals
         for i, g in enumerate(m.globals):
-            self.const_expr(g.init, g.type.val_type, f"global {n_imp + i}")
+            self.const_expr(g.init, g.type.val_type, f"global {n_imp + i}", n_imp + i)
         n_imp_tables = len(self.tables) - len(m.tables)
         for i, t in enumerate(m.tables):
             _check_table_type(t, f"table {n_imp_tables + i}")
@@ -273,8 +283,14 @@ class _ModuleValidator:
         refs.update(ex.index for ex in m.exports if ex.kind == KIND_FUNC)
         return refs
 
-    def const_expr(self, expr: list[tuple], expected: int, where: str) -> None:
-        """A constant expression (ending with `end`) producing one value of type `expected`."""
+    def const_expr(self, expr: list[tuple], expected: int, where: str,
+                   before: int | None = None) -> None:
+        """A constant expression (ending with `end`) producing one value of type `expected`.
+        `before`: how many globals precede it (a global's initializer), None for all."""
+        extended = self.extended_const
+        visible = self.n_imported_globals
+        if extended:  # Wasm 3.0: defined globals too, arithmetic (see features.py)
+            visible = len(self.globals) if before is None else before
         if not expr or expr[-1][0] != ops.END:
             raise InvalidError(f"constant expression must end with end ({where})")
         stack: list[int] = []
@@ -296,11 +312,18 @@ class _ModuleValidator:
             elif op == ops.REF_FUNC:
                 stack.append(FUNCREF)
             elif op == ops.GLOBAL_GET:
-                gt = self.global_(ins[1], where, self.n_imported_globals)
+                gt = self.global_(ins[1], where, visible)
                 if gt.mutable:
                     raise InvalidError(f"constant expression required ({where}: global.get "
                                        f"{ins[1]} reads a mutable global)")
                 stack.append(gt.val_type)
+            elif extended and op in _CONST_ARITHMETIC:
+                t = _CONST_ARITHMETIC[op]
+                if stack[-2:] != [t, t]:
+                    raise InvalidError(f"type mismatch: {ops.op_name(op)} requires [{type_name(t)} "
+                                       f"{type_name(t)}] but the constant expression has "
+                                       f"{_types_str(stack)} ({where})")
+                del stack[-1]
             else:
                 raise InvalidError(
                     f"constant expression required ({where}: {ops.op_name(op)} is not constant)")
@@ -456,6 +479,15 @@ class _FunctionValidator:
             ft = self.type_(bt.index)
             return ft.params, ft.results
         return (), (bt,)
+
+    def tail_call(self, ft: FuncType) -> None:
+        """A tail call of a callee of type `ft` (its operands but the arguments already popped):
+        the callee's results become the function's, so they must be the same types."""
+        if list(ft.results) != list(self.ftype.results):
+            raise self.fail(f"type mismatch: tail call returns {_types_str(ft.results)} but the "
+                            f"function returns {_types_str(self.ftype.results)}")
+        self.pop_vals(ft.params)
+        self.set_unreachable()
 
     # --- the body -----------------------------------------------------------------------------
 
@@ -695,6 +727,18 @@ class _FunctionValidator:
                     raise self.fail("invalid lane index")
                 self.pop_vals((V128, V128))
                 vals.append(V128)
+            # --- Wasm 3.0 tail calls ---------------------------------------------------------
+            elif op == ops.RETURN_CALL:
+                self.tail_call(self.func(ins[1]))
+            elif op == ops.RETURN_CALL_INDIRECT:
+                tt = self.table(ins[2])
+                if tt.elem_type != FUNCREF:
+                    raise self.fail(f"type mismatch: return_call_indirect requires a table of "
+                                    f"functions but table {ins[2]} has "
+                                    f"{type_name(tt.elem_type)}")
+                ft = self.type_(ins[1])
+                self.pop_expect(I32)
+                self.tail_call(ft)
             else:
                 raise self.fail(f"unknown instruction {ops.op_name(op)}")
             pc += 1

@@ -7,8 +7,9 @@ registered instances for import resolution. Values cross as (type, unsigned bit 
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
+from lab.interp import features as features_
 from lab.interp import module as m
 from lab.interp import runtime as rt
 from lab.interp.errors import TRAP_STACK_EXHAUSTED, InvalidError, LimitError, LinkError, MalformedError, Trap, WasmError
@@ -60,11 +61,18 @@ def _from_internal(t: int, v) -> WasmValue:
 class InterpSpecSession:
     distinguishes_malformed = True
 
-    def __init__(self, *, max_call_depth: int = rt.DEFAULT_MAX_CALL_DEPTH) -> None:
+    def __init__(self, *, max_call_depth: int = rt.DEFAULT_MAX_CALL_DEPTH,
+                 features: frozenset[str] = features_.WASM_3_0) -> None:
+        self.features = features
         self.store = rt.Store(max_call_depth=max_call_depth)
         self.registry: dict[str, dict[str, object]] = {"spectest": _spectest(self.store)}
         self.instances: dict[str, rt.ModuleInst] = {}
         self.current: rt.ModuleInst | None = None
+
+    @classmethod
+    def for_spec_file(cls, spec_file: Any) -> InterpSpecSession:
+        """A session validating by the rules of the file's suite (lab/interp/features.py)."""
+        return cls(features=features_.for_suite(spec_file.suite))
 
     # -- modules
 
@@ -78,7 +86,7 @@ class InterpSpecSession:
             raise ModuleRejected("malformed", str(e)) from None
         from lab.interp.validate import validate_module
         try:
-            validate_module(module)
+            validate_module(module, self.features)
         except InvalidError as e:
             raise ModuleRejected("invalid", str(e)) from None
         except MalformedError as e:
