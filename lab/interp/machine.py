@@ -381,6 +381,8 @@ WEIGHTS: dict[int, float] = {
     C.IF_NOT: 0.2, C.BR_DROP: 0.1, C.BR_IF_DROP: 0.1, C.RETURN_DROP: 0.1,
 }
 RARE = 0.02  # weight of ops not listed (most fused variants of rare ops)
+# Wasm 3.0 ops no 2.0 workload runs: weightless, so the 2.0 ops keep their place in the tree.
+WEIGHTS.update({op: 0.0 for op in (C.RETURN_CALL, C.RETURN_CALL_INDIRECT, *C.WIDE_ARITHMETIC)})
 
 # Tested first, in this order, before the weighted search over the rest.
 HOT: list[int] = []  # (a linear prefix measured slower than the weighted tree alone)
