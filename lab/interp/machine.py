@@ -8,6 +8,9 @@ Depth is counted in frame units: a function with many locals counts one unit per
 (CompiledCode.weight), so the memory held by a runaway recursion stays bounded too.
 Host functions are called directly; if they call back into Wasm, a nested executor runs, and the
 store's depth counter carries the depth across so the limit holds over the whole chain.
+A tail call (return_call, return_call_indirect) replaces the current frame instead of pushing
+one (_TAIL_ENTER): chains of them run in constant depth and memory, and each counts one unit
+of fuel like a call.
 
 The loop body is generated once from the per-op snippets below (HANDLERS; the numeric ones and
 their fused variants come from numeric.py's expression templates): the op int is found by a

@@ -1,5 +1,5 @@
-"""The WebAssembly 2.0 instruction set: one table that the decoder, the validator and the executor
-all read.
+"""The WebAssembly 2.0 instruction set, and the Wasm 3.0 instructions added so far (blocks
+marked as such): one table that the decoder, the validator and the executor all read.
 
 Opcode numbers are the ones used in `Code.body` tuples (see lab/interp/module.py): the byte for
 one-byte opcodes, `0xFC00 | sub` for the 0xFC prefix, `0xFD000 | sub` for SIMD (0xFD prefix).

@@ -17,7 +17,10 @@ Shape of the generated function (`def f<index>(l0, l1, ...)`):
     (else_exit), and a flag whose landing leaves at once becomes a copy of it (jumps.py).
   * Calls are direct Python calls of `f<index>` from the instance's namespace, so deep Wasm
     recursion is deep Python recursion: tier.py bounds it with the recursion limit and turns
-    RecursionError into a call-stack-exhausted trap.
+    RecursionError into a call-stack-exhausted trap. A Python call cannot replace its caller,
+    so a function with a tail call (return_call*) is Untranslatable: it runs on the interpreter
+    tier, which runs tail-call chains in constant depth (and its callees with them).
+  * Wide arithmetic (i64.add128 ...) is two statements into the two result slots (wide.py).
   * Fuel, only when generated with `fuel=True`: one unit per call and, per loop iteration, the
     number of Wasm instructions in the loop, kept in the store (`S.fuel`).
   * A call of a small straight-line function is translated as the callee's body in place,
