@@ -231,8 +231,13 @@ _TRAP_KINDS = {  # wasmtime trap code -> the kinds our engine may report for it
 }
 
 
+# The Wasm 3.0 features our engine implements so far: wasmtime runs them too.
+OUR_3_0_FEATURES = ("wasm_tail_call", "wasm_wide_arithmetic")
+
+
 def wasmtime_engine_config():
-    """wasmtime restricted to WebAssembly 2.0, the language our engine implements."""
+    """wasmtime restricted to the language our engine implements: WebAssembly 2.0 and
+    OUR_3_0_FEATURES (extended constant expressions are always on in wasmtime)."""
     import wasmtime
     config = wasmtime.Config()
     config.consume_fuel = True
@@ -240,13 +245,15 @@ def wasmtime_engine_config():
     # reservation per memory exhausts the process's mappings long before its memory.
     config.memory_reservation = 1 << 24
     config.memory_guard_size = 1 << 16
-    for feature in ("wasm_multi_memory", "wasm_threads", "wasm_tail_call", "wasm_function_references", "wasm_gc",
-                    "wasm_memory64", "wasm_relaxed_simd", "wasm_exceptions", "wasm_wide_arithmetic",
+    for feature in ("wasm_multi_memory", "wasm_threads", "wasm_function_references", "wasm_gc",
+                    "wasm_memory64", "wasm_relaxed_simd", "wasm_exceptions",
                     "wasm_custom_page_sizes", "wasm_stack_switching", "wasm_component_model"):
         try:
             setattr(config, feature, False)
         except Exception:  # a feature this wasmtime cannot switch: it stays at its default
             pass
+    for feature in OUR_3_0_FEATURES:
+        setattr(config, feature, True)
     return config
 
 
@@ -287,8 +294,8 @@ class WasmtimeEngine:
     def load(self, wasm: bytes) -> Outcome:
         try:
             self.module = self.wt.Module(self._engine, wasm)
-        except self.wt.WasmtimeError as error:
-            return ("rejected", str(error).splitlines()[0])
+        except self.wt.WasmtimeError as error:  # the first line is generic, the cause follows
+            return ("rejected", " ".join(str(error).split())[:300])
         return ("ok", None)
 
     def _stub(self, imported) -> Any:

@@ -69,6 +69,8 @@ _LOADS = {I32: ((0x28, 2), (0x2C, 0), (0x2D, 0), (0x2E, 1), (0x2F, 1)),
           I64: ((0x29, 3), (0x30, 0), (0x31, 0), (0x32, 1), (0x33, 1), (0x34, 2), (0x35, 2)),
           F32: ((0x2A, 2),), F64: ((0x2B, 3),)}
 _STORES = {I32: ((0x36, 2), (0x3A, 0), (0x3B, 1)), I64: ((0x37, 3), (0x3C, 0), (0x3D, 1), (0x3E, 2))}
+# Wide arithmetic (Wasm 3.0 proposal): (opcode bytes, number of i64 operands); two i64 results.
+_WIDE = ((b"\xfc\x13", 4), (b"\xfc\x14", 4), (b"\xfc\x15", 2), (b"\xfc\x16", 2))
 
 
 def const(choices: Choices, t: int) -> bytes:
@@ -151,6 +153,8 @@ class _FunctionWriter:
             makers += [self._call]
         if self.spec.tables and self._types_returning(t):
             makers += [self._call_indirect]
+        if t == I64:
+            makers += [self._wide]
         return pick(self.c, makers)(t, depth)
 
     def _leaf(self, t: int) -> bytes:
@@ -249,6 +253,39 @@ class _FunctionWriter:
         return (self._call_args(self.spec.types[type_index], depth) + self.expr(I32, depth - 1)
                 + b"\x11" + uleb(type_index) + b"\x00")
 
+    def _wide(self, t: int, depth: int) -> bytes:
+        """Wide arithmetic (Wasm 3.0 proposal): a (low, high) pair, folded into one i64."""
+        opcode, operands = pick(self.c, _WIDE)
+        pair = b"".join(self.expr(I64, depth - 1) for _ in range(operands)) + opcode
+        roll = self.c.integer(0, 2)
+        if roll == 0:
+            return pair + b"\x85"                      # i64.xor of the halves
+        if roll == 1:
+            return pair + b"\x1a"                      # drop the high half
+        keep = self._new_local(I64)                   # the high half alone
+        return pair + b"\x21" + uleb(keep) + b"\x1a\x20" + uleb(keep)
+
+    # -- tail calls (Wasm 3.0) ------------------------------------------------------------------
+    def _tail_targets(self) -> tuple[list[int], list[int]]:
+        """Functions and types a tail call from here may use: those returning our results."""
+        funcs = [f for f in self.callable if self.spec.func_type(f)[1] == self.results]
+        types = [i for i, ty in enumerate(self.spec.types) if ty[1] == self.results] if self.spec.tables else []
+        return funcs, types
+
+    def _tail_call(self, depth: int) -> bytes:
+        """return_call or return_call_indirect; the operands below its arguments are dropped."""
+        funcs, types = self._tail_targets()
+        if funcs and (not types or chance(self.c, 60)):
+            func = pick(self.c, funcs)
+            return self._call_args(self.spec.func_type(func), depth) + b"\x12" + uleb(func)
+        type_index = pick(self.c, types)
+        return (self._call_args(self.spec.types[type_index], depth) + self.expr(I32, depth - 1)
+                + b"\x13" + uleb(type_index) + b"\x00")
+
+    def _early_tail_call(self, depth: int) -> bytes:
+        leftover = self.expr(pick(self.c, NUM_TYPES), depth - 1) if chance(self.c, 30) else b""
+        return self.expr(I32, depth - 1) + b"\x04\x40" + leftover + self._tail_call(depth) + b"\x0b"
+
     # -- statements ----------------------------------------------------------------------------
     def statements(self, depth: int, most: int) -> bytes:
         """Instructions with no net stack effect."""
@@ -272,6 +309,8 @@ class _FunctionWriter:
         if any(label is None for label in self.labels):
             makers.append(self._branch)
         makers.append(self._early_return)
+        if any(self._tail_targets()) and chance(self.c, 30):
+            makers.append(self._early_tail_call)
         return pick(self.c, makers)(depth)
 
     def _set_local(self, depth: int) -> bytes:
@@ -373,14 +412,33 @@ class _FunctionWriter:
         return self.expr(I32, depth - 1) + b"\x04\x40" + body + b"\x0b"
 
     def body(self, depth: int) -> FuncBody:
-        code = self.statements(depth, 5) + b"".join(self.expr(t, depth) for t in self.results)
+        code = self.statements(depth, 5)
+        if any(self._tail_targets()) and chance(self.c, 15):
+            code += self._tail_call(depth)
+        else:
+            code += b"".join(self.expr(t, depth) for t in self.results)
         return FuncBody(0, self.locals[self.nparams:], code)
 
 
 def _offset(choices: Choices, bound: int) -> bytes:
+    if chance(choices, 10):  # an extended constant expression (Wasm 3.0): bound = x - y
+        y = choices.integer(0, 5)
+        x = (choices.integer(0, bound) + y) & 0xFFFFFFFF
+        return b"\x41" + sleb(x - (1 << 32) if x >= 1 << 31 else x) + b"\x41" + sleb(y) + b"\x6b"
     if chance(choices, 90):
         return b"\x41" + sleb(choices.integer(0, bound))
     return b"\x41" + sleb(pick(choices, (bound + 1, 65536, -1)))
+
+
+# Extended constant expressions (Wasm 3.0): add, sub, mul of constants, by type.
+_CONST_ARITHMETIC = {I32: (b"\x6a", b"\x6b", b"\x6c"), I64: (b"\x7c", b"\x7d", b"\x7e")}
+
+
+def global_init(choices: Choices, t: int) -> bytes:
+    """A global's initializer: a constant, or for integers now and then arithmetic on two."""
+    if t in _CONST_ARITHMETIC and chance(choices, 25):
+        return const(choices, t) + const(choices, t) + pick(choices, _CONST_ARITHMETIC[t])
+    return const(choices, t)
 
 
 def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: int = 60) -> ModuleSpec:
@@ -403,7 +461,7 @@ def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: 
         spec.tables.append((FUNCREF, minimum, pick(choices, (None, minimum, 20))))
     for _ in range(choices.integer(0, 4)):
         t = pick(choices, NUM_TYPES)
-        spec.globals.append((t, chance(choices, 70), const(choices, t)))
+        spec.globals.append((t, chance(choices, 70), global_init(choices, t)))
     if spec.memories:
         room = max(0, spec.memories[0][0] * 65536 - 12)  # mostly in bounds, so most modules instantiate
         for _ in range(choices.integer(0, 2)):
