@@ -332,3 +332,38 @@ def test_extended_constants_are_evaluated_at_instantiation() -> None:
     assert values == {"b": 30, "c": M64, "w": 0}
     assert call(store, inst, "peek") == [ord("x")]
     assert call(store, inst, "at3") == [3]
+
+
+# -- the fuzzer knows these features -----------------------------------------------------------
+
+def test_fuzzer_generates_them_and_wasmtime_agrees() -> None:
+    from lab.fuzz import oracle
+    from lab.fuzz.choices import RandomChoices
+    from lab.fuzz.generate import generate_module
+
+    wanted = {0x12: "return_call", 0x13: "return_call_indirect", 0xFC13: "i64.add128",
+              0xFC15: "i64.mul_wide_s"}
+    seen: set[int] = set()
+    checked = 0
+    for seed in range(300):
+        wasm = generate_module(RandomChoices(seed))[1]
+        try:
+            module = decode_module(wasm)
+        except Exception:  # the generator makes some malformed modules on purpose
+            continue
+        ops = {ins[0] for f in module.funcs for ins in f.code.body} & set(wanted)
+        if ops - seen and checked < 12:
+            report = oracle.check_module(wasm, args_seed=seed)
+            assert report.finding is None, (seed, str(report.finding))
+            checked += 1
+        seen |= ops
+    assert seen == set(wanted), [wanted[op] for op in set(wanted) - seen]
+
+
+def test_fuzz_oracle_tolerates_wasmtime_refusing_defined_globals_in_constants() -> None:
+    from lab.fuzz import oracle
+
+    wasm = wat('(module (global i32 (i32.const 5)) (global i32 (global.get 0)) '
+               '(func (export "f") (result i32) (global.get 1)))')
+    report = oracle.check_module(wasm)
+    assert report.finding is None and report.stage == "run" and report.calls == 1
