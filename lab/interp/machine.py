@@ -48,10 +48,9 @@ _SWITCH = """\
 funcs = inst.funcs; G = inst.globals; T = inst.tables; mem = inst.mem0; M = inst.M
 """
 
-_ENTER = """\
-e = f.entry
-if e is None:
-    if f.host is not None:
+# A call of the host function `f` (operands: its arguments), inside the executor's
+# `if f.host is not None:` of _ENTER and _TAIL_ENTER (hence indented).
+_HOST_CALL = """\
         n = f.nparams
         if n:
             hargs = stack[-n:]
@@ -69,8 +68,10 @@ if e is None:
                 fuel = store.fuel
         if res:
             stack.extend(res)
-        continue
-    e = f.compile()
+"""
+
+# The Wasm callee's entry (code, nparams, zeros, weight) `e`: its locals from its arguments.
+_CALLEE_LOCALS = """\
 c, n, zeros, w = e
 if n == 1:
     L2 = [pop()]
@@ -81,6 +82,16 @@ elif n:
     L2 += zeros
 else:
     L2 = zeros[:]
+"""
+
+_ENTER = """\
+e = f.entry
+if e is None:
+    if f.host is not None:
+""" + _HOST_CALL + """\
+        continue
+    e = f.compile()
+""" + _CALLEE_LOCALS + """\
 depth += w
 if depth > maxdepth:
     raise Trap(TRAP_STACK_EXHAUSTED)
@@ -133,36 +144,10 @@ if k is not None:
 e = f.entry
 if e is None:
     if f.host is not None:
-        n = f.nparams
-        if n:
-            hargs = stack[-n:]
-            del stack[-n:]
-        else:
-            hargs = []
-        store.depth = base_depth + depth + 1
-        if limited:
-            store.fuel = fuel
-        try:
-            res = f.host(inst, hargs)
-        finally:
-            store.depth = base_depth
-            if limited:
-                fuel = store.fuel
-        if res:
-            stack.extend(res)
-""" + "".join(" " * 8 + line + "\n" for line in _RETURN.splitlines()) + """\
+""" + _HOST_CALL + "".join(" " * 8 + line + "\n" for line in _RETURN.splitlines()) + """\
         continue
     e = f.compile()
-c, n, zeros, w = e
-if n == 1:
-    L2 = [pop()]
-    L2 += zeros
-elif n:
-    L2 = stack[-n:]
-    del stack[-n:]
-    L2 += zeros
-else:
-    L2 = zeros[:]
+""" + _CALLEE_LOCALS + """\
 fuel -= 1
 if fuel < 0:
     raise Trap(TRAP_OUT_OF_FUEL)

@@ -480,6 +480,17 @@ class _FunctionValidator:
             return ft.params, ft.results
         return (), (bt,)
 
+    def indirect_callee(self, typeidx: int, tableidx: int) -> FuncType:
+        """The type of a call_indirect-like callee; pops the element index."""
+        tt = self.table(tableidx)
+        if tt.elem_type != FUNCREF:
+            raise self.fail(f"type mismatch: {ops.op_name(self.body[self.pc][0])} requires a "
+                            f"table of functions but table {tableidx} has "
+                            f"{type_name(tt.elem_type)}")
+        ft = self.type_(typeidx)
+        self.pop_expect(I32)
+        return ft
+
     def tail_call(self, ft: FuncType) -> None:
         """A tail call of a callee of type `ft` (its operands but the arguments already popped):
         the callee's results become the function's, so they must be the same types."""
@@ -618,13 +629,7 @@ class _FunctionValidator:
                 self.pop_vals(ft.params)
                 vals.extend(ft.results)
             elif op == ops.CALL_INDIRECT:
-                tt = self.table(ins[2])
-                if tt.elem_type != FUNCREF:
-                    raise self.fail(f"type mismatch: call_indirect requires a table of "
-                                    f"functions but table {ins[2]} has "
-                                    f"{type_name(tt.elem_type)}")
-                ft = self.type_(ins[1])
-                self.pop_expect(I32)
+                ft = self.indirect_callee(ins[1], ins[2])
                 self.pop_vals(ft.params)
                 vals.extend(ft.results)
             elif op == ops.DROP:
@@ -731,14 +736,7 @@ class _FunctionValidator:
             elif op == ops.RETURN_CALL:
                 self.tail_call(self.func(ins[1]))
             elif op == ops.RETURN_CALL_INDIRECT:
-                tt = self.table(ins[2])
-                if tt.elem_type != FUNCREF:
-                    raise self.fail(f"type mismatch: return_call_indirect requires a table of "
-                                    f"functions but table {ins[2]} has "
-                                    f"{type_name(tt.elem_type)}")
-                ft = self.type_(ins[1])
-                self.pop_expect(I32)
-                self.tail_call(ft)
+                self.tail_call(self.indirect_callee(ins[1], ins[2]))
             else:
                 raise self.fail(f"unknown instruction {ops.op_name(op)}")
             pc += 1
