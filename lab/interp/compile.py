@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 from . import module as m
 from .numeric import BINARY, COND_BINARY, EXPR_BINARY, EXPR_UNARY, M32, M64, UNARY, bits_to_f64
-from .opcodes import OPCODES
+from .opcodes import OPCODES, WIDE_ARITHMETIC
 
 # Internal opcodes that are not Wasm opcodes (Wasm opcodes reused as-is are listed below).
 UNREACHABLE = 0x00
@@ -85,8 +85,7 @@ TERNOP = 0x343      # a: function of three values (v128.bitselect)
 # `unreachable` (which runs once, to trap) keeps its number of comparisons.
 GCOP = -9        # a: function (stack, inst, b) from gcvalues.py, b: its immediate
 CALL_REF = -8    # call the function reference on top (a: unused)
-RETURN_CALL_REF = -7  # tail call of the reference on top; a: slice of the frame's operands
-#                          below the arguments to delete first (or None)
+RETURN_CALL_REF = -7  # tail call of the reference on top (k: as RETURN_CALL's)
 REF_AS_NON_NULL = -6
 NULL_TEST = -5   # br_on_null: replace a null on top by 1, else push 0 (a BR_IF follows)
 NON_NULL_TEST = -4  # br_on_non_null: replace a null on top by 0, else push 1 (BR_IF follows)
@@ -95,6 +94,10 @@ REF_TEST = -2    # replace the top by whether a(top)
 REF_EQ = -1
 # Multi-memory, memory64, table64 (memops.py):
 GENERAL = 0x344     # a: function (instance, operand stack) doing the whole instruction
+# Wasm 3.0 tail calls: the callee replaces the frame (k: the slice of the frame's operands below
+# the arguments to delete first, or None; see machine._TAIL_ENTER).
+RETURN_CALL = 0x350           # a: function index
+RETURN_CALL_INDIRECT = 0x351  # a: canonical FuncType, b: table index
 # Fused ops (superinstructions) produced by the peephole pass below.
 GET_GET = 0x320     # a, b: two local indices pushed in order
 GET_CONST = 0x321   # a: local index, b: constant
@@ -233,6 +236,10 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
         """The slice deleting operand heights lo..hi, relative to the top at height h (the
         operand stack is shared by all frames, so only top-relative positions are stable)."""
         return slice(lo - h, (hi - h) or None)
+
+    def tail_drop(nargs):
+        """The slice deleting the frame's operands below a tail call's `nargs` arguments."""
+        return drop_slice(0, h - nargs) if h > nargs else None
 
     def branch(depth, cond):
         """Emit br/br_if to the label `depth` levels out, at the current height h."""
@@ -470,6 +477,18 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
         elif op == 0xFC11:    # table.fill
             emit([op, ins[1], 0])
             h -= 3
+        elif op == 0x12:      # return_call
+            n = len(func_types[ins[1]].params)
+            emit([RETURN_CALL, ins[1], 0, tail_drop(n)])
+            dead = True
+        elif op == 0x13:      # return_call_indirect
+            h -= 1
+            t = types[ins[1]]
+            emit([RETURN_CALL_INDIRECT, canonical_type(t), ins[2], tail_drop(len(t.params))])
+            dead = True
+        elif op in WIDE_ARITHMETIC:  # (lo, hi) pairs: wide.py
+            emit([op, 0, 0])
+            h += 2 - len(OPCODES[op].params or ())
         elif op >= 0xFD000:   # SIMD (simd.py, imported only by code that uses it)
             if (len(ins) == 5 or wide0) and op in _SIMD_ACCESS:
                 general(ins)
@@ -498,13 +517,10 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             t = types[ins[1]]
             emit([CALL_REF, 0, 0])
             h += len(t.results) - len(t.params) - 1
-        elif op == 0x15:  # return_call_ref: a host callee returns through the RETURN after it
+        elif op == 0x15:  # return_call_ref: the handler pops the reference, then as return_call
+            h -= 1
             t = types[ins[1]]
-            below = h - 1 - len(t.params)
-            # (the handler pops the reference first: the slice is relative to h - 1)
-            emit([RETURN_CALL_REF, slice(1 - h, -len(t.params) or None) if below else None, 0])
-            h = len(t.results)  # only the callee's results are left in the frame
-            branch(len(ctrl) - 1, False)
+            emit([RETURN_CALL_REF, 0, 0, tail_drop(len(t.params))])
             dead = True
         elif op == 0xD4:
             emit([REF_AS_NON_NULL, 0, 0])

@@ -8,6 +8,9 @@ Depth is counted in frame units: a function with many locals counts one unit per
 (CompiledCode.weight), so the memory held by a runaway recursion stays bounded too.
 Host functions are called directly; if they call back into Wasm, a nested executor runs, and the
 store's depth counter carries the depth across so the limit holds over the whole chain.
+A tail call (return_call, return_call_indirect) replaces the current frame instead of pushing
+one (_TAIL_ENTER): chains of them run in constant depth and memory, and each counts one unit
+of fuel like a call.
 
 The loop body is generated once from the per-op snippets below (HANDLERS; the numeric ones and
 their fused variants come from numeric.py's expression templates): the op int is found by a
@@ -53,10 +56,9 @@ _SWITCH = """\
 funcs = inst.funcs; G = inst.globals; T = inst.tables; mem = inst.mem0; M = inst.M
 """
 
-_ENTER = """\
-e = f.entry
-if e is None:
-    if f.host is not None:
+# A call of the host function `f` (operands: its arguments), inside the executor's
+# `if f.host is not None:` of _ENTER and _TAIL_ENTER (hence indented).
+_HOST_CALL = """\
         n = f.nparams
         if n:
             hargs = stack[-n:]
@@ -74,8 +76,10 @@ if e is None:
                 fuel = store.fuel
         if res:
             stack.extend(res)
-        continue
-    e = f.compile()
+"""
+
+# The Wasm callee's entry (code, nparams, zeros, weight) `e`: its locals from its arguments.
+_CALLEE_LOCALS = """\
 c, n, zeros, w = e
 if n == 1:
     L2 = [pop()]
@@ -86,6 +90,16 @@ elif n:
     L2 += zeros
 else:
     L2 = zeros[:]
+"""
+
+_ENTER = """\
+e = f.entry
+if e is None:
+    if f.host is not None:
+""" + _HOST_CALL + """\
+        continue
+    e = f.compile()
+""" + _CALLEE_LOCALS + """\
 depth += w
 if depth > maxdepth:
     raise Trap(TRAP_STACK_EXHAUSTED)
@@ -113,6 +127,51 @@ _FUEL = """\
 if fuel < 0:
     raise Trap(TRAP_OUT_OF_FUEL)
 """
+
+# The callee of call_indirect a=type b=table (the operand on top is the element index).
+_INDIRECT_CALLEE = """\
+i = pop()
+tab = T[b].elems
+if i >= len(tab):
+    raise Trap(TRAP_UNDEFINED_ELEMENT)
+f = tab[i]
+if f is None:
+    raise Trap(TRAP_UNINITIALIZED_ELEMENT)
+if f.type is not a and not is_subtype(f.type, a):
+    raise Trap(TRAP_INDIRECT_MISMATCH)
+"""
+
+# A tail call (return_call and friends; `f` is the callee, `k` the slice of the frame's operands
+# below the arguments, or None): the callee replaces the current frame instead of going on top
+# of it, so a chain of tail calls runs in constant depth and memory. The frame record of the
+# caller's caller keeps its place; only its callee's weight changes. A host callee is called
+# and the current frame returns its results.
+_TAIL_ENTER = """\
+if k is not None:
+    del stack[k]
+e = f.entry
+if e is None:
+    if f.host is not None:
+""" + _HOST_CALL + "".join(" " * 8 + line + "\n" for line in _RETURN.splitlines()) + """\
+        continue
+    e = f.compile()
+""" + _CALLEE_LOCALS + """\
+fuel -= 1
+if fuel < 0:
+    raise Trap(TRAP_OUT_OF_FUEL)
+if frames:
+    fr = frames[-1]
+    if fr[4] != w:
+        depth += w - fr[4]
+        if depth > maxdepth:
+            raise Trap(TRAP_STACK_EXHAUSTED)
+        frames[-1] = (fr[0], fr[1], fr[2], fr[3], w)
+code = c
+pc = 0
+L = L2
+if f.inst is not inst:
+    inst = f.inst
+""" + "    " + _SWITCH
 
 HANDLERS: dict[int, str] = {
     C.LOCAL_GET: "push(L[a])",
@@ -150,17 +209,7 @@ pc = e[0]""",
     C.RETURN: _RETURN,
     C.RETURN_DROP: "del stack[b]\n" + _RETURN,
     C.CALL: "f = funcs[a]\n" + _ENTER,
-    C.CALL_INDIRECT: """\
-i = pop()
-tab = T[b].elems
-if i >= len(tab):
-    raise Trap(TRAP_UNDEFINED_ELEMENT)
-f = tab[i]
-if f is None:
-    raise Trap(TRAP_UNINITIALIZED_ELEMENT)
-if f.type is not a and not is_subtype(f.type, a):
-    raise Trap(TRAP_INDIRECT_MISMATCH)
-""" + _ENTER,
+    C.CALL_INDIRECT: _INDIRECT_CALLEE + _ENTER,
     C.UNREACHABLE: "raise Trap(TRAP_UNREACHABLE)",
     C.UNOP: "stack[-1] = a(stack[-1])",
     C.BINOP: "v = pop()\nstack[-1] = a(stack[-1], v)",
@@ -229,16 +278,11 @@ HANDLERS[C.GENERAL] = "a(inst, stack)"
 
 
 # --- Wasm 3.0 typed function references and GC (ops only code of modules using them has) ---
-_TAIL_ENTER = _ENTER.replace("frames.append((code, pc, L, inst, w))\n", "").replace(
-    "depth += w\n", "if frames:\n    fr = frames[-1]\n    depth += w - fr[4]\n"
-    "    frames[-1] = (fr[0], fr[1], fr[2], fr[3], w)\n")
-assert _TAIL_ENTER != _ENTER
 _GC_HANDLERS = {
     C.GCOP: "a(stack, inst, b)",
     C.CALL_REF: "f = pop()\nif f is None:\n    raise Trap(TRAP_NULL_FUNCTION)\n" + _ENTER,
-    # the current frame is replaced (a host callee returns through the RETURN that follows)
-    C.RETURN_CALL_REF: "f = pop()\nif f is None:\n    raise Trap(TRAP_NULL_FUNCTION)\n"
-                       "if a is not None:\n    del stack[a]\n" + _TAIL_ENTER,
+    # the reference is popped first; then a tail call like return_call's (k: see _TAIL_ENTER)
+    C.RETURN_CALL_REF: "f = pop()\nif f is None:\n    raise Trap(TRAP_NULL_FUNCTION)\n" + _TAIL_ENTER,
     C.REF_AS_NON_NULL: "if stack[-1] is None:\n    raise Trap(TRAP_NULL_REFERENCE)",
     C.NULL_TEST: "if stack[-1] is None:\n    stack[-1] = 1\nelse:\n    push(0)",
     C.NON_NULL_TEST: "if stack[-1] is None:\n    stack[-1] = 0\nelse:\n    push(1)",
@@ -247,6 +291,24 @@ _GC_HANDLERS = {
     C.REF_EQ: "v = pop()\nx = stack[-1]\nstack[-1] = 1 if v is x or (v.__class__ is int and v == x) else 0",
 }
 HANDLERS.update(_GC_HANDLERS)
+
+# --- Wasm 3.0 tail calls: k = the slice of the frame's operands to drop (see _TAIL_ENTER) -----
+HANDLERS[C.RETURN_CALL] = "f = funcs[a]\n" + _TAIL_ENTER
+HANDLERS[C.RETURN_CALL_INDIRECT] = _INDIRECT_CALLEE + _TAIL_ENTER
+
+
+def _add_wide_handlers() -> None:
+    """Wide arithmetic (wide.py's templates): the low half replaces the deepest operand."""
+    from .wide import TEMPLATES, statements
+
+    for op, (n, _, _) in TEMPLATES.items():
+        names = [f"x{i}" for i in range(n)]
+        pops = "".join(f"{name} = pop()\n" for name in reversed(names[1:]))
+        HANDLERS[op] = pops + "x0 = stack[-1]\n" + \
+            "\n".join(statements(op, names, "wt", "stack[-1]", "v")) + "\npush(v)"
+
+
+_add_wide_handlers()
 
 
 def _add_numeric_handlers() -> None:
@@ -336,6 +398,8 @@ RARE = 0.02  # weight of ops not listed (most fused variants of rare ops)
 # Typed-reference/GC ops weigh nothing, so every 2.0 op keeps its place in the dispatch tree
 # (code without them pays no extra comparison).
 WEIGHTS.update(dict.fromkeys(_GC_HANDLERS, 0.0))
+# Wasm 3.0 ops no 2.0 workload runs: weightless, so the 2.0 ops keep their place in the tree.
+WEIGHTS.update({op: 0.0 for op in (C.RETURN_CALL, C.RETURN_CALL_INDIRECT, *C.WIDE_ARITHMETIC)})
 
 # Tested first, in this order, before the weighted search over the rest.
 HOT: list[int] = []  # (a linear prefix measured slower than the weighted tree alone)

@@ -1,5 +1,5 @@
-"""The WebAssembly 2.0 instruction set: one table that the decoder, the validator and the executor
-all read.
+"""The WebAssembly 2.0 instruction set, and the Wasm 3.0 instructions added so far (blocks
+marked as such): one table that the decoder, the validator and the executor all read.
 
 Opcode numbers are the ones used in `Code.body` tuples (see lab/interp/module.py): the byte for
 one-byte opcodes, `0xFC00 | sub` for the 0xFC prefix, `0xFD000 | sub` for SIMD (0xFD prefix).
@@ -256,6 +256,17 @@ TABLE_COPY = _fc(0x0E, "table.copy", IMM_TABLE_COPY, (I32, I32, I32), ())
 TABLE_GROW = _fc(0x0F, "table.grow", IMM_TABLE, _, _)
 TABLE_SIZE = _fc(0x10, "table.size", IMM_TABLE, (), (I32,))
 TABLE_FILL = _fc(0x11, "table.fill", IMM_TABLE, _, _)
+
+# --- Wasm 3.0 tail calls (return_call_ref belongs to the typed function references) ----------
+RETURN_CALL = _op(0x12, "return_call", IMM_FUNC, _, _)
+RETURN_CALL_INDIRECT = _op(0x13, "return_call_indirect", IMM_CALL_INDIRECT, _, _)
+
+# --- wide arithmetic (proposal): 128-bit integers as (low, high) pairs of i64 -----------------
+I64_ADD128 = _fc(0x13, "i64.add128", IMM_NONE, (I64, I64, I64, I64), (I64, I64))
+I64_SUB128 = _fc(0x14, "i64.sub128", IMM_NONE, (I64, I64, I64, I64), (I64, I64))
+I64_MUL_WIDE_S = _fc(0x15, "i64.mul_wide_s", IMM_NONE, (I64, I64), (I64, I64))
+I64_MUL_WIDE_U = _fc(0x16, "i64.mul_wide_u", IMM_NONE, (I64, I64), (I64, I64))
+WIDE_ARITHMETIC = frozenset((I64_ADD128, I64_SUB128, I64_MUL_WIDE_S, I64_MUL_WIDE_U))
 
 # --- 0xFD prefix: SIMD -----------------------------------------------------------------------
 _SIMD_LOADS = [  # (sub, name, params, results, align log2, imm)

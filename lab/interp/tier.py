@@ -401,7 +401,7 @@ def _translator_key() -> str:
     here = os.path.dirname(__file__)
     h = blake2b(digest_size=8)
     h.update(sys.implementation.cache_tag.encode())
-    for name in ("translate.py", "jumps.py", "pyops.py", "numeric.py"):
+    for name in ("translate.py", "jumps.py", "pyops.py", "numeric.py", "wide.py"):
         with open(os.path.join(here, name), "rb") as source:
             h.update(source.read())
     return h.hexdigest()

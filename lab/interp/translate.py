@@ -17,7 +17,10 @@ Shape of the generated function (`def f<index>(l0, l1, ...)`):
     (else_exit), and a flag whose landing leaves at once becomes a copy of it (jumps.py).
   * Calls are direct Python calls of `f<index>` from the instance's namespace, so deep Wasm
     recursion is deep Python recursion: tier.py bounds it with the recursion limit and turns
-    RecursionError into a call-stack-exhausted trap.
+    RecursionError into a call-stack-exhausted trap. A Python call cannot replace its caller,
+    so a function with a tail call (return_call*) is Untranslatable: it runs on the interpreter
+    tier, which runs tail-call chains in constant depth (and its callees with them).
+  * Wide arithmetic (i64.add128 ...) is two statements into the two result slots (wide.py).
   * Fuel, only when generated with `fuel=True`: one unit per call and, per loop iteration, the
     number of Wasm instructions in the loop, kept in the store (`S.fuel`).
   * A call of a small straight-line function is translated as the callee's body in place,
@@ -45,7 +48,7 @@ from . import jumps
 from . import module as m
 from .inline import CALLER_BUDGET, fold, inlinable
 from .numeric import bits_to_f64, f64_to_bits
-from .opcodes import OPCODES
+from .opcodes import I64_MUL_WIDE_S, OPCODES, RETURN_CALL, RETURN_CALL_INDIRECT, WIDE_ARITHMETIC
 from .pyops import (
     BINARY_OPS,
     BY_CONSTANT,
@@ -61,6 +64,8 @@ from .pyops import (
     signed_comparison,
 )
 from .runtime import global_is_mutable
+from .wide import TEMPLATES as WIDE_TEMPLATES
+from .wide import statements as wide_statements
 
 # Python limits the generated code must respect.
 MAX_PY_LOOPS = 18        # CPython: at most 20 statically nested blocks (loops, try, with)
@@ -83,6 +88,7 @@ _LEAVES_LOADS_PENDING = (frozenset({0x20, 0x21, 0x22, 0x23, 0x41, 0x42, 0x43, 0x
 # if, br_if and global.set evaluate their one operand first; select may skip x or y, so
 # only its condition stays pending.
 _EVALUATE_THEIR_TOP_OPERAND = frozenset({0x04, 0x0D, 0x24, 0x1B, 0x1C})
+_TAIL_CALLS = frozenset((RETURN_CALL, RETURN_CALL_INDIRECT))
 
 
 # The initial value of a local of each type (others: "0").
@@ -1196,8 +1202,31 @@ class FunctionTranslator:
         elif op == 0xFC11:
             n, v, d = self.pop(), self.pop(), self.pop()
             self.emit(f"table_fill(INST, {ins[1]}, {d.value()}, {v.value()}, {n.value()})")
+        # --- Wasm 3.0 ----------------------------------------------------------------------
+        elif op in WIDE_ARITHMETIC:
+            self.wide(op)
+        elif op in _TAIL_CALLS:
+            # A Python call cannot replace its caller's frame: the function runs on the
+            # interpreter tier, whose tail calls run in constant depth (machine._TAIL_ENTER).
+            raise Untranslatable("tail call")
         else:
             raise Untranslatable(f"opcode {op:#x}")
+
+    def wide(self, op: int) -> None:
+        """Wide arithmetic (wide.py): two statements into the result slots."""
+        n = WIDE_TEMPLATES[op][0]
+        if op == I64_MUL_WIDE_S:
+            self.atomize(2)      # its template repeats the operands
+        args = self.stack[len(self.stack) - n:]
+        del self.stack[len(self.stack) - n:]
+        h = len(self.stack)
+        lo, hi = self.slot(h), self.slot(h + 1)
+        for name in (lo, hi):
+            self.before_write(name)
+        for line in wide_statements(op, [a.operand() for a in args], "wt", lo, hi):
+            self.emit(line)
+        self.stack += [_var(lo), _var(hi)]
+        self.last_result = (-1, "")
 
 
 def _memory_name(ins: tuple) -> str:

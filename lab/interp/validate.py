@@ -21,6 +21,9 @@ Non-defaultable locals (3.0) must be set before they are read; a block's end for
 `version` "3.0" (the default) allows several memories (multi-memory) and memories and tables
 with 64-bit indices (memory64, table64: their limits have is64, addresses, sizes and offsets
 are then i64); "2.0" keeps the single-memory rule.
+
+Tail calls (return_call, return_call_indirect) check that the callee's results are subtypes
+of the function's own; wide arithmetic is typed by its fixed signature (opcodes.py).
 """
 
 from __future__ import annotations
@@ -395,11 +398,18 @@ class _ModuleValidator:
     def const_expr(self, expr: list[tuple], expected: int, where: str,
                    visible_globals: int | None = None) -> None:
         """A constant expression (ending with `end`) producing one value of type `expected`;
-        it reads only the first `visible_globals` globals (default: the imported ones)."""
+        it reads only the first `visible_globals` globals (default: every global in Wasm 3.0,
+        the imported ones in 2.0)."""
         if not expr or expr[-1][0] != ops.END:
             raise InvalidError(f"constant expression must end with end ({where})")
-        visible = self.n_imported_globals if visible_globals is None else visible_globals
-        if any(ins[0] not in _CONST_2_0 for ins in expr):
+        visible = visible_globals
+        if visible is None:
+            visible = self.n_imported_globals if self.wasm_2_0 else len(self.globals)
+        beyond_2_0 = [ins[0] for ins in expr if ins[0] not in _CONST_2_0]
+        if beyond_2_0 and self.wasm_2_0:  # extended-const arithmetic and GC allocations are 3.0
+            raise InvalidError(f"constant expression required ({where}: "
+                               f"{ops.op_name(beyond_2_0[0])} is not constant)")
+        if beyond_2_0:
             self.gc_const_expr(expr, expected, where, visible)
             return
         stack: list[int] = []
@@ -632,6 +642,27 @@ class _FunctionValidator:
             self.mv.check_valtype(bt, self.where())
         return (), (bt,)
 
+    def indirect_callee(self, typeidx: int, tableidx: int) -> FuncType:
+        """The type of a call_indirect-like callee; pops the element index (i64 on a table64)."""
+        tt = self.table(tableidx)
+        if not self.mv.sub(tt.elem_type, FUNCREF):
+            raise self.fail(f"type mismatch: {ops.op_name(self.body[self.pc][0])} requires a "
+                            f"table of functions but table {tableidx} has "
+                            f"{type_name(tt.elem_type)}")
+        ft = self.type_(typeidx)
+        self.pop_expect(_index_type(tt.limits))
+        return ft
+
+    def tail_call(self, ft: FuncType) -> None:
+        """A tail call of a callee of type `ft` (its operands but the arguments already popped):
+        the callee's results become the function's, so they must be the same types."""
+        results, own = ft.results, self.ftype.results
+        if len(results) != len(own) or not all(self.mv.sub(r, o) for r, o in zip(results, own, strict=True)):
+            raise self.fail(f"type mismatch: tail call returns {_types_str(ft.results)} but the "
+                            f"function returns {_types_str(self.ftype.results)}")
+        self.pop_vals(ft.params)
+        self.set_unreachable()
+
     # --- the body -----------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -775,13 +806,7 @@ class _FunctionValidator:
                 self.pop_vals(ft.params)
                 vals.extend(ft.results)
             elif op == ops.CALL_INDIRECT:
-                tt = self.table(ins[2])
-                if not mv.sub(tt.elem_type, FUNCREF):
-                    raise self.fail(f"type mismatch: call_indirect requires a table of "
-                                    f"functions but table {ins[2]} has "
-                                    f"{type_name(tt.elem_type)}")
-                ft = self.type_(ins[1])
-                self.pop_expect(_index_type(tt.limits))
+                ft = self.indirect_callee(ins[1], ins[2])
                 self.pop_vals(ft.params)
                 vals.extend(ft.results)
             elif op == ops.DROP:
@@ -897,6 +922,11 @@ class _FunctionValidator:
                 vals.append(V128)
             elif op in GC_OPS:
                 gc_op(self, ins)
+            # --- Wasm 3.0 tail calls ---------------------------------------------------------
+            elif op == ops.RETURN_CALL:
+                self.tail_call(self.func(ins[1]))
+            elif op == ops.RETURN_CALL_INDIRECT:
+                self.tail_call(self.indirect_callee(ins[1], ins[2]))
             else:
                 raise self.fail(f"unknown instruction {ops.op_name(op)}")
             pc += 1

@@ -98,6 +98,7 @@ def func(body: str, sig: str = "", extra: str = "") -> str:
     # module rules
     ("(module (import \"a\" \"g\" (global (mut i32))) (global i32 (global.get 0)))",
      "constant expression required"),
+    # (Wasm 2.0's stricter constant expressions: tests/interp/test_tail.py)
     ("(module (global i32 (i64.const 0)))", "type mismatch"),
     ("(module (memory 1) (data (i64.const 0) \"\"))", "type mismatch"),
     ("(module (table 1 funcref) (elem (i32.const 0) externref (ref.null extern)))",
