@@ -26,12 +26,14 @@ from . import opcodes as ops
 from .errors import MalformedError
 from .leb128 import UNEXPECTED_END, read_s32, read_s33, read_s64, read_u32, read_unsigned
 from .module import (
+    EH_REF_TYPES,
     EXTERNREF,
     FUNCREF,
     KIND_FUNC,
     KIND_GLOBAL,
     KIND_MEMORY,
     KIND_TABLE,
+    KIND_TAG,
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     MODE_PASSIVE,
@@ -71,6 +73,9 @@ SEC_CUSTOM, SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_TABLE, SEC_MEMORY = 0, 1, 2,
 SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_ELEMENT, SEC_CODE, SEC_DATA, SEC_DATACOUNT = (
     6, 7, 8, 9, 10, 11, 12)
 _SECTION_RANK = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
+# Exception handling (Wasm 3.0): the tag section comes between memory and global.
+SEC_TAG = 13
+_SECTION_RANK[SEC_TAG] = 5.5
 
 _REF_TYPES = (FUNCREF, EXTERNREF)
 
@@ -80,6 +85,7 @@ _REF_TYPES = (FUNCREF, EXTERNREF)
  _K_DATA, _K_I32, _K_I64, _K_F32, _K_F64, _K_SELECT_T, _K_REFTYPE, _K_V128, _K_SHUFFLE, _K_LANE,
  _K_MEMARG_LANE, _K_ELSE, _K_END, _K_PREFIX_FC, _K_PREFIX_FD) = range(31)
 _K_ILLEGAL = -1
+_K_TRY_TABLE, _K_DELEGATE = 31, 32  # exception handling
 
 _IMM_KIND = {
     ops.IMM_NONE: _K_NONE, ops.IMM_BLOCKTYPE: _K_BLOCK, ops.IMM_LABEL: _K_LABEL,
@@ -92,6 +98,7 @@ _IMM_KIND = {
     ops.IMM_F64: _K_F64, ops.IMM_SELECT_T: _K_SELECT_T, ops.IMM_REFTYPE: _K_REFTYPE,
     ops.IMM_V128: _K_V128, ops.IMM_SHUFFLE: _K_SHUFFLE, ops.IMM_LANE: _K_LANE,
     ops.IMM_MEMARG_LANE: _K_MEMARG_LANE,
+    ops.IMM_TAG: _K_FUNC, ops.IMM_TRY_TABLE: _K_TRY_TABLE,  # exception handling
 }
 
 # One-byte opcodes -> kind (illegal bytes -1); prefixed opcodes by full number.
@@ -108,6 +115,7 @@ _KIND1[ops.ELSE] = _K_ELSE
 _KIND1[ops.END] = _K_END
 _KIND1[ops.PREFIX_FC] = _K_PREFIX_FC
 _KIND1[ops.PREFIX_FD] = _K_PREFIX_FD
+_KIND1[ops.DELEGATE] = _K_DELEGATE  # ends its try block like `end`
 del _code, _info
 
 _BLOCK_VALTYPES = frozenset(VAL_TYPES)
@@ -199,7 +207,7 @@ class _Decoder:
     def reftype(self) -> int:
         pos = self.pos
         b = self.byte()
-        if b == FUNCREF or b == EXTERNREF:
+        if b == FUNCREF or b == EXTERNREF or b in EH_REF_TYPES:
             return b
         if b >= 0x80:
             raise _error("integer representation too long", pos + 1)
@@ -250,7 +258,7 @@ class _Decoder:
         while self.pos < self.end:
             id_pos = self.pos
             sid = data[id_pos]
-            if sid > 12:
+            if sid > 12 and sid != SEC_TAG:
                 raise _error("malformed section id", id_pos)
             if sid != SEC_CUSTOM:
                 rank = _SECTION_RANK[sid]
@@ -285,6 +293,8 @@ class _Decoder:
                 m.data_count = self.u32()
             elif sid == SEC_CODE:
                 codes = [self.code() for _ in range(self.len32())]
+            elif sid == SEC_TAG:
+                m.tags = [self.tag_type() for _ in range(self.len32())]
             else:  # SEC_DATA
                 m.datas = [self.data_segment() for _ in range(self.len32())]
             if self.pos != start + size:
@@ -329,6 +339,8 @@ class _Decoder:
             desc = MemoryType(self.limits())
         elif kind == KIND_GLOBAL:
             desc = self.global_type()
+        elif kind == KIND_TAG:
+            desc = self.tag_type()
         else:
             raise _error("malformed import kind", pos)
         return Import(module, name, kind, desc)
@@ -341,9 +353,16 @@ class _Decoder:
         name = self.name()
         pos = self.pos
         kind = self.byte()
-        if kind > KIND_GLOBAL:
+        if kind > KIND_TAG:
             raise _error("malformed export kind", pos)
         return Export(name, kind, self.u32())
+
+    def tag_type(self) -> int:
+        """A tag type (exception handling): attribute 0 (exception), then a type index."""
+        pos = self.pos
+        if self.byte() != 0x00:
+            raise _error("malformed tag attribute", pos)
+        return self.u32()
 
     def elem_kind(self) -> int:
         pos = self.pos
@@ -533,10 +552,32 @@ class _Decoder:
                     if code in _DATA_OPS and in_function:
                         self.uses_data_index = True
                     pos = self._prefixed(code, kind, pos, append)
+                elif kind == _K_TRY_TABLE:  # exception handling
+                    bt, pos = _block_type(data, pos)
+                    self.pos = pos
+                    catches = tuple(self.catch_clause() for _ in range(self.len32()))
+                    pos = self.pos
+                    append((op, bt, catches))
+                    blocks.append(_OPEN_BLOCK)
+                elif kind == _K_DELEGATE:
+                    x, pos = read_u32(data, pos)
+                    append((op, x))
+                    if not blocks:
+                        raise _error("delegate without try", op_pos)
+                    blocks.pop()
                 else:  # _K_ILLEGAL
                     raise _error(f"illegal opcode {op:02x}", op_pos)
         except IndexError:
             raise _error(UNEXPECTED_END, end) from None
+
+    def catch_clause(self) -> tuple[int, int | None, int]:
+        """A try_table clause: (kind, tag index or None, label index)."""
+        pos = self.pos
+        kind = self.byte()
+        if kind > ops.CATCH_ALL_REF:
+            raise _error("malformed catch clause", pos)
+        tag = self.u32() if kind in (ops.CATCH_TAG, ops.CATCH_REF) else None
+        return (kind, tag, self.u32())
 
     def _prefixed(self, op: int, kind: int, pos: int, append) -> int:
         """Immediates of a 0xFC / 0xFD instruction; returns the new position."""

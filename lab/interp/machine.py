@@ -25,6 +25,7 @@ from __future__ import annotations
 import struct
 
 from . import compile as C
+from . import eh
 from .errors import (
     TRAP_INDIRECT_MISMATCH,
     TRAP_OOB_MEMORY,
@@ -35,6 +36,7 @@ from .errors import (
     TRAP_UNINITIALIZED_ELEMENT,
     TRAP_UNREACHABLE,
     Trap,
+    UncaughtException,
     WasmError,
 )
 
@@ -216,6 +218,42 @@ el[i] = v""",
     0xFC11: "n = pop(); v = pop(); d = pop()\ntable_fill(inst, a, d, v, n)",
 }
 
+# Exception handling (eh.py): the frame base of a handler region, and the throws; the unwinding
+# is the `except UncaughtException` clause of the generated executor (_CATCH below).
+HANDLERS.update({
+    C.TRY_ENTER: "fb[len(frames)] = len(stack) - a",
+    C.THROW: "throw_new(store, inst.tags[a], stack, b)",
+    C.THROW_REF: "throw_ref(pop())",
+    C.RETHROW: "throw_ref(L[a])",
+})
+
+_CATCH = """\
+exn = thrown.exn
+while True:
+    if type(code) is HandlerCode:
+        cl = find_clause(code.regions, pc - 1, exn, inst.tags)
+        if cl is not None:
+            break
+    if not frames:
+        raise
+    code, pc, L, i2, w = frames.pop()
+    depth -= w
+    if i2 is not inst:
+        inst = i2
+""" + "        " + _SWITCH + """\
+x, pc, height, mode, cost, xl = cl
+del stack[fb[len(frames)] + height:]
+if mode <= 1:
+    stack.extend(exn.values)
+if mode & 1:
+    push(exn)
+if xl >= 0:
+    L[xl] = exn
+fuel -= cost
+if fuel < 0:
+    raise Trap(TRAP_OUT_OF_FUEL)
+"""
+
 
 
 def _add_numeric_handlers() -> None:
@@ -372,11 +410,16 @@ def execute(store, func, args):
     if not limited:
         fuel = 1 << 62
     pc = 0
+    fb = {{}}
     try:
         while True:
-            op, a, b, k = code[pc]
-            pc += 1
-{_indent(body, 12)}\
+            try:
+                while True:
+                    op, a, b, k = code[pc]
+                    pc += 1
+{_indent(body, 20)}\
+            except UncaughtException as thrown:
+{_indent(_CATCH, 16)}\
     except struct_error as exc:
         raise Trap(TRAP_OOB_MEMORY) from None
     except RecursionError:
@@ -395,6 +438,8 @@ def _namespace() -> dict:
     from . import runtime as R
     ns = {
         "Trap": Trap, "WasmError": WasmError, "struct_error": struct.error,
+        "UncaughtException": UncaughtException, "HandlerCode": eh.HandlerCode,
+        "find_clause": eh.find_clause, "throw_new": eh.throw_new, "throw_ref": eh.throw_ref,
         "TRAP_INDIRECT_MISMATCH": TRAP_INDIRECT_MISMATCH, "TRAP_OOB_MEMORY": TRAP_OOB_MEMORY,
         "TRAP_OOB_TABLE": TRAP_OOB_TABLE, "TRAP_OUT_OF_FUEL": TRAP_OUT_OF_FUEL,
         "TRAP_STACK_EXHAUSTED": TRAP_STACK_EXHAUSTED,

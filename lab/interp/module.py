@@ -59,11 +59,22 @@ MAX_PAGES = 65536  # 4 GiB: the spec's limit for 32-bit memories
 # the translator drops those wraps (see FunctionTranslator.local_tops).
 ENGINE_MAX_PAGES = MAX_PAGES - 1
 
+# --- exception handling (Wasm 3.0): exnref, tags ------------------------------------------------
+# Abbreviated reference types as ints, like funcref/externref (the gc part owns the general form).
+EXNREF = 0x69       # (ref null exn)
+NULLEXNREF = 0x74   # (ref null noexn): the type of ref.null noexn, a subtype of exnref
+EH_REF_TYPES = frozenset({EXNREF, NULLEXNREF})
+REF_TYPES = REF_TYPES | EH_REF_TYPES
+VAL_TYPES = VAL_TYPES | EH_REF_TYPES
+VALTYPE_NAMES[EXNREF] = "exnref"
+VALTYPE_NAMES[NULLEXNREF] = "nullexnref"
+
 # Import/export kinds.
 KIND_FUNC = 0
 KIND_TABLE = 1
 KIND_MEMORY = 2
 KIND_GLOBAL = 3
+KIND_TAG = 4        # exception handling: desc / index is the tag's function type index
 
 
 class TypeIdx(tuple):
@@ -245,7 +256,7 @@ class CustomSection(Record):
 class Module(Record):
     # No __slots__: the tiers keep per-module caches in its __dict__ (_interp_pycode, _interp_caches).
     _fields = ("types", "imports", "funcs", "tables", "memories", "globals", "exports", "start",
-               "elems", "datas", "data_count", "customs")
+               "elems", "datas", "data_count", "customs", "tags")
 
     def __init__(self, types: list[FuncType] | None = None, imports: list[Import] | None = None,
                  funcs: list[Function] | None = None, tables: list[TableType] | None = None,
@@ -265,6 +276,7 @@ class Module(Record):
         self.datas: list[Data] = [] if datas is None else datas
         self.data_count = data_count
         self.customs: list[CustomSection] = [] if customs is None else customs
+        self.tags: list[int] = []  # exception handling: defined tags' function type indices
 
     def imports_of(self, kind: int) -> list[Import]:
         return [imp for imp in self.imports if imp.kind == kind]

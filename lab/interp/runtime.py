@@ -73,6 +73,9 @@ class Store:
         self.max_table_elements = max_table_elements
         self.max_call_depth = max_call_depth
         self.depth = 0  # Wasm frames active in executors further up the Python stack
+        # Exception handling: estimated bytes of live exceptions, bounded like memory (eh.py).
+        self.exn_bytes = 0
+        self.max_exn_bytes = max_memory_pages * m.PAGE_SIZE
 
 
 class FuncInst:
@@ -216,6 +219,7 @@ class ModuleInst:
         self.func_types, self.compiled_cache = _module_caches(module)
         self.ns: dict | None = None   # translating tier: the generated code's globals
         self.store = None
+        self.tags: list = []          # exception handling: eh.TagInst, imports first
 
 
 def _module_caches(module: m.Module):
@@ -254,11 +258,14 @@ def extern_kind(obj) -> int:
         return m.KIND_MEMORY
     if isinstance(obj, GlobalInst):
         return m.KIND_GLOBAL
+    from .eh import TagInst
+    if isinstance(obj, TagInst):
+        return m.KIND_TAG
     raise LinkError(f"not an external value: {obj!r}")
 
 
 _KIND_NAMES = {m.KIND_FUNC: "function", m.KIND_TABLE: "table", m.KIND_MEMORY: "memory",
-               m.KIND_GLOBAL: "global"}
+               m.KIND_GLOBAL: "global", m.KIND_TAG: "tag"}
 
 
 def _limits_match(actual_min: int, actual_max, want: m.Limits) -> bool:
@@ -286,6 +293,10 @@ def check_import(module: m.Module, imp: m.Import, obj) -> None:
         if obj.elem_type != table.elem_type or not _limits_match(len(obj.elems), obj.max,
                                                                 table.limits):
             raise LinkError(f"incompatible import type: {what} expects {table}, got {obj.type}")
+    elif kind == m.KIND_TAG:
+        want = module.types[imp.type_index]
+        if obj.type != want:
+            raise LinkError(f"incompatible import type: {what} expects tag {want}, got {obj.type}")
     elif kind == m.KIND_MEMORY:
         memory = imp.memory_type
         if not _limits_match(obj.pages, obj.max, memory.limits):
@@ -347,10 +358,15 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
             inst.tables.append(obj)
         elif imp.kind == m.KIND_MEMORY:
             inst.mems.append(obj)
+        elif imp.kind == m.KIND_TAG:
+            inst.tags.append(obj)
         else:
             inst.globals.append(obj)
     for i, f in enumerate(module.funcs):
         inst.funcs.append(FuncInst(module.types[f.type_index], inst, i))
+    if module.tags:
+        from .eh import TagInst
+        inst.tags.extend(TagInst(canonical_type(module.types[t])) for t in module.tags)
     for t in module.tables:
         inst.tables.append(TableInst(t, store.max_table_elements))
     for mt in module.memories:
@@ -371,6 +387,9 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
             obj = inst.tables[ex.index]
         elif ex.kind == m.KIND_MEMORY:
             obj = inst.mems[ex.index]
+        elif ex.kind == m.KIND_TAG:
+            obj = inst.tags[ex.index]
+            obj.name = obj.name or ex.name
         else:
             obj = inst.globals[ex.index]
         inst.exports[ex.name] = obj

@@ -77,6 +77,7 @@ _EVALUATE_THEIR_TOP_OPERAND = frozenset({0x04, 0x0D, 0x24, 0x1B, 0x1C})
 
 # The initial value of a local of each type (others: "0").
 _ZEROS = {m.F64: "0.0", m.FUNCREF: "None", m.EXTERNREF: "None"}
+_ZEROS.update(dict.fromkeys(m.EH_REF_TYPES, "None"))  # exception handling: null exnref
 
 
 class Untranslatable(Exception):

@@ -20,6 +20,8 @@ from __future__ import annotations
 from . import opcodes as ops
 from .errors import InvalidError
 from .module import (
+    EH_REF_TYPES,
+    EXNREF,
     EXTERNREF,
     F32,
     F64,
@@ -30,8 +32,10 @@ from .module import (
     KIND_GLOBAL,
     KIND_MEMORY,
     KIND_TABLE,
+    KIND_TAG,
     MAX_PAGES,
     MODE_ACTIVE,
+    NULLEXNREF,
     V128,
     VALTYPE_NAMES,
     FuncType,
@@ -47,6 +51,7 @@ UNKNOWN = 0
 """An operand type not known in unreachable code (never a real value type)."""
 
 _REF_TYPES = frozenset({FUNCREF, EXTERNREF})
+_REF_TYPES = _REF_TYPES | EH_REF_TYPES  # exception handling: exnref, nullexnref
 _SELECTABLE = frozenset({I32, I64, F32, F64, V128, UNKNOWN})
 
 # Instructions whose typing is their fixed signature alone: (params as list, results as list).
@@ -126,6 +131,7 @@ class _ModuleValidator:
         self.elem_types: list[int] = [e.elem_type for e in module.elems]
         self.n_datas = len(module.datas)
         self.refs: set[int] = set()
+        self.tags: list[FuncType] = []  # exception handling: every tag's type, imports first
 
     # --- lookups ------------------------------------------------------------------------------
 
@@ -164,6 +170,18 @@ class _ModuleValidator:
         if not 0 <= x < self.n_datas:
             raise InvalidError(f"unknown data segment {x} ({where})")
 
+    # exception handling
+    def tag_type(self, x: int, where: str) -> FuncType:
+        ft = self.type_(x, where)
+        if ft.results:
+            raise InvalidError(f"non-empty tag result type ({where})")
+        return ft
+
+    def tag(self, x: int, where: str) -> FuncType:
+        if not 0 <= x < len(self.tags):
+            raise InvalidError(f"unknown tag {x} ({where})")
+        return self.tags[x]
+
     # --- module -------------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -184,12 +202,16 @@ class _ModuleValidator:
             elif imp.kind == KIND_GLOBAL:
                 assert isinstance(imp.desc, GlobalType)
                 self.globals.append(imp.desc)
+            elif imp.kind == KIND_TAG:
+                self.tags.append(self.tag_type(imp.type_index, where))
             else:
                 raise InvalidError(f"unknown import kind {imp.kind} ({where})")
         self.n_imported_funcs = len(self.funcs)
         self.n_imported_globals = len(self.globals)
         for i, f in enumerate(m.funcs):
             self.funcs.append(self.type_(f.type_index, f"function {self.n_imported_funcs + i}"))
+        n_imp_tags = len(self.tags)
+        self.tags.extend(self.tag_type(t, f"tag {n_imp_tags + i}") for i, t in enumerate(m.tags))
         self.tables.extend(m.tables)
         self.memories.extend(m.memories)
         self.globals.extend(g.type for g in m.globals)
@@ -247,6 +269,8 @@ class _ModuleValidator:
                 self.memory(ex.index, where)
             elif ex.kind == KIND_GLOBAL:
                 self.global_(ex.index, where)
+            elif ex.kind == KIND_TAG:
+                self.tag(ex.index, where)
             else:
                 raise InvalidError(f"unknown export kind {ex.kind} ({where})")
             if ex.name in names:
@@ -406,7 +430,8 @@ class _FunctionValidator:
             raise self.mismatch(expected, None)
         actual = vals.pop()
         if actual != expected and actual != UNKNOWN and expected != UNKNOWN:
-            raise self.mismatch(expected, actual)
+            if not (actual == NULLEXNREF and expected == EXNREF):  # the one EH subtyping
+                raise self.mismatch(expected, actual)
         return actual
 
     def pop_vals(self, types) -> list[int]:
@@ -456,6 +481,65 @@ class _FunctionValidator:
             ft = self.type_(bt.index)
             return ft.params, ft.results
         return (), (bt,)
+
+    # --- exception handling ---------------------------------------------------------------------
+
+    def tag(self, x: int) -> FuncType:
+        tags = self.mv.tags
+        if x < len(tags):
+            return tags[x]
+        raise self.fail(f"unknown tag {x}")
+
+    def exception_op(self, ins: tuple) -> None:
+        """throw, throw_ref, try_table and the legacy try / catch / catch_all / delegate /
+        rethrow."""
+        op = ins[0]
+        ctrls = self.ctrls
+        if op == ops.THROW:
+            self.pop_vals(self.tag(ins[1]).params)
+            self.set_unreachable()
+        elif op == ops.THROW_REF:
+            self.pop_expect(EXNREF)
+            self.set_unreachable()
+        elif op == ops.TRY_TABLE:
+            start, end = self.block_type(ins[1])
+            for kind, x, depth in ins[2]:
+                labels = self.label(depth)  # clause labels are outside the try_table
+                delivered = self.tag(x).params if x is not None else ()
+                if kind in (ops.CATCH_REF, ops.CATCH_ALL_REF):
+                    delivered = delivered + (EXNREF,)
+                if len(delivered) != len(labels) or not all(
+                        d == t or (d == NULLEXNREF and t == EXNREF)
+                        for d, t in zip(delivered, labels, strict=True)):
+                    raise self.fail(f"type mismatch: catch delivers {_types_str(delivered)} "
+                                    f"but label {depth} takes {_types_str(labels)}")
+            self.pop_vals(start)
+            self.push_ctrl(ops.TRY_TABLE, start, end)
+        elif op == ops.TRY:
+            start, end = self.block_type(ins[1])
+            self.pop_vals(start)
+            self.push_ctrl(ops.TRY, start, end)
+        elif op == ops.CATCH or op == ops.CATCH_ALL:
+            frame = ctrls[-1]
+            if frame.op != ops.TRY and frame.op != ops.CATCH:
+                raise self.fail(f"{ops.op_name(op)} without try")
+            params = self.tag(ins[1]).params if op == ops.CATCH else ()
+            self.pop_ctrl()
+            self.push_ctrl(op, params, frame.end)
+        elif op == ops.DELEGATE:
+            frame = ctrls[-1]
+            if frame.op != ops.TRY:
+                raise self.fail("delegate without try")
+            self.pop_ctrl()
+            self.label(ins[1])  # relative to the try's enclosing blocks
+            self.vals.extend(frame.end)
+        else:  # RETHROW
+            depth = ins[1]
+            if not 0 <= depth < len(ctrls):
+                raise self.fail(f"unknown label {depth}")
+            if ctrls[-1 - depth].op not in (ops.CATCH, ops.CATCH_ALL):
+                raise self.fail(f"invalid rethrow label {depth}")
+            self.set_unreachable()
 
     # --- the body -----------------------------------------------------------------------------
 
@@ -695,6 +779,8 @@ class _FunctionValidator:
                     raise self.fail("invalid lane index")
                 self.pop_vals((V128, V128))
                 vals.append(V128)
+            elif op in ops.EH_OPS:
+                self.exception_op(ins)
             else:
                 raise self.fail(f"unknown instruction {ops.op_name(op)}")
             pc += 1

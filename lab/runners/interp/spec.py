@@ -11,13 +11,23 @@ from typing import cast
 
 from lab.interp import module as m
 from lab.interp import runtime as rt
-from lab.interp.errors import TRAP_STACK_EXHAUSTED, InvalidError, LimitError, LinkError, MalformedError, Trap, WasmError
+from lab.interp.errors import (
+    TRAP_STACK_EXHAUSTED,
+    InvalidError,
+    LimitError,
+    LinkError,
+    MalformedError,
+    Trap,
+    UncaughtException,
+    WasmError,
+)
 from lab.interp.machine import execute
 from lab.interp.numeric import bits_to_f64, f64_to_bits
-from lab.suites.spec_session import Exhausted, ModuleRejected, SpecError, Trapped, Unsupported, WasmValue
+from lab.suites.spec_session import Exhausted, ModuleRejected, SpecError, Thrown, Trapped, Unsupported, WasmValue
 
 _TYPE_NAMES = {m.I32: "i32", m.I64: "i64", m.F32: "f32", m.F64: "f64", m.V128: "v128",
-               m.FUNCREF: "funcref", m.EXTERNREF: "externref"}
+               m.FUNCREF: "funcref", m.EXTERNREF: "externref",
+               m.EXNREF: "exnref", m.NULLEXNREF: "exnref"}
 
 
 def _spectest(store: rt.Store) -> dict[str, object]:
@@ -59,6 +69,7 @@ def _from_internal(t: int, v) -> WasmValue:
 
 class InterpSpecSession:
     distinguishes_malformed = True
+    reports_exceptions = True
 
     def __init__(self, *, max_call_depth: int = rt.DEFAULT_MAX_CALL_DEPTH) -> None:
         self.store = rt.Store(max_call_depth=max_call_depth)
@@ -105,6 +116,8 @@ class InterpSpecSession:
             raise ModuleRejected("uninstantiable", str(e)) from None
         except Trap as e:  # a segment out of bounds or a trapping start function
             raise ModuleRejected("uninstantiable", str(e)) from None
+        except UncaughtException as e:  # a start function that throws
+            raise ModuleRejected("uninstantiable", str(e)) from None
         except NotImplementedError as e:
             raise Unsupported(str(e)) from None
         self.current = inst
@@ -142,6 +155,8 @@ class InterpSpecSession:
             if e.kind == TRAP_STACK_EXHAUSTED:
                 raise Exhausted(str(e)) from None
             raise Trapped(str(e)) from None
+        except UncaughtException as e:
+            raise Thrown(str(e)) from None
         except RecursionError:
             raise Exhausted("call stack exhausted (Python recursion)") from None
         except NotImplementedError as e:
