@@ -333,6 +333,7 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
                 break
             end = len(out)
             if c.region is not None:
+                assert eh is not None  # only the EH compiler opens regions
                 eh.end(c, out)
             if c.if_fix is not None:
                 c.if_fix[1] = end

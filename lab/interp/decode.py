@@ -72,7 +72,7 @@ absurd declared count must not allocate. The spec's own limit (2^32 - 1) is chec
 SEC_CUSTOM, SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_TABLE, SEC_MEMORY = 0, 1, 2, 3, 4, 5
 SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_ELEMENT, SEC_CODE, SEC_DATA, SEC_DATACOUNT = (
     6, 7, 8, 9, 10, 11, 12)
-_SECTION_RANK = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
+_SECTION_RANK: dict[int, float] = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
 # Exception handling (Wasm 3.0): the tag section comes between memory and global.
 SEC_TAG = 13
 _SECTION_RANK[SEC_TAG] = 5.5
@@ -254,7 +254,7 @@ class _Decoder:
         m = Module()
         func_types: list[int] = []
         codes: list[Code] = []
-        last_rank = 0
+        last_rank: float = 0  # float: the tag section ranks 5.5
         while self.pos < self.end:
             id_pos = self.pos
             sid = data[id_pos]

@@ -54,15 +54,16 @@ class ExnInst:
     __slots__ = ("tag", "values", "_store", "_size")
 
     def __init__(self, store, tag: TagInst, values: tuple) -> None:
+        self._store = store
+        self._size = 0  # counted only once admitted (__del__ runs on a refused one too)
         size = EXN_BASE_BYTES + EXN_VALUE_BYTES * len(values)
         used = store.exn_bytes + size
         if used > store.max_exn_bytes:
             raise Trap(TRAP_EXN_MEMORY)
         store.exn_bytes = used
+        self._size = size
         self.tag = tag
         self.values = values
-        self._store = store
-        self._size = size
 
     def __del__(self) -> None:
         self._store.exn_bytes -= self._size
@@ -113,6 +114,7 @@ class HandlerCode(list):
     """The compiled code of a function with handlers: the instruction list plus its regions."""
 
     __slots__ = ("regions",)
+    regions: list[Region]
 
 
 def find_clause(regions: list[Region], at: int, exn: ExnInst, tags: list):

@@ -55,11 +55,15 @@ def _flat_try(node: List, text: str) -> str:
     items = node.items[1:]
     head: list[str] = ["try"]
     k = 0
-    if k < len(items) and isinstance(items[k], Atom) and items[k].text.startswith("$"):
-        head.append(items[k].text)
-        k += 1
-    while k < len(items) and isinstance(items[k], List) and items[k].head() in _BLOCK_TYPE_HEADS:
-        head.append(_render(items[k], text))
+    first = items[0] if items else None
+    if isinstance(first, Atom) and first.text.startswith("$"):
+        head.append(first.text)
+        k = 1
+    while k < len(items):
+        item = items[k]
+        if not (isinstance(item, List) and item.head() in _BLOCK_TYPE_HEADS):
+            break
+        head.append(_render(item, text))
         k += 1
     parts = [" ".join(head)]
     delegated = False
