@@ -86,6 +86,11 @@ def throw_new(store, tag: TagInst, stack: list, n: int):
     raise UncaughtException(ExnInst(store, tag, values))
 
 
+def throw_tag(store, tag: TagInst, values: tuple):
+    """`throw` from translated code (the payload already evaluated)."""
+    raise UncaughtException(ExnInst(store, tag, values))
+
+
 def throw_ref(exn) -> None:
     """`throw_ref` / legacy `rethrow`: raise an existing exception again."""
     if exn is None:
