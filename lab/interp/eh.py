@@ -70,10 +70,11 @@ class ExnInst:
 
     def describe(self) -> str:
         """One line for messages (payload exnrefs are not followed: chains can be long)."""
-        name = self.tag.name or "tag"
+        from .module import VALTYPE_NAMES
+        params = " ".join(VALTYPE_NAMES.get(t, hex(t)) for t in self.tag.type.params)
         shown = ", ".join("exnref" if isinstance(v, ExnInst) else repr(v) for v in self.values[:8])
         more = ", ..." if len(self.values) > 8 else ""
-        return f"{name} {self.tag.type} with payload ({shown}{more})"
+        return f"tag {self.tag.name or '(not exported)'} (param {params}) payload ({shown}{more})"
 
 
 def throw_new(store, tag: TagInst, stack: list, n: int):
