@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where crashing inputs go (default .cache/fuzz-findings)")
     parser.add_argument("--no-differential", action="store_true", help="do not cross-check with wasmtime")
     parser.add_argument("--no-workloads", action="store_true", help="leave the workload builds out of the corpus")
+    parser.add_argument("--exceptions", type=int, default=0, metavar="PERCENT",
+                        help="share of generated modules that use exception handling (default 0)")
     options = parser.parse_args(argv)
     corpus = default_corpus(data_dir(), include_workloads=not options.no_workloads)
     print(f"corpus: {len(corpus)} modules; findings to {options.findings}", file=sys.stderr)
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"case {seed}: {str(finding)[:400]}", file=sys.stderr, flush=True)
 
     result = run_campaign(options.seconds, options.seed, corpus, options.mutate, options.cases,
-                          not options.no_differential, options.findings, report)
+                          not options.no_differential, options.findings, report, options.exceptions)
     print(f"{result.cases} cases in {result.seconds:.0f} s; stages {dict(result.stages)}; "
           f"{len(result.findings)} findings", file=sys.stderr)
     for text, count in result.signatures.most_common():

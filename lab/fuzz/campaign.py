@@ -34,23 +34,25 @@ def signature(finding: Finding) -> str:
     return finding.kind + ": " + re.sub(r"0x[0-9a-f]+|\d+", "N", finding.detail)[:100]
 
 
-def make_case(case_seed: int, corpus: list[bytes], mutate_percent: int) -> bytes:
-    """The module for one case, fully determined by its seed (so any finding can be replayed)."""
+def make_case(case_seed: int, corpus: list[bytes], mutate_percent: int, exceptions: int = 0) -> bytes:
+    """The module for one case, fully determined by its seed (so any finding can be replayed);
+    `exceptions`: the share (percent) of generated modules that use exception handling."""
     choices = RandomChoices(case_seed)
     if corpus and chance(choices, mutate_percent):
-        seed = pick(choices, corpus) if chance(choices, 70) else generate_module(choices)[1]
+        seed = pick(choices, corpus) if chance(choices, 70) else generate_module(choices, exceptions=exceptions)[1]
         return mutate(choices, seed)
-    return generate_module(choices)[1]
+    return generate_module(choices, exceptions=exceptions)[1]
 
 
 def run_campaign(seconds: float, first_seed: int = 0, corpus: list[bytes] | None = None, mutate_percent: int = 50,
                  max_cases: int | None = None, differential: bool = True, findings_dir: Path | None = None,
-                 on_finding: Callable[[int, Finding], None] | None = None) -> CampaignResult:
+                 on_finding: Callable[[int, Finding], None] | None = None,
+                 exceptions: int = 0) -> CampaignResult:
     result = CampaignResult()
     started = time.monotonic()
     case_seed = first_seed
     while time.monotonic() - started < seconds and (max_cases is None or result.cases < max_cases):
-        wasm = make_case(case_seed, corpus or [], mutate_percent)
+        wasm = make_case(case_seed, corpus or [], mutate_percent, exceptions)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         report: CaseReport = check_module(wasm, case_seed, differential)
         growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before

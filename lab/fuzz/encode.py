@@ -75,6 +75,7 @@ class ModuleSpec:
     datas: list[tuple[bytes, bytes]] = field(default_factory=list)  # memory 0 offset expr, bytes
     passive_datas: list[bytes] = field(default_factory=list)
     raw_data_segments: list[bytes] = field(default_factory=list)  # appended as given (hostile segments)
+    tags: list[int] = field(default_factory=list)  # exception handling: type index per tag
 
     @property
     def func_count(self) -> int:
@@ -109,6 +110,8 @@ def encode_module(spec: ModuleSpec) -> bytes:
         out += section(4, vec([bytes([t]) + limits(lo, hi) for t, lo, hi in spec.tables]))
     if spec.memories:
         out += section(5, vec([limits(lo, hi) for lo, hi in spec.memories]))
+    if spec.tags:  # exception handling: the tag section, attribute 0 and the type
+        out += section(13, vec([b"\x00" + uleb(t) for t in spec.tags]))
     if spec.globals:
         out += section(6, vec([bytes([t, int(mut)]) + init + b"\x0b" for t, mut, init in spec.globals]))
     if spec.exports:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import struct
 
 from lab.fuzz.choices import Choices, chance, pick, sized_bytes
+from lab.fuzz.exceptions import add_tags
+from lab.fuzz.exceptions import statement_makers as exception_makers
 from lab.fuzz.encode import (
     F32,
     F64,
@@ -272,6 +274,7 @@ class _FunctionWriter:
         if any(label is None for label in self.labels):
             makers.append(self._branch)
         makers.append(self._early_return)
+        makers += exception_makers(self)  # none unless the module has tags
         return pick(self.c, makers)(depth)
 
     def _set_local(self, depth: int) -> bytes:
@@ -383,7 +386,10 @@ def _offset(choices: Choices, bound: int) -> bytes:
     return b"\x41" + sleb(pick(choices, (bound + 1, 65536, -1)))
 
 
-def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: int = 60) -> ModuleSpec:
+def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: int = 60,
+                  exceptions: int = 0) -> ModuleSpec:
+    """A random module; with `exceptions` (a percentage) that share of modules get tags and
+    exception-handling statements (lab/fuzz/exceptions.py; 0 draws nothing extra)."""
     spec = ModuleSpec()
     for _ in range(choices.integer(1, 5)):
         params = tuple(pick(choices, NUM_TYPES) for _ in range(choices.integer(0, 3)))
@@ -417,6 +423,8 @@ def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: 
             spec.elems.append((offset, [pick(choices, funcs) for _ in range(choices.integer(0, 3))]))
         if chance(choices, 40):
             spec.passive_elems.append([pick(choices, funcs) for _ in range(choices.integer(0, 3))])
+    if exceptions and chance(choices, exceptions):
+        add_tags(choices, spec)
     first_defined = len(spec.func_imports)
     for position, func in enumerate(spec.funcs):
         index = first_defined + position

@@ -31,7 +31,10 @@ def unfold_legacy_try(text: str) -> str:
     """`text` with every folded legacy `try` written flat (unchanged when it has none)."""
     if not has_folded_try(text):
         return text
-    return "".join(_render(node, text) for node in parse(text))
+    try:
+        return "".join(_render(node, text) for node in parse(text))
+    except RecursionError:  # nested beyond Python's limit: leave the text to the tool as it is
+        return text
 
 
 def _render(node: Node, text: str) -> str:

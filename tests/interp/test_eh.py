@@ -288,3 +288,27 @@ def test_deep_nesting_has_no_recursion_error(tier_name: str) -> None:
     with pytest.raises(Trap) as trap:
         call(store, recursive, "down", 1_000_000)
     assert trap.value.kind == TRAP_STACK_EXHAUSTED
+
+
+# -- the fuzzer's exception-handling modules ---------------------------------------------------
+
+def test_generated_exception_modules_agree_with_wasmtime(monkeypatch) -> None:
+    """Modules from generate_spec(exceptions=100) validate, and calls (caught inside, or
+    escaping as uncaught exceptions) give the same outcomes as wasmtime's."""
+    from lab.fuzz import engines, oracle
+    from lab.fuzz.campaign import make_case
+    outcomes: list[str] = []
+    ours_call = engines.OurEngine.call
+
+    def counting(self, name, args):
+        outcome = ours_call(self, name, args)
+        outcomes.append(outcome[0])
+        return outcome
+    monkeypatch.setattr(engines.OurEngine, "call", counting)
+    with_handlers = 0
+    for seed in range(2000, 2060):
+        wasm = make_case(seed, [], 0, exceptions=100)
+        with_handlers += b"\x1f\x40\x01" in wasm  # try_table with one clause
+        report = oracle.check_module(wasm, seed, True)
+        assert report.finding is None, (seed, report.finding)
+    assert with_handlers > 20 and outcomes.count("exception") > 5 and outcomes.count("ok") > 20
