@@ -12,8 +12,6 @@ from __future__ import annotations
 import struct
 
 from lab.fuzz.choices import Choices, chance, pick, sized_bytes
-from lab.fuzz.exceptions import add_tags
-from lab.fuzz.exceptions import statement_makers as exception_makers
 from lab.fuzz.encode import (
     F32,
     F64,
@@ -31,6 +29,8 @@ from lab.fuzz.encode import (
     sleb,
     uleb,
 )
+from lab.fuzz.exceptions import add_tags
+from lab.fuzz.exceptions import statement_makers as exception_makers
 
 HOST_MODULE = "host"
 # Imports a generated module may use; the oracle gives both engines the same recording stubs.
