@@ -280,6 +280,8 @@ class WasmtimeEngine:
                 return ("exhausted", code)
             return ("trap", code)
         except wt.WasmtimeError as error:
+            if "thrown Wasm exception" in str(error):  # a start function's uncaught throw
+                return ("exception", None)
             return ("refused", str(error).splitlines()[0])
         except Exception as error:  # wasmtime-py cannot express it (v128, anyref...): not our bug
             return ("unsupported", f"{type(error).__name__}: {error}")
