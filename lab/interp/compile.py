@@ -21,6 +21,11 @@ The executable form is a flat list of 4-tuples `(op, a, b, k)`, run by lab.inter
     straight from locals or constants, results straight into locals, compare-and-branch, loads
     and stores addressed by a local (see the V_* variants below).
 
+Exception handling: a function using try_table or the legacy try gets handler regions (eh.py),
+its code is an eh.HandlerCode and stays unfused (the regions hold pcs); each region starts with
+TRY_ENTER, which records the frame's operand base for the unwinder; legacy catch blocks keep
+the caught exception in a hidden local for `rethrow`.
+
 This module is independent of any instance: a compiled body is shared by all instances of a
 module (function/global/table indices stay indices, resolved through the running instance).
 A later tier that emits Python source can start from the same form (or from the decoded body)

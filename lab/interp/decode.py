@@ -18,6 +18,11 @@ same message:
 
 Decoding is linear in the input size: no slicing except of the bytes a structure keeps (names,
 custom payloads, data segments).
+
+Wasm 3.0 exception handling is decoded too: the tag section (id 13, between memory and global),
+tag imports and exports (kind 4), exnref / nullexnref (0x69 / 0x74) as value and reference types,
+throw, throw_ref, try_table with its catch clauses, and the legacy try / catch / catch_all /
+delegate / rethrow (`delegate` ends its try block like `end`).
 """
 
 from __future__ import annotations

@@ -16,6 +16,11 @@ take fewer tests. All state lives in local variables of one function (no attribu
 allocations per instruction beyond the values themselves). The generated code object is cached
 in __pycache__ to keep cold starts short.
 
+Exceptions (eh.py): throw raises errors.UncaughtException; the dispatch loop sits in a `try`
+whose `except UncaughtException` clause unwinds frames to the first handler region that
+catches it (CPython 3.11's try costs nothing until something is raised), or re-raises it when
+the executor's own frames are exhausted.
+
 Out-of-bounds memory accesses are not pre-checked: struct.unpack_from/pack_into raise
 struct.error past the end of the memory's buffer, which becomes TRAP_OOB_MEMORY.
 """

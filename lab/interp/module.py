@@ -30,6 +30,12 @@ prefix and `0xFD000 | sub` for SIMD. Immediates:
   memory.init          (op, dataidx)
   data.drop            (op, dataidx)
   memory.copy/fill     (op,)
+Exception handling (Wasm 3.0):
+  throw / catch        (op, tagidx)      catch, catch_all, try, delegate and rethrow are the legacy
+  rethrow / delegate   (op, labelidx)    form; try is (op, blocktype) like block
+  throw_ref/catch_all  (op,)
+  try_table            (op, blocktype, ((kind, tagidx or None, labelidx), ...))  kind: 0 catch,
+                       1 catch_ref, 2 catch_all, 3 catch_all_ref (opcodes.CATCH_*)
 """
 
 from __future__ import annotations

@@ -13,6 +13,11 @@ single-memory rule), so a module with several faults reports the same one.
 
 Constant expressions (Wasm 2.0): only t.const, ref.null, ref.func and global.get of an imported
 immutable global; globals, element and data segments see the imported globals only.
+
+Exception handling (Wasm 3.0): tag types (function types without results), throw / throw_ref,
+try_table (each clause checked against its label, outside the block), and the legacy try,
+catch / catch_all (frames of their own, so `rethrow` can check its label names one), delegate.
+The only subtyping is nullexnref <: exnref (the gc part owns the general rules).
 """
 
 from __future__ import annotations
