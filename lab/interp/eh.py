@@ -27,8 +27,10 @@ from __future__ import annotations
 
 from .errors import TRAP_EXN_MEMORY, Trap, UncaughtException
 
-EXN_BASE_BYTES = 64     # estimated size of one exception instance (object and tuple headers)
-EXN_VALUE_BYTES = 16    # per payload value (a v128 int is larger, a reference smaller)
+# Estimated sizes (CPython 3.11, sys.getsizeof): the instance 64 bytes and its payload tuple 40,
+# plus per value 8 in the tuple and about 32 for the int or float object it holds.
+EXN_BASE_BYTES = 104
+EXN_VALUE_BYTES = 40
 
 # How a clause delivers the exception at its target (try_table's four clause kinds; legacy
 # catch / catch_all deliver the payload or nothing, like catch / catch_all).
