@@ -99,6 +99,8 @@ class OurEngine:
             return ("rejected", str(error))
         except (api.LinkError, api.LimitError) as error:
             return ("refused", str(error))
+        except api.UncaughtException:  # exception handling: no handler caught a throw
+            return ("exception", None)
         except api.WasmError as error:
             raise EngineBug(f"plain WasmError escaped: {error!r}") from error
         except Exception as error:
@@ -256,6 +258,7 @@ def wasmtime_engine_config(wasm3: bool = False):
             setattr(config, feature, wasm3 and feature in WASM3_FEATURES)
         except Exception:  # a feature this wasmtime cannot switch: it stays at its default
             pass
+    config.wasm_exceptions = True  # exception handling: only modules with tags use it
     return config
 
 
@@ -281,10 +284,14 @@ class WasmtimeEngine:
             return action()
         except wt.Trap as trap:
             code = trap.trap_code.name if trap.trap_code is not None else "UNKNOWN"
+            if trap.trap_code is None and "thrown Wasm exception" in trap.message:
+                return ("exception", None)  # exception handling: an uncaught throw
             if code in ("OUT_OF_FUEL", "STACK_OVERFLOW"):
                 return ("exhausted", code)
             return ("trap", code)
         except wt.WasmtimeError as error:
+            if "thrown Wasm exception" in str(error):  # a start function's uncaught throw
+                return ("exception", None)
             return ("refused", str(error).splitlines()[0])
         except Exception as error:  # wasmtime-py cannot express it (v128, anyref...): not our bug
             return ("unsupported", f"{type(error).__name__}: {error}")

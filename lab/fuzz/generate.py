@@ -102,7 +102,6 @@ class _FunctionWriter:
                  budget: int, callable_funcs: list[int], features: frozenset[str] = frozenset()) -> None:
         self.c = choices
         self.features = features  # Wasm 3.0 features whose instructions it may use (lab.fuzz.wasm3)
-        self.catching: list[set[int] | None] = []  # enclosing try_tables' caught tags (None: all)
         self.spec = spec
         self.locals = list(params)
         self.nparams = len(params)

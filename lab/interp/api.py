@@ -29,7 +29,9 @@ Host functions can reach the calling instance: with `access_caller=True` the cal
 (e.g. its memory, for WASI).
 
 Errors: only lab.interp.errors types leave this module: MalformedError/InvalidError from Module,
-LinkError/LimitError/Trap from Instance, Trap (with a TRAP_* kind) from calls. An exception
+LinkError/LimitError/Trap from Instance, Trap (with a TRAP_* kind) from calls, and
+UncaughtException for a Wasm exception no handler caught (`exn.tag`, `exn.values`; exnref values
+are the engine's ExnInst objects). An exception
 raised by a host function that is not a WasmError reaches the caller as a WasmError whose
 __cause__ is the original exception.
 """
@@ -49,6 +51,7 @@ from .errors import (
     LinkError,
     MalformedError,
     Trap,
+    UncaughtException,
     UnknownImport,
     WasmError,
 )
@@ -73,9 +76,10 @@ def _numeric():
 
 __all__ = [
     "Engine", "Store", "StoreLimits", "Module", "Instance", "Func", "Memory", "Table", "Global",
-    "Caller", "Linker", "FuncType", "TableType", "MemoryType", "GlobalType", "Limits",
+    "Caller", "Linker", "Tag", "FuncType", "TableType", "MemoryType", "GlobalType", "Limits",
     "I32", "I64", "F32", "F64", "V128", "FUNCREF", "EXTERNREF",
-    "WasmError", "Trap", "LinkError", "UnknownImport", "LimitError", "MalformedError", "InvalidError",
+    "WasmError", "Trap", "UncaughtException", "LinkError", "UnknownImport", "LimitError", "MalformedError",
+    "InvalidError",
 ]
 
 
@@ -543,7 +547,34 @@ class Global:
         return id(self._inst)
 
 
-Extern = Func | Memory | Table | Global
+class Tag:
+    """An exception tag (exception handling): exported by an instance, or made by the host to
+    be imported (`Tag(store, FuncType([I32], []))`); identity is the tag. An uncaught exception
+    reaches the caller as UncaughtException, whose `exn.tag` is the TagInst a Tag wraps."""
+
+    def __init__(self, store: Store, ty: _m.FuncType) -> None:
+        from .eh import TagInst
+        if ty.results:
+            raise WasmError("a tag's type must have no results")
+        self._inst = TagInst(_rt.canonical_type(ty))
+
+    @classmethod
+    def _wrap(cls, inst: Any) -> Tag:
+        self = cls.__new__(cls)
+        self._inst = inst
+        return self
+
+    def type(self, store: Store | None = None) -> _m.FuncType:
+        return self._inst.type
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tag) and other._inst is self._inst
+
+    def __hash__(self) -> int:
+        return id(self._inst)
+
+
+Extern = Func | Memory | Table | Global | Tag
 
 
 def _wrap_extern(store: Store, obj: Any) -> Extern:
@@ -555,13 +586,16 @@ def _wrap_extern(store: Store, obj: Any) -> Extern:
         return Table._wrap(obj)
     if isinstance(obj, _rt.GlobalInst):
         return Global._wrap(obj)
+    from .eh import TagInst
+    if isinstance(obj, TagInst):
+        return Tag._wrap(obj)
     raise TypeError(f"not an extern: {obj!r}")
 
 
 def _unwrap_extern(obj: Any):
-    if isinstance(obj, (Func, Memory, Table, Global)):
+    if isinstance(obj, (Func, Memory, Table, Global, Tag)):
         return obj._inst
-    raise LinkError(f"not a Func, Memory, Table or Global: {obj!r}")
+    raise LinkError(f"not a Func, Memory, Table, Global or Tag: {obj!r}")
 
 
 class Instance:

@@ -27,6 +27,10 @@ The executable form is a flat list of 4-tuples `(op, a, b, k)`, run by lab.inter
 Typed references and GC become a few ops of their own (negative numbers, see below): GCOP calls
 a gcvalues.py function, br_on_null/br_on_non_null/br_on_cast push a condition for the BR_IF that
 follows, return_call_ref replaces the current frame.
+Exception handling: a function using try_table or the legacy try gets handler regions (eh.py),
+its code is an eh.HandlerCode and stays unfused (the regions hold pcs); each region starts with
+TRY_ENTER, which records the frame's operand base for the unwinder; legacy catch blocks keep
+the caught exception in a hidden local for `rethrow`.
 
 This module is independent of any instance: a compiled body is shared by all instances of a
 module (function/global/table indices stay indices, resolved through the running instance).
@@ -98,6 +102,11 @@ GENERAL = 0x344     # a: function (instance, operand stack) doing the whole inst
 # the arguments to delete first, or None; see machine._TAIL_ENTER).
 RETURN_CALL = 0x350           # a: function index
 RETURN_CALL_INDIRECT = 0x351  # a: canonical FuncType, b: table index
+# Exception handling (eh.py; only functions using try_table / try get a handler table):
+TRY_ENTER = 0x360   # a: static operand height at the region's start (records the frame base)
+THROW = 0x361       # a: tag index, b: number of payload values
+THROW_REF = 0x362   # throw_ref: the exnref on the stack
+RETHROW = 0x363     # a: the hidden local holding the caught exception (legacy rethrow)
 # Fused ops (superinstructions) produced by the peephole pass below.
 GET_GET = 0x320     # a, b: two local indices pushed in order
 GET_CONST = 0x321   # a: local index, b: constant
@@ -164,7 +173,7 @@ class CompiledCode:
 
 class _Ctrl:
     __slots__ = ("kind", "base", "nparams", "nresults", "start", "fixups", "if_fix", "dead_entry",
-                 "has_else")
+                 "has_else", "region", "outer_region", "exn_local", "handlers")
 
     def __init__(self, kind, base, nparams, nresults, start, dead_entry):
         self.kind = kind
@@ -176,10 +185,15 @@ class _Ctrl:
         self.if_fix = None        # the IF instruction to patch with the else pc
         self.dead_entry = dead_entry
         self.has_else = False
+        self.region = None        # exception handling: the eh.Region of a try_table / try
+        self.outer_region = None  # the region active around this block
+        self.exn_local = -1       # a legacy catch block's hidden local (the caught exception)
+        self.handlers = None      # a legacy try's region once its catch blocks begin
 
 
 _ZERO = {m.I32: 0, m.I64: 0, m.F32: 0, m.F64: 0.0, m.FUNCREF: None, m.EXTERNREF: None,
          m.V128: 0}
+_ZERO.update(dict.fromkeys(m.EH_REF_TYPES))  # exception handling: null exnref
 
 
 def zero_value(valtype: int):
@@ -231,6 +245,7 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
         emit([GENERAL, memops.general(ins, mem64), 0])
     ctrl = [_Ctrl(_FUNC, 0, 0, nres, 0, False)]
     dead = False
+    eh = None  # exception handling: an _EHCompiler once the body uses it
 
     def drop_slice(lo, hi):
         """The slice deleting operand heights lo..hi, relative to the top at height h (the
@@ -274,7 +289,16 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             if op in (0x02, 0x03, 0x04):
                 ctrl.append(_Ctrl(_BLOCK, h, 0, 0, 0, True))
                 continue
-            if op == 0x05:
+            if op in _EH_DEAD:  # exception handling: try / try_table open blocks
+                if op == 0x06 or op == 0x1F:
+                    ctrl.append(_Ctrl(_BLOCK, h, 0, 0, 0, True))
+                    continue
+                if ctrl[-1].dead_entry:  # catch / catch_all / delegate of a dead try
+                    if op == 0x18:
+                        ctrl.pop()
+                    continue
+                # live handling of catch / catch_all / delegate below
+            elif op == 0x05:
                 f = ctrl[-1]
                 if f.dead_entry:
                     continue
@@ -361,6 +385,9 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
                     cont[idx] = ret
                 break
             end = len(out)
+            if c.region is not None:
+                assert eh is not None  # only the EH compiler opens regions
+                eh.end(c, out)
             if c.if_fix is not None:
                 c.if_fix[1] = end
             for cont, idx in c.fixups:
@@ -535,10 +562,14 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             fn, imm = lower(ins, mod, canon)
             emit([GCOP, fn, imm])
             h += _gc_effect(ins, types)
+        elif op in _EH_OPS:
+            if eh is None:
+                eh = _EHCompiler(mod, nparams + len(func.code.locals))
+            h, dead = eh.op(ins, h, ctrl, out, dead, block_sig)
         else:
             raise NotImplementedError(f"opcode {op:#x} is not supported by the executor")
 
-    if fuse:
+    if fuse and (eh is None or not eh.regions):  # handler tables hold unfused pcs
         out = _fuse(out)
     code = []
     for item in out:  # lists while compiling, frozen into padded tuples for the executor
@@ -548,7 +579,115 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             item[-1] = tuple(item[-1])
         code.append(tuple(item) + (0,) * (4 - len(item)))
     zeros = [zero_value(t) for t in func.code.locals]
+    if eh is not None and eh.regions:
+        code, zeros = eh.finish(code, zeros)
     return CompiledCode(code, nparams, nres, zeros, 1 + (nparams + len(zeros)) // 64)
+
+
+_EH_OPS = frozenset((0x06, 0x07, 0x08, 0x09, 0x0A, 0x18, 0x19, 0x1F))
+_EH_DEAD = frozenset((0x06, 0x07, 0x18, 0x19, 0x1F))  # block structure in unreachable code
+
+
+class _EHCompiler:
+    """Exception handling in the compiler: handler regions (eh.Region) for try_table and the
+    legacy try, hidden locals for caught exceptions (legacy rethrow), throw ops. Only
+    functions using these instructions get one (and their code stays unfused)."""
+
+    def __init__(self, mod: m.Module, nlocals: int) -> None:
+        from . import eh as eh_rt
+        self.rt = eh_rt
+        self.tag_arity = [len(mod.types[imp.type_index].params)
+                          for imp in mod.imports if imp.kind == m.KIND_TAG]
+        self.tag_arity += [len(mod.types[t].params) for t in mod.tags]
+        self.regions: list = []      # closed regions, innermost first
+        self.current = None          # the innermost open region (structurally)
+        self.first_hidden = nlocals  # hidden locals go after the declared ones
+        self.hidden = 0
+
+    def _close(self, c: _Ctrl, out: list) -> None:
+        region = c.region
+        region.end = len(out)
+        self.regions.append(region)
+        c.handlers = region
+        c.region = None
+        self.current = c.outer_region
+
+    def _clause(self, tag, depth: int, mode: int, ctrl: list, out: list) -> list:
+        """A try_table clause branching to label `depth` (counted outside the try_table)."""
+        f = ctrl[-1 - depth]
+        if f.kind == _LOOP:
+            return [tag, f.start, f.base, mode, len(out) - f.start + 1, -1]
+        clause = [tag, None, f.base, mode, 1, -1]
+        f.fixups.append((clause, 1))
+        return clause
+
+    def op(self, ins: tuple, h: int, ctrl: list, out: list, dead: bool,
+           block_sig) -> tuple[int, bool]:
+        """Compile one instruction; the new operand height and whether code after it is dead."""
+        rt = self.rt
+        op = ins[0]
+        if op == 0x08:  # throw
+            n = self.tag_arity[ins[1]]
+            out.append([THROW, ins[1], n])
+            return h - n, True
+        if op == 0x0A:  # throw_ref
+            out.append([THROW_REF, 0, 0])
+            return h - 1, True
+        if op == 0x09:  # rethrow (legacy)
+            out.append([RETHROW, ctrl[-1 - ins[1]].exn_local, 0])
+            return h, True
+        if op == 0x1F or op == 0x06:  # try_table / try
+            np_, nr = block_sig(ins[1])
+            clauses = []
+            if op == 0x1F:
+                modes = (rt.PUSH_VALUES, rt.PUSH_VALUES_REF, rt.PUSH_NOTHING, rt.PUSH_REF)
+                clauses = [self._clause(x, depth, modes[kind], ctrl, out)
+                           for kind, x, depth in ins[2]]
+            c = _Ctrl(_BLOCK, h - np_, np_, nr, 0, False)
+            c.outer_region = self.current
+            c.region = rt.Region(len(out), self.current)
+            c.region.clauses = clauses
+            self.current = c.region
+            out.append([TRY_ENTER, h, 0])
+            ctrl.append(c)
+            return h, False
+        c = ctrl[-1]
+        if op == 0x18:  # delegate: the body's exceptions go to the handlers around label l
+            ctrl.pop()
+            region = c.region
+            self._close(c, out)
+            region.parent = None
+            for t in reversed(ctrl[:len(ctrl) - ins[1]]):
+                if t.region is not None:
+                    region.parent = t.region
+                    break
+            end = len(out)
+            for cont, idx in c.fixups:
+                cont[idx] = end
+            return c.base + c.nresults, False
+        # catch / catch_all (legacy): end the try body (or the previous catch block)
+        if not dead:
+            j = [JMP, None, 0]
+            c.fixups.append((j, 1))
+            out.append(j)
+        if c.region is not None:
+            self._close(c, out)
+            c.exn_local = self.first_hidden + self.hidden
+            self.hidden += 1
+        n = self.tag_arity[ins[1]] if op == 0x07 else 0
+        mode = rt.PUSH_VALUES if op == 0x07 else rt.PUSH_NOTHING
+        c.handlers.clauses.append([ins[1] if op == 0x07 else None, len(out), c.base, mode, 1,
+                                   c.exn_local])
+        return c.base + n, False
+
+    def end(self, c: _Ctrl, out: list) -> None:
+        """The `end` of a try_table or of a legacy try without catch blocks."""
+        self._close(c, out)
+
+    def finish(self, code: list, zeros: list) -> tuple[list, list]:
+        handler_code = self.rt.HandlerCode(code)
+        handler_code.regions = self.regions
+        return handler_code, zeros + [None] * self.hidden
 
 
 def _simd(ins: tuple, emit) -> int:

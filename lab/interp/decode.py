@@ -23,6 +23,11 @@ limits flag), whose spec tests check that they are refused.
 
 Decoding is linear in the input size: no slicing except of the bytes a structure keeps (names,
 custom payloads, data segments).
+
+Wasm 3.0 exception handling is decoded too: the tag section (id 13, between memory and global),
+tag imports and exports (kind 4), exnref / nullexnref (0x69 / 0x74) as value and reference types,
+throw, throw_ref, try_table with its catch clauses, and the legacy try / catch / catch_all /
+delegate / rethrow (`delegate` ends its try block like `end`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from .module import (
     KIND_GLOBAL,
     KIND_MEMORY,
     KIND_TABLE,
+    KIND_TAG,
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     MODE_PASSIVE,
@@ -84,7 +90,10 @@ absurd declared count must not allocate. The spec's own limit (2^32 - 1) is chec
 SEC_CUSTOM, SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_TABLE, SEC_MEMORY = 0, 1, 2, 3, 4, 5
 SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_ELEMENT, SEC_CODE, SEC_DATA, SEC_DATACOUNT = (
     6, 7, 8, 9, 10, 11, 12)
-_SECTION_RANK = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
+_SECTION_RANK: dict[int, float] = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
+# Exception handling (Wasm 3.0): the tag section comes between memory and global.
+SEC_TAG = 13
+_SECTION_RANK[SEC_TAG] = 5.5
 
 _REF_TYPES = (FUNCREF, EXTERNREF)
 
@@ -96,6 +105,7 @@ _REF_TYPES = (FUNCREF, EXTERNREF)
 # Wasm 3.0 typed references / GC immediate kinds (see opcodes.py)
 _K_TYPE, _K_TYPE2, _K_HEAPTYPE, _K_BR_ON_CAST, _K_PREFIX_FB = range(31, 36)
 _K_ILLEGAL = -1
+_K_TRY_TABLE, _K_DELEGATE = 36, 37  # exception handling
 
 _IMM_KIND = {
     ops.IMM_NONE: _K_NONE, ops.IMM_BLOCKTYPE: _K_BLOCK, ops.IMM_LABEL: _K_LABEL,
@@ -110,6 +120,7 @@ _IMM_KIND = {
     ops.IMM_MEMARG_LANE: _K_MEMARG_LANE,
     ops.IMM_TYPE: _K_TYPE, ops.IMM_TYPE2: _K_TYPE2, ops.IMM_HEAPTYPE: _K_HEAPTYPE,
     ops.IMM_BR_ON_CAST: _K_BR_ON_CAST,
+    ops.IMM_TAG: _K_FUNC, ops.IMM_TRY_TABLE: _K_TRY_TABLE,  # exception handling
 }
 
 # One-byte opcodes -> kind (illegal bytes -1); prefixed opcodes by full number.
@@ -127,6 +138,7 @@ _KIND1[ops.END] = _K_END
 _KIND1[ops.PREFIX_FC] = _K_PREFIX_FC
 _KIND1[ops.PREFIX_FD] = _K_PREFIX_FD
 _KIND1[ops.PREFIX_FB] = _K_PREFIX_FB
+_KIND1[ops.DELEGATE] = _K_DELEGATE  # ends its try block like `end`
 del _code, _info
 
 _BLOCK_VALTYPES = frozenset(VAL_TYPES | ABSTRACT_HEAP_TYPES)
@@ -317,11 +329,11 @@ class _Decoder:
         m = Module()
         func_types: list[int] = []
         codes: list[Code] = []
-        last_rank = 0
+        last_rank: float = 0  # float: the tag section ranks 5.5
         while self.pos < self.end:
             id_pos = self.pos
             sid = data[id_pos]
-            if sid > 12:
+            if sid > 12 and sid != SEC_TAG:
                 raise _error("malformed section id", id_pos)
             if sid != SEC_CUSTOM:
                 rank = _SECTION_RANK[sid]
@@ -356,6 +368,8 @@ class _Decoder:
                 m.data_count = self.u32()
             elif sid == SEC_CODE:
                 codes = [self.code() for _ in range(self.len32())]
+            elif sid == SEC_TAG:
+                m.tags = [self.tag_type() for _ in range(self.len32())]
             else:  # SEC_DATA
                 m.datas = [self.data_segment() for _ in range(self.len32())]
             if self.pos != start + size:
@@ -456,6 +470,8 @@ class _Decoder:
             desc = MemoryType(self.limits())
         elif kind == KIND_GLOBAL:
             desc = self.global_type()
+        elif kind == KIND_TAG:
+            desc = self.tag_type()
         else:
             raise _error("malformed import kind", pos)
         return Import(module, name, kind, desc)
@@ -468,9 +484,16 @@ class _Decoder:
         name = self.name()
         pos = self.pos
         kind = self.byte()
-        if kind > KIND_GLOBAL:
+        if kind > KIND_TAG:
             raise _error("malformed export kind", pos)
         return Export(name, kind, self.u32())
+
+    def tag_type(self) -> int:
+        """A tag type (exception handling): attribute 0 (exception), then a type index."""
+        pos = self.pos
+        if self.byte() != 0x00:
+            raise _error("malformed tag attribute", pos)
+        return self.u32()
 
     def elem_kind(self) -> int:
         pos = self.pos
@@ -666,8 +689,21 @@ class _Decoder:
                     if code in _DATA_OPS and in_function:
                         self.uses_data_index = True
                     pos = self._prefixed(code, kind, pos, append)
-                elif kind >= _K_TYPE:  # Wasm 3.0 typed references and GC
+                elif _K_TYPE <= kind <= _K_PREFIX_FB:  # Wasm 3.0 typed references and GC
                     pos = self._gc_instruction(op, kind, pos, op_pos, append)
+                elif kind == _K_TRY_TABLE:  # exception handling
+                    bt, pos = _block_type(data, pos)
+                    self.pos = pos
+                    catches = tuple(self.catch_clause() for _ in range(self.len32()))
+                    pos = self.pos
+                    append((op, bt, catches))
+                    blocks.append(_OPEN_BLOCK)
+                elif kind == _K_DELEGATE:
+                    x, pos = read_u32(data, pos)
+                    append((op, x))
+                    if not blocks:
+                        raise _error("delegate without try", op_pos)
+                    blocks.pop()
                 else:  # _K_ILLEGAL
                     raise _error(f"illegal opcode {op:02x}", op_pos)
         except IndexError:
@@ -715,6 +751,14 @@ class _Decoder:
         else:  # pragma: no cover
             raise _error(f"unsupported immediate kind for {ops.op_name(op)}", pos)
         return pos
+    def catch_clause(self) -> tuple[int, int | None, int]:
+        """A try_table clause: (kind, tag index or None, label index)."""
+        pos = self.pos
+        kind = self.byte()
+        if kind > ops.CATCH_ALL_REF:
+            raise _error("malformed catch clause", pos)
+        tag = self.u32() if kind in (ops.CATCH_TAG, ops.CATCH_REF) else None
+        return (kind, tag, self.u32())
 
     def _prefixed(self, op: int, kind: int, pos: int, append) -> int:
         """Immediates of a 0xFC / 0xFD instruction; returns the new position."""

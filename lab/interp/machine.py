@@ -19,6 +19,11 @@ take fewer tests. All state lives in local variables of one function (no attribu
 allocations per instruction beyond the values themselves). The generated code object is cached
 in __pycache__ to keep cold starts short.
 
+Exceptions (eh.py): throw raises errors.UncaughtException; the dispatch loop sits in a `try`
+whose `except UncaughtException` clause unwinds frames to the first handler region that
+catches it (CPython 3.11's try costs nothing until something is raised), or re-raises it when
+the executor's own frames are exhausted.
+
 Out-of-bounds memory accesses are not pre-checked: struct.unpack_from/pack_into raise
 struct.error past the end of the memory's buffer, which becomes TRAP_OOB_MEMORY.
 """
@@ -28,6 +33,7 @@ from __future__ import annotations
 import struct
 
 from . import compile as C
+from . import eh
 from .errors import (
     TRAP_INDIRECT_MISMATCH,
     TRAP_NULL_FUNCTION,
@@ -40,6 +46,7 @@ from .errors import (
     TRAP_UNINITIALIZED_ELEMENT,
     TRAP_UNREACHABLE,
     Trap,
+    UncaughtException,
     WasmError,
 )
 
@@ -309,6 +316,42 @@ def _add_wide_handlers() -> None:
 
 
 _add_wide_handlers()
+# Exception handling (eh.py): the frame base of a handler region, and the throws; the unwinding
+# is the `except UncaughtException` clause of the generated executor (_CATCH below).
+HANDLERS.update({
+    C.TRY_ENTER: "fb[len(frames)] = len(stack) - a",
+    C.THROW: "throw_new(store, inst.tags[a], stack, b)",
+    C.THROW_REF: "throw_ref(pop())",
+    C.RETHROW: "throw_ref(L[a])",
+})
+
+_CATCH = """\
+exn = thrown.exn
+while True:
+    if type(code) is HandlerCode:
+        cl = find_clause(code.regions, pc - 1, exn, inst.tags)
+        if cl is not None:
+            break
+    if not frames:
+        raise
+    code, pc, L, i2, w = frames.pop()
+    depth -= w
+    if i2 is not inst:
+        inst = i2
+""" + "        " + _SWITCH + """\
+x, pc, height, mode, cost, xl = cl
+del stack[fb[len(frames)] + height:]
+if mode <= 1:
+    stack.extend(exn.values)
+if mode & 1:
+    push(exn)
+if xl >= 0:
+    L[xl] = exn
+fuel -= cost
+if fuel < 0:
+    raise Trap(TRAP_OUT_OF_FUEL)
+"""
+
 
 
 def _add_numeric_handlers() -> None:
@@ -470,11 +513,16 @@ def execute(store, func, args):
     if not limited:
         fuel = 1 << 62
     pc = 0
+    fb = {{}}
     try:
         while True:
-            op, a, b, k = code[pc]
-            pc += 1
-{_indent(body, 12)}\
+            try:
+                while True:
+                    op, a, b, k = code[pc]
+                    pc += 1
+{_indent(body, 20)}\
+            except UncaughtException as thrown:
+{_indent(_CATCH, 16)}\
     except struct_error as exc:
         raise Trap(TRAP_OOB_MEMORY) from None
     except RecursionError:
@@ -493,6 +541,8 @@ def _namespace() -> dict:
     from . import runtime as R
     ns = {
         "Trap": Trap, "WasmError": WasmError, "struct_error": struct.error,
+        "UncaughtException": UncaughtException, "HandlerCode": eh.HandlerCode,
+        "find_clause": eh.find_clause, "throw_new": eh.throw_new, "throw_ref": eh.throw_ref,
         "TRAP_INDIRECT_MISMATCH": TRAP_INDIRECT_MISMATCH, "TRAP_OOB_MEMORY": TRAP_OOB_MEMORY,
         "TRAP_OOB_TABLE": TRAP_OOB_TABLE, "TRAP_OUT_OF_FUEL": TRAP_OUT_OF_FUEL,
         "TRAP_STACK_EXHAUSTED": TRAP_STACK_EXHAUSTED,

@@ -47,6 +47,12 @@ Wasm 3.0 typed references and GC (opcodes.py; 0xFB-prefixed ops are `0xFB00 | su
   ref.test/ref.cast    (op, reftype)     nullable for the `null` forms
   br_on_cast(_fail)    (op, labelidx, reftype1, reftype2)
 Value types are ints; see "Wasm 3.0 reference types" below for how references are encoded.
+Exception handling (Wasm 3.0):
+  throw / catch        (op, tagidx)      catch, catch_all, try, delegate and rethrow are the legacy
+  rethrow / delegate   (op, labelidx)    form; try is (op, blocktype) like block
+  throw_ref/catch_all  (op,)
+  try_table            (op, blocktype, ((kind, tagidx or None, labelidx), ...))  kind: 0 catch,
+                       1 catch_ref, 2 catch_all, 3 catch_all_ref (opcodes.CATCH_*)
 """
 
 from __future__ import annotations
@@ -132,11 +138,22 @@ MAX_PAGES = 65536  # 4 GiB: the spec's limit for 32-bit memories
 # the translator drops those wraps (see FunctionTranslator.local_tops).
 ENGINE_MAX_PAGES = MAX_PAGES - 1
 
+# --- exception handling (Wasm 3.0): exnref, tags ------------------------------------------------
+# Abbreviated reference types as ints, like funcref/externref (the gc part owns the general form).
+EXNREF = 0x69       # (ref null exn)
+NULLEXNREF = 0x74   # (ref null noexn): the type of ref.null noexn, a subtype of exnref
+EH_REF_TYPES = frozenset({EXNREF, NULLEXNREF})
+REF_TYPES = REF_TYPES | EH_REF_TYPES
+VAL_TYPES = VAL_TYPES | EH_REF_TYPES
+VALTYPE_NAMES[EXNREF] = "exnref"
+VALTYPE_NAMES[NULLEXNREF] = "nullexnref"
+
 # Import/export kinds.
 KIND_FUNC = 0
 KIND_TABLE = 1
 KIND_MEMORY = 2
 KIND_GLOBAL = 3
+KIND_TAG = 4        # exception handling: desc / index is the tag's function type index
 
 
 MAX_PAGES_64 = 1 << 48  # the spec's limit for 64-bit memories (256 TiB)
@@ -375,7 +392,7 @@ class CustomSection(Record):
 class Module(Record):
     # No __slots__: the tiers keep per-module caches in its __dict__ (_interp_pycode, _interp_caches).
     _fields = ("types", "imports", "funcs", "tables", "memories", "globals", "exports", "start",
-               "elems", "datas", "data_count", "customs", "subtypes", "table_inits")
+               "elems", "datas", "data_count", "customs", "subtypes", "table_inits", "tags")
 
     def __init__(self, types: list[FuncType] | None = None, imports: list[Import] | None = None,
                  funcs: list[Function] | None = None, tables: list[TableType] | None = None,
@@ -401,6 +418,7 @@ class Module(Record):
         self.subtypes: list[SubType] = [] if subtypes is None else subtypes
         # initialiser expressions of defined tables that have one, by defined-table index
         self.table_inits: dict[int, list[tuple]] = {} if table_inits is None else table_inits
+        self.tags: list[int] = []  # exception handling: defined tags' function type indices
 
     def imports_of(self, kind: int) -> list[Import]:
         return [imp for imp in self.imports if imp.kind == kind]

@@ -53,6 +53,9 @@ IMM_V128 = "v128"                    # (op, 128-bit unsigned int, little-endian)
 IMM_SHUFFLE = "shuffle"              # (op, (16 lane indices))
 IMM_LANE = "lane"                    # (op, laneidx)
 IMM_MEMARG_LANE = "memarg_lane"      # (op, align, offset, laneidx)
+# exception handling (Wasm 3.0)
+IMM_TAG = "tagidx"                   # (op, tagidx)
+IMM_TRY_TABLE = "try_table"          # (op, blocktype, ((catch kind, tagidx | None, labelidx)...))
 
 PREFIX_FC = 0xFC
 PREFIX_FD = 0xFD
@@ -236,6 +239,19 @@ I64_EXTEND32_S = _op(0xC4, "i64.extend32_s", IMM_NONE, (I64,), (I64,))
 REF_NULL = _op(0xD0, "ref.null", IMM_REFTYPE, _, _)
 REF_IS_NULL = _op(0xD1, "ref.is_null", IMM_NONE, _, _)
 REF_FUNC = _op(0xD2, "ref.func", IMM_FUNC, (), (FUNCREF,))
+
+# --- exception handling (Wasm 3.0; try/catch/catch_all/delegate/rethrow are the legacy form) ----
+TRY = _op(0x06, "try", IMM_BLOCKTYPE, _, _)
+CATCH = _op(0x07, "catch", IMM_TAG, _, _)
+THROW = _op(0x08, "throw", IMM_TAG, _, _)
+RETHROW = _op(0x09, "rethrow", IMM_LABEL, _, _)
+THROW_REF = _op(0x0A, "throw_ref", IMM_NONE, _, _)
+DELEGATE = _op(0x18, "delegate", IMM_LABEL, _, _)
+CATCH_ALL = _op(0x19, "catch_all", IMM_NONE, _, _)
+TRY_TABLE = _op(0x1F, "try_table", IMM_TRY_TABLE, _, _)
+# try_table catch clause kinds (their binary encodings)
+CATCH_TAG, CATCH_REF, CATCH_ALL_TAGS, CATCH_ALL_REF = 0, 1, 2, 3
+EH_OPS = frozenset({TRY, CATCH, THROW, RETHROW, THROW_REF, DELEGATE, CATCH_ALL, TRY_TABLE})
 
 # --- 0xFC prefix: saturating truncation, bulk memory, tables ---------------------------------
 I32_TRUNC_SAT_F32_S = _fc(0x00, "i32.trunc_sat_f32_s", IMM_NONE, (F32,), (I32,))

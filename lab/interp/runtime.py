@@ -76,6 +76,9 @@ class Store:
         from .gcvalues import GcHeap
         # GC structs and arrays share the memory limit (see gcvalues.py)
         self.gc_heap = GcHeap(max_memory_pages * m.PAGE_SIZE)
+        # Exception handling: estimated bytes of live exceptions, bounded like memory (eh.py).
+        self.exn_bytes = 0
+        self.max_exn_bytes = max_memory_pages * m.PAGE_SIZE
 
 
 class FuncInst:
@@ -230,6 +233,7 @@ class ModuleInst:
         self.store: Store | None = None
         from .gctypes import canon_types
         self.canon = canon_types(module)  # canonical type of each type index
+        self.tags: list = []          # exception handling: eh.TagInst, imports first
 
 
 def _module_caches(module: m.Module):
@@ -268,11 +272,14 @@ def extern_kind(obj) -> int:
         return m.KIND_MEMORY
     if isinstance(obj, GlobalInst):
         return m.KIND_GLOBAL
+    from .eh import TagInst
+    if isinstance(obj, TagInst):
+        return m.KIND_TAG
     raise LinkError(f"not an external value: {obj!r}")
 
 
 _KIND_NAMES = {m.KIND_FUNC: "function", m.KIND_TABLE: "table", m.KIND_MEMORY: "memory",
-               m.KIND_GLOBAL: "global"}
+               m.KIND_GLOBAL: "global", m.KIND_TAG: "tag"}
 
 
 def _limits_match(actual_min: int, actual_max, want: m.Limits) -> bool:
@@ -302,6 +309,10 @@ def check_import(module: m.Module, imp: m.Import, obj) -> None:
         if obj.canon_type != canon_val(canon, table.elem_type) or obj.is64 != table.limits.is64 or \
                 not _limits_match(len(obj.elems), obj.max, table.limits):
             raise LinkError(f"incompatible import type: {what} expects {table}, got {obj.type}")
+    elif kind == m.KIND_TAG:
+        want = canon[imp.type_index]  # tag types must be equivalent, not subtypes
+        if obj.type is not want and not (heap_sub_canon(obj.type, want) and heap_sub_canon(want, obj.type)):
+            raise LinkError(f"incompatible import type: {what} expects tag {want}, got {obj.type}")
     elif kind == m.KIND_MEMORY:
         memory = imp.memory_type
         if obj.is64 != memory.limits.is64 or not _limits_match(obj.pages, obj.max, memory.limits):
@@ -373,10 +384,15 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
             inst.tables.append(obj)
         elif imp.kind == m.KIND_MEMORY:
             inst.mems.append(obj)
+        elif imp.kind == m.KIND_TAG:
+            inst.tags.append(obj)
         else:
             inst.globals.append(obj)
     for i, f in enumerate(module.funcs):
         inst.funcs.append(FuncInst(canon[f.type_index], inst, i))
+    if module.tags:
+        from .eh import TagInst
+        inst.tags.extend(TagInst(canon[t]) for t in module.tags)
     for t in module.tables:
         inst.tables.append(TableInst(t, store.max_table_elements,
                                      canon_type=canon_val(canon, t.elem_type)))
@@ -404,6 +420,9 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
             obj = inst.tables[ex.index]
         elif ex.kind == m.KIND_MEMORY:
             obj = inst.mems[ex.index]
+        elif ex.kind == m.KIND_TAG:
+            obj = inst.tags[ex.index]
+            obj.name = obj.name or ex.name
         else:
             obj = inst.globals[ex.index]
         inst.exports[ex.name] = obj

@@ -113,6 +113,8 @@ def _base_namespace() -> dict:
             "table_init": rt.table_init,
             "table_copy": rt.table_copy, "table_fill": rt.table_fill,
         }
+        from .eh import throw_ref, throw_tag  # exception handling (translate.py's throw)
+        base.update(throw_tag=throw_tag, throw_ref=throw_ref)
         for key, fmt in _STRUCT_FORMATS.items():
             s = struct.Struct(fmt)
             base["ld" + key] = s.unpack_from

@@ -25,6 +25,10 @@ Shape of the generated function (`def f<index>(l0, l1, ...)`):
     number of Wasm instructions in the loop, kept in the store (`S.fuel`).
   * A call of a small straight-line function is translated as the callee's body in place,
     and constant operands that decide an op's result fold (inline.py).
+  * Exception handling: `throw` and `throw_ref` raise errors.UncaughtException (eh.py), which
+    passes through translated frames as any Python exception does. Functions with handlers
+    (try_table, the legacy try) are Untranslatable: they stay on the interpreter, whose
+    handler tables catch what translated callees throw.
 Numbers use pyops' templates (bit-exact, from numeric.py); loads and stores go through
 struct's unpack_from/pack_into and bytearray indexing, whose struct.error/IndexError past the
 end of memory tier.py turns into an out-of-bounds trap.
@@ -93,6 +97,7 @@ _TAIL_CALLS = frozenset((RETURN_CALL, RETURN_CALL_INDIRECT))
 
 # The initial value of a local of each type (others: "0").
 _ZEROS = {m.F64: "0.0", m.FUNCREF: "None", m.EXTERNREF: "None"}
+_ZEROS.update(dict.fromkeys(m.EH_REF_TYPES, "None"))  # exception handling: null exnref
 
 
 def _zero_source(t: int, zeros: dict[int, str]) -> str:
@@ -764,9 +769,28 @@ class FunctionTranslator:
             self.push(_Entry(f"{x.operand()} is None", x.deps, cond=True, depth=x.depth + 1))
         elif op == 0xD2:
             self.result_into(len(st), _Entry(f"FUNCS[{ins[1]}]"))
+        elif op == 0x08 or op == 0x0A:  # exception handling: throw / throw_ref
+            self.throw(ins)
+            return True
         else:
             self.other(ins)
         return False
+
+    def throw(self, ins: tuple) -> None:
+        """throw / throw_ref: raise the exception (eh.throw_tag, eh.throw_ref)."""
+        if ins[0] == 0x0A:
+            self.emit(f"throw_ref({self.pop().value()})")
+            return
+        n = self.tag_arity(ins[1])
+        values = [self.pop() for _ in range(n)]
+        values.reverse()
+        payload = "".join(v.value() + ", " for v in values)
+        self.emit(f"throw_tag(S, INST.tags[{ins[1]}], ({payload}))")
+
+    def tag_arity(self, x: int) -> int:
+        imported = [imp.type_index for imp in self.mod.imports if imp.kind == m.KIND_TAG]
+        types = imported + self.mod.tags
+        return len(self.mod.types[types[x]].params)
 
     @staticmethod
     def accessed(addr: _Entry, offset: int) -> tuple[tuple[str, int], ...]:
@@ -1348,7 +1372,13 @@ def _tuple(items) -> str:
 def translate_function(mod: m.Module, func_types: list[m.FuncType], defined_index: int,
                        fuel: bool = False) -> str:
     """The Python source of one function (raises Untranslatable)."""
+    # Exception handling: a try_table needs no tag (catch_all), so every body is looked at.
+    if any(ins[0] in _HANDLER_OPS for ins in mod.funcs[defined_index].code.body):
+        raise Untranslatable("exception handlers (try_table / try) stay on the interpreter")
     return FunctionTranslator(mod, func_types, defined_index, fuel).translate()
+
+
+_HANDLER_OPS = frozenset((0x06, 0x1F))  # try, try_table
 
 
 def compile_function_source(source: str):

@@ -24,6 +24,11 @@ are then i64); "2.0" keeps the single-memory rule.
 
 Tail calls (return_call, return_call_indirect) check that the callee's results are subtypes
 of the function's own; wide arithmetic is typed by its fixed signature (opcodes.py).
+
+Exception handling (Wasm 3.0): tag types (function types without results), throw / throw_ref,
+try_table (each clause checked against its label, outside the block), and the legacy try,
+catch / catch_all (frames of their own, so `rethrow` can check its label names one), delegate.
+exnref and nullexnref are the exn hierarchy of the general subtyping (gctypes.py).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from . import gctypes as gt
 from . import opcodes as ops
 from .errors import InvalidError
 from .module import (
+    EXNREF,
     F32,
     F64,
     FUNCREF,
@@ -42,6 +48,7 @@ from .module import (
     KIND_GLOBAL,
     KIND_MEMORY,
     KIND_TABLE,
+    KIND_TAG,
     MAX_PAGES,
     MAX_PAGES_64,
     MODE_ACTIVE,
@@ -161,6 +168,7 @@ class _ModuleValidator:
         self.elem_types: list[int] = [e.elem_type for e in module.elems]
         self.n_datas = len(module.datas)
         self.refs: set[int] = set()
+        self.tags: list[FuncType] = []  # exception handling: every tag's type, imports first
 
     # --- lookups ------------------------------------------------------------------------------
 
@@ -268,6 +276,18 @@ class _ModuleValidator:
         if not 0 <= x < self.n_datas:
             raise InvalidError(f"unknown data segment {x} ({where})")
 
+    # exception handling
+    def tag_type(self, x: int, where: str) -> FuncType:
+        ft = self.type_(x, where)
+        if ft.results:
+            raise InvalidError(f"non-empty tag result type ({where})")
+        return ft
+
+    def tag(self, x: int, where: str) -> FuncType:
+        if not 0 <= x < len(self.tags):
+            raise InvalidError(f"unknown tag {x} ({where})")
+        return self.tags[x]
+
     # --- module -------------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -292,6 +312,8 @@ class _ModuleValidator:
                 assert isinstance(imp.desc, GlobalType)
                 self.check_valtype(imp.desc.val_type, where)
                 self.globals.append(imp.desc)
+            elif imp.kind == KIND_TAG:
+                self.tags.append(self.tag_type(imp.type_index, where))
             else:
                 raise InvalidError(f"unknown import kind {imp.kind} ({where})")
         self.n_imported_funcs = len(self.funcs)
@@ -299,6 +321,8 @@ class _ModuleValidator:
         for i, f in enumerate(m.funcs):
             self.funcs.append(self.type_(f.type_index, f"function {self.n_imported_funcs + i}"))
             self.func_type_idx.append(f.type_index)
+        n_imp_tags = len(self.tags)
+        self.tags.extend(self.tag_type(t, f"tag {n_imp_tags + i}") for i, t in enumerate(m.tags))
         self.tables.extend(m.tables)
         self.memories.extend(m.memories)
         self.globals.extend(g.type for g in m.globals)
@@ -368,6 +392,8 @@ class _ModuleValidator:
                 self.memory(ex.index, where)
             elif ex.kind == KIND_GLOBAL:
                 self.global_(ex.index, where)
+            elif ex.kind == KIND_TAG:
+                self.tag(ex.index, where)
             else:
                 raise InvalidError(f"unknown export kind {ex.kind} ({where})")
             if ex.name in names:
@@ -662,6 +688,63 @@ class _FunctionValidator:
                             f"function returns {_types_str(self.ftype.results)}")
         self.pop_vals(ft.params)
         self.set_unreachable()
+    # --- exception handling ---------------------------------------------------------------------
+
+    def tag(self, x: int) -> FuncType:
+        tags = self.mv.tags
+        if x < len(tags):
+            return tags[x]
+        raise self.fail(f"unknown tag {x}")
+
+    def exception_op(self, ins: tuple) -> None:
+        """throw, throw_ref, try_table and the legacy try / catch / catch_all / delegate /
+        rethrow."""
+        op = ins[0]
+        ctrls = self.ctrls
+        if op == ops.THROW:
+            self.pop_vals(self.tag(ins[1]).params)
+            self.set_unreachable()
+        elif op == ops.THROW_REF:
+            self.pop_expect(EXNREF)
+            self.set_unreachable()
+        elif op == ops.TRY_TABLE:
+            start, end = self.block_type(ins[1])
+            for kind, x, depth in ins[2]:
+                labels = self.label(depth)  # clause labels are outside the try_table
+                delivered = self.tag(x).params if x is not None else ()
+                if kind in (ops.CATCH_REF, ops.CATCH_ALL_REF):
+                    delivered = delivered + (EXNREF | NON_NULL,)  # a caught exception: (ref exn)
+                if len(delivered) != len(labels) or not all(
+                        self.mv.sub(d, t) for d, t in zip(delivered, labels, strict=True)):
+                    raise self.fail(f"type mismatch: catch delivers {_types_str(delivered)} "
+                                    f"but label {depth} takes {_types_str(labels)}")
+            self.pop_vals(start)
+            self.push_ctrl(ops.TRY_TABLE, start, end)
+        elif op == ops.TRY:
+            start, end = self.block_type(ins[1])
+            self.pop_vals(start)
+            self.push_ctrl(ops.TRY, start, end)
+        elif op == ops.CATCH or op == ops.CATCH_ALL:
+            frame = ctrls[-1]
+            if frame.op != ops.TRY and frame.op != ops.CATCH:
+                raise self.fail(f"{ops.op_name(op)} without try")
+            params = self.tag(ins[1]).params if op == ops.CATCH else ()
+            self.pop_ctrl()
+            self.push_ctrl(op, params, frame.end)
+        elif op == ops.DELEGATE:
+            frame = ctrls[-1]
+            if frame.op != ops.TRY:
+                raise self.fail("delegate without try")
+            self.pop_ctrl()
+            self.label(ins[1])  # relative to the try's enclosing blocks
+            self.vals.extend(frame.end)
+        else:  # RETHROW
+            depth = ins[1]
+            if not 0 <= depth < len(ctrls):
+                raise self.fail(f"unknown label {depth}")
+            if ctrls[-1 - depth].op not in (ops.CATCH, ops.CATCH_ALL):
+                raise self.fail(f"invalid rethrow label {depth}")
+            self.set_unreachable()
 
     # --- the body -----------------------------------------------------------------------------
 
@@ -927,6 +1010,8 @@ class _FunctionValidator:
                 self.tail_call(self.func(ins[1]))
             elif op == ops.RETURN_CALL_INDIRECT:
                 self.tail_call(self.indirect_callee(ins[1], ins[2]))
+            elif op in ops.EH_OPS:
+                self.exception_op(ins)
             else:
                 raise self.fail(f"unknown instruction {ops.op_name(op)}")
             pc += 1

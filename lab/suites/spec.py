@@ -29,7 +29,16 @@ from typing import TypeVar
 
 from lab.config import REPO_ROOT, data_set
 from lab.suites import wast
-from lab.suites.spec_session import Exhausted, ModuleRejected, SpecError, SpecSession, Trapped, Unsupported, WasmValue
+from lab.suites.spec_session import (
+    Exhausted,
+    ModuleRejected,
+    SpecError,
+    SpecSession,
+    Thrown,
+    Trapped,
+    Unsupported,
+    WasmValue,
+)
 from lab.suites.wast_values import describe_pattern, describe_value, matches
 
 SPEC_DIR = REPO_ROOT / "suites" / "spec"
@@ -307,6 +316,22 @@ class _ScriptRun:
         got = ", ".join(describe_value(v) for v in results)
         raise _Verdict("fail", f"returned [{got}], expected {command.message!r}")
 
+    def assert_exception(self, command: wast.AssertException) -> None:
+        if not getattr(self.session, "reports_exceptions", False):
+            raise _Verdict("skip", "assert_exception: this runtime's spec session does not tell an "
+                                   "uncaught exception from a trap")
+        try:
+            results = self.action(command.action)
+        except Unsupported as error:
+            raise _Verdict("skip", f"unsupported: {error}") from None
+        except Thrown:
+            raise _Verdict("pass") from None
+        except SpecError as error:
+            raise _Verdict("fail", f"expected an uncaught exception, got {_describe_error(error)}") \
+                from None
+        got = ", ".join(describe_value(v) for v in results)
+        raise _Verdict("fail", f"returned [{got}], expected an uncaught exception")
+
     def assert_module(self, command: wast.AssertModule) -> None:
         wasm = _to_wasm(command.source, on_failure="skip")
         if command.expect in ("invalid", "malformed"):
@@ -401,7 +426,7 @@ def _run_command(run: _ScriptRun, command: wast.Command) -> tuple[str, str]:
         elif isinstance(command, wast.AssertModule):
             run.assert_module(command)
         elif isinstance(command, wast.AssertException):
-            return "skip", "assert_exception: the spec-session protocol has no uncaught-exception answer"
+            run.assert_exception(command)
         else:
             return "skip", f"unknown command {command.kind}"
     except _Verdict as verdict:

@@ -15,7 +15,7 @@ from lab.interp.decode import decode_module
 from lab.interp.errors import InvalidError, MalformedError
 from lab.interp.module import I32, WASM_2_0, Code, Function, Module
 from lab.interp.validate import validate_module
-from tests.conftest import spec_file_path
+from tests.conftest import spec_2_0_message, spec_file_path
 
 wasmtime = pytest.importorskip("wasmtime")
 
@@ -263,7 +263,8 @@ def test_spec_file_modules(filename):
                 and command.expect in ("unlinkable", "uninstantiable")):
             expect, message = "valid", ""
         elif isinstance(command, AssertModule) and command.expect in ("malformed", "invalid"):
-            expect, message = command.expect, command.message
+            expect, message = command.expect, spec_2_0_message(filename, command.line,
+                                                               command.message)
         else:
             continue
         if command.source.form == "quote":

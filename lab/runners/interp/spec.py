@@ -16,14 +16,24 @@ from typing import Any, cast
 from lab.interp import gctypes as gt
 from lab.interp import module as m
 from lab.interp import runtime as rt
-from lab.interp.errors import TRAP_STACK_EXHAUSTED, InvalidError, LimitError, LinkError, MalformedError, Trap, WasmError
+from lab.interp.errors import (
+    TRAP_STACK_EXHAUSTED,
+    InvalidError,
+    LimitError,
+    LinkError,
+    MalformedError,
+    Trap,
+    UncaughtException,
+    WasmError,
+)
 from lab.interp.gcvalues import Array, HostAny, Struct
 from lab.interp.machine import execute
 from lab.interp.numeric import bits_to_f64, f64_to_bits
-from lab.suites.spec_session import Exhausted, ModuleRejected, SpecError, Trapped, Unsupported, WasmValue
+from lab.suites.spec_session import Exhausted, ModuleRejected, SpecError, Thrown, Trapped, Unsupported, WasmValue
 
 _TYPE_NAMES = {m.I32: "i32", m.I64: "i64", m.F32: "f32", m.F64: "f64", m.V128: "v128",
-               m.FUNCREF: "funcref", m.EXTERNREF: "externref"}
+               m.FUNCREF: "funcref", m.EXTERNREF: "externref",
+               m.EXNREF: "exnref", m.NULLEXNREF: "exnref"}
 
 
 def _spectest(store: rt.Store) -> dict[str, object]:
@@ -98,6 +108,7 @@ def _ref_value(t: int, v) -> WasmValue:
 
 class InterpSpecSession:
     distinguishes_malformed = True
+    reports_exceptions = True
 
     def __init__(self, *, max_call_depth: int = rt.DEFAULT_MAX_CALL_DEPTH,
                  version: str = m.WASM_3_0) -> None:
@@ -151,6 +162,8 @@ class InterpSpecSession:
             raise ModuleRejected("uninstantiable", str(e)) from None
         except Trap as e:  # a segment out of bounds or a trapping start function
             raise ModuleRejected("uninstantiable", str(e)) from None
+        except UncaughtException as e:  # a start function that throws
+            raise ModuleRejected("uninstantiable", str(e)) from None
         except NotImplementedError as e:
             raise Unsupported(str(e)) from None
         self.current = inst
@@ -193,6 +206,8 @@ class InterpSpecSession:
             if e.kind == TRAP_STACK_EXHAUSTED:
                 raise Exhausted(str(e)) from None
             raise Trapped(str(e)) from None
+        except UncaughtException as e:
+            raise Thrown(str(e)) from None
         except RecursionError:
             raise Exhausted("call stack exhausted (Python recursion)") from None
         except NotImplementedError as e:
