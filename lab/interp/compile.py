@@ -414,6 +414,8 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             h -= 3
         elif op >= 0xFD000:   # SIMD (simd.py, imported only by code that uses it)
             h += _simd(ins, emit)
+        elif 0xFE00 <= op < 0xFF00:  # threads atomics (atomics.py, imported only when used)
+            h += _atomic(mod, ins, emit)
         else:
             raise NotImplementedError(f"opcode {op:#x} is not supported by the executor")
 
@@ -441,6 +443,20 @@ def _simd(ins: tuple, emit) -> int:
     kind, fn, offset = simd.lower(ins)
     ex_op = (UNOP, BINOP, TERNOP, VLOAD, VSTORE, VLOAD_LANE)[kind]
     emit([ex_op, fn, offset])
+    info = OPCODES[ins[0]]
+    assert info.params is not None and info.results is not None
+    return len(info.results) - len(info.params)
+
+
+def _atomic(mod: m.Module, ins: tuple, emit) -> int:
+    """Emit one atomic instruction as generic executor ops; return its stack height change."""
+    from . import atomics
+    from .opcodes import OPCODES
+
+    ex_ops = {atomics.LOAD: VLOAD, atomics.STORE: VSTORE, atomics.RMW: VLOAD_LANE,
+              atomics.PAIR: BINOP}
+    for kind, fn, offset in atomics.lower(ins, atomics.memory0_shared(mod)):
+        emit([ex_ops[kind], fn, offset])
     info = OPCODES[ins[0]]
     assert info.params is not None and info.results is not None
     return len(info.results) - len(info.params)

@@ -79,6 +79,7 @@ _REF_TYPES = (FUNCREF, EXTERNREF)
  _K_TABLE, _K_TABLE_COPY, _K_TABLE_INIT, _K_ELEM, _K_MEMARG, _K_ZERO, _K_ZERO2, _K_MEMORY_INIT,
  _K_DATA, _K_I32, _K_I64, _K_F32, _K_F64, _K_SELECT_T, _K_REFTYPE, _K_V128, _K_SHUFFLE, _K_LANE,
  _K_MEMARG_LANE, _K_ELSE, _K_END, _K_PREFIX_FC, _K_PREFIX_FD) = range(31)
+_K_PREFIX_FE = 31  # threads atomics
 _K_ILLEGAL = -1
 
 _IMM_KIND = {
@@ -108,6 +109,7 @@ _KIND1[ops.ELSE] = _K_ELSE
 _KIND1[ops.END] = _K_END
 _KIND1[ops.PREFIX_FC] = _K_PREFIX_FC
 _KIND1[ops.PREFIX_FD] = _K_PREFIX_FD
+_KIND1[ops.PREFIX_FE] = _K_PREFIX_FE
 del _code, _info
 
 _BLOCK_VALTYPES = frozenset(VAL_TYPES)
@@ -211,6 +213,16 @@ class _Decoder:
         maximum = self.u32() if flag else None
         return Limits(minimum, maximum)
 
+    def memory_type(self) -> MemoryType:
+        """Limits flags 0x02/0x03 (threads) mark a shared memory; the validator requires its
+        maximum. Other flags are read by limits()."""
+        flag = self.data[self.pos] if self.pos < self.end else 0
+        if flag != 0x02 and flag != 0x03:
+            return MemoryType(self.limits())
+        self.pos += 1
+        minimum = self.u32()
+        return MemoryType(Limits(minimum, self.u32() if flag == 0x03 else None), shared=True)
+
     def table_type(self) -> TableType:
         elem_type = self.reftype()
         return TableType(elem_type, self.limits())
@@ -272,7 +284,7 @@ class _Decoder:
             elif sid == SEC_TABLE:
                 m.tables = [self.table_type() for _ in range(self.len32())]
             elif sid == SEC_MEMORY:
-                m.memories = [MemoryType(self.limits()) for _ in range(self.len32())]
+                m.memories = [self.memory_type() for _ in range(self.len32())]
             elif sid == SEC_GLOBAL:
                 m.globals = [self.global_() for _ in range(self.len32())]
             elif sid == SEC_EXPORT:
@@ -326,7 +338,7 @@ class _Decoder:
         elif kind == KIND_TABLE:
             desc = self.table_type()
         elif kind == KIND_MEMORY:
-            desc = MemoryType(self.limits())
+            desc = self.memory_type()
         elif kind == KIND_GLOBAL:
             desc = self.global_type()
         else:
@@ -532,6 +544,13 @@ class _Decoder:
                         raise _error(f"illegal opcode {sub:02x}", op_pos)
                     if code in _DATA_OPS and in_function:
                         self.uses_data_index = True
+                    pos = self._prefixed(code, kind, pos, append)
+                elif kind == _K_PREFIX_FE:  # threads atomics: memargs, or fence's zero byte
+                    sub, pos = read_u32(data, pos)
+                    code = ops.FE_BASE | sub if sub < 0x100 else -1
+                    kind = _KIND_PREFIXED.get(code, _K_ILLEGAL)
+                    if kind == _K_ILLEGAL:
+                        raise _error(f"illegal opcode fe {sub:02x}", op_pos)
                     pos = self._prefixed(code, kind, pos, append)
                 else:  # _K_ILLEGAL
                     raise _error(f"illegal opcode {op:02x}", op_pos)

@@ -364,6 +364,44 @@ for _sub, _name in [(0x15, "i8x16.extract_lane_s"), (0x16, "i8x16.extract_lane_u
         _op(FD_BASE | _sub, _name, IMM_LANE, (V128, _scalar), (V128,))
 
 
+# --- 0xFE prefix: threads atomics (a block of its own; see lab/interp/atomics.py) ------------
+FE_BASE = 0xFE00  # like FC_BASE: 8 free bits (the last atomic is sub 0x4E); below FD_BASE
+PREFIX_FE = 0xFE
+ATOMIC_ALIGN: dict[int, int] = {}
+"""Atomic memory access -> its access width as log2 bytes. The alignment immediate must equal
+it exactly; these ops leave OpInfo.align None so no plain memory-access path takes them."""
+
+
+def _fe(sub: int, name: str, imm: str, params: tuple[int, ...], results: tuple[int, ...],
+        align: int | None) -> int:
+    code = _op(FE_BASE | sub, name, imm, params, results, memory=align is not None)
+    if align is not None:
+        ATOMIC_ALIGN[code] = align
+    return code
+
+
+MEMORY_ATOMIC_NOTIFY = _fe(0x00, "memory.atomic.notify", IMM_MEMARG, (I32, I32), (I32,), 2)
+MEMORY_ATOMIC_WAIT32 = _fe(0x01, "memory.atomic.wait32", IMM_MEMARG, (I32, I32, I64), (I32,), 2)
+MEMORY_ATOMIC_WAIT64 = _fe(0x02, "memory.atomic.wait64", IMM_MEMARG, (I32, I64, I64), (I32,), 3)
+ATOMIC_FENCE = _fe(0x03, "atomic.fence", IMM_ZERO, (), (), None)
+# The seven access forms, in encoding order: (value type, its prefix, width suffix, align).
+_ATOMIC_FORMS = [(I32, "i32", "", 2), (I64, "i64", "", 3), (I32, "i32", "8", 0),
+                 (I32, "i32", "16", 1), (I64, "i64", "8", 0), (I64, "i64", "16", 1),
+                 (I64, "i64", "32", 2)]
+for _k, (_t, _p, _w, _align) in enumerate(_ATOMIC_FORMS):
+    _u = "_u" if _w else ""
+    _fe(0x10 + _k, f"{_p}.atomic.load{_w}{_u}", IMM_MEMARG, (I32,), (_t,), _align)
+    _fe(0x17 + _k, f"{_p}.atomic.store{_w}", IMM_MEMARG, (I32, _t), (), _align)
+    for _j, _rmw in enumerate(("add", "sub", "and", "or", "xor", "xchg")):
+        _fe(0x1E + 7 * _j + _k, f"{_p}.atomic.rmw{_w}.{_rmw}{_u}", IMM_MEMARG, (I32, _t), (_t,),
+            _align)
+    _fe(0x48 + _k, f"{_p}.atomic.rmw{_w}.cmpxchg{_u}", IMM_MEMARG, (I32, _t, _t), (_t,), _align)
+for _info in list(OPCODES.values()):
+    if FE_BASE <= _info.code < FE_BASE + 0x100:
+        globals().setdefault(_info.name.upper().replace(".", "_"), _info.code)
+del _k, _t, _p, _w, _u, _j, _rmw
+
+
 def _constant_name(info: OpInfo) -> str:
     return info.name.upper().replace(".", "_")
 

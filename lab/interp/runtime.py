@@ -112,7 +112,8 @@ class FuncInst:
 
 
 class MemInst:
-    __slots__ = ("data", "max", "limit")
+    __slots__ = ("data", "max", "limit",
+                 "shared")  # threads: a shared memory (one thread here: the same bytes)
 
     def __init__(self, mtype: m.MemoryType, limit: int) -> None:
         lim = mtype.limits
@@ -122,6 +123,7 @@ class MemInst:
         self.data = _zeroed(lim.min * m.PAGE_SIZE)
         self.max = lim.max
         self.limit = limit
+        self.shared = mtype.shared
 
     @property
     def pages(self) -> int:
@@ -129,7 +131,7 @@ class MemInst:
 
     @property
     def type(self) -> m.MemoryType:
-        return m.MemoryType(m.Limits(self.pages, self.max))
+        return m.MemoryType(m.Limits(self.pages, self.max), self.shared)
 
     def grow(self, delta: int) -> int:
         """Grow by `delta` pages; the old size in pages, or -1 when refused."""
@@ -288,7 +290,8 @@ def check_import(module: m.Module, imp: m.Import, obj) -> None:
             raise LinkError(f"incompatible import type: {what} expects {table}, got {obj.type}")
     elif kind == m.KIND_MEMORY:
         memory = imp.memory_type
-        if not _limits_match(obj.pages, obj.max, memory.limits):
+        if not _limits_match(obj.pages, obj.max, memory.limits) or \
+                obj.shared != memory.shared:
             raise LinkError(f"incompatible import type: {what} expects {memory}, got {obj.type}")
     else:
         global_type = imp.global_type

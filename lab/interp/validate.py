@@ -111,6 +111,8 @@ def _check_table_type(tt: TableType, where: str) -> None:
 
 def _check_memory_type(mt: MemoryType, where: str) -> None:
     _check_limits(mt.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)", where)
+    if mt.shared and mt.limits.max is None:  # threads
+        raise InvalidError(f"shared memory must have maximum ({where})")
 
 
 class _ModuleValidator:
@@ -695,6 +697,18 @@ class _FunctionValidator:
                     raise self.fail("invalid lane index")
                 self.pop_vals((V128, V128))
                 vals.append(V128)
+            elif op in ops.ATOMIC_ALIGN:  # threads: the alignment must be exactly the width
+                if not mv.memories:
+                    raise self.fail("unknown memory 0")
+                natural = ops.ATOMIC_ALIGN[op]
+                if ins[1] != natural:
+                    raise self.fail(f"atomic alignment must be natural "
+                                    f"(2**{ins[1]} != {1 << natural})")
+                info = ops.OPCODES[op]
+                self.pop_vals(info.params)
+                vals.extend(info.results or ())
+            elif op == ops.ATOMIC_FENCE:
+                pass
             else:
                 raise self.fail(f"unknown instruction {ops.op_name(op)}")
             pc += 1

@@ -41,6 +41,8 @@ def _spectest(store: rt.Store) -> dict[str, object]:
         "global_f64": rt.GlobalInst(m.GlobalType(m.F64, False), 666.6),
         "table": rt.TableInst(m.TableType(m.FUNCREF, m.Limits(10, 20)), store.max_table_elements),
         "memory": rt.MemInst(m.MemoryType(m.Limits(1, 2)), store.max_memory_pages),
+        "shared_memory": rt.MemInst(m.MemoryType(m.Limits(1, 2), shared=True),  # threads
+                                    store.max_memory_pages),
     }
 
 
