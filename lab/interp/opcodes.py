@@ -364,6 +364,25 @@ for _sub, _name in [(0x15, "i8x16.extract_lane_s"), (0x16, "i8x16.extract_lane_u
         _op(FD_BASE | _sub, _name, IMM_LANE, (V128, _scalar), (V128,))
 
 
+# --- 0xFD prefix, sub 0x100-0x113: relaxed SIMD (semantics: simd.py, "Relaxed SIMD") ----------
+_VVV_V = ((V128, V128, V128), (V128,))
+for _sub, _name, (_params, _results) in [
+        (0x100, "i8x16.relaxed_swizzle", _VV_V),
+        (0x101, "i32x4.relaxed_trunc_f32x4_s", _V_V), (0x102, "i32x4.relaxed_trunc_f32x4_u", _V_V),
+        (0x103, "i32x4.relaxed_trunc_f64x2_s_zero", _V_V),
+        (0x104, "i32x4.relaxed_trunc_f64x2_u_zero", _V_V),
+        (0x105, "f32x4.relaxed_madd", _VVV_V), (0x106, "f32x4.relaxed_nmadd", _VVV_V),
+        (0x107, "f64x2.relaxed_madd", _VVV_V), (0x108, "f64x2.relaxed_nmadd", _VVV_V),
+        (0x109, "i8x16.relaxed_laneselect", _VVV_V), (0x10A, "i16x8.relaxed_laneselect", _VVV_V),
+        (0x10B, "i32x4.relaxed_laneselect", _VVV_V), (0x10C, "i64x2.relaxed_laneselect", _VVV_V),
+        (0x10D, "f32x4.relaxed_min", _VV_V), (0x10E, "f32x4.relaxed_max", _VV_V),
+        (0x10F, "f64x2.relaxed_min", _VV_V), (0x110, "f64x2.relaxed_max", _VV_V),
+        (0x111, "i16x8.relaxed_q15mulr_s", _VV_V),
+        (0x112, "i16x8.relaxed_dot_i8x16_i7x16_s", _VV_V),
+        (0x113, "i32x4.relaxed_dot_i8x16_i7x16_add_s", _VVV_V)]:
+    _op(FD_BASE | _sub, _name, IMM_NONE, _params, _results)
+
+
 # --- 0xFE prefix: threads atomics (a block of its own; see lab/interp/atomics.py) ------------
 FE_BASE = 0xFE00  # like FC_BASE: 8 free bits (the last atomic is sub 0x4E); below FD_BASE
 PREFIX_FE = 0xFE
