@@ -125,10 +125,16 @@ def _wait(align: int, shared: bool) -> Fn:
             return _NOT_EQUAL
         if timeout >= _INFINITE:
             raise Trap(TRAP_WAIT_DEADLOCK)
-        if timeout:
-            time.sleep(timeout / 1e9)
+        _sleep(timeout)
         return _TIMED_OUT
     return wait
+
+
+def _sleep(ns: int) -> None:
+    """Sleep `ns` nanoseconds, in slices time.sleep accepts (an i64 timeout can be centuries)."""
+    deadline = time.monotonic() + ns / 1e9
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, 86400.0))
 
 
 def _notify(mem: Any, ea: int, count: int) -> int:

@@ -387,13 +387,13 @@ for _sub, _name, (_params, _results) in [
 FE_BASE = 0xFE00  # like FC_BASE: 8 free bits (the last atomic is sub 0x4E); below FD_BASE
 PREFIX_FE = 0xFE
 ATOMIC_ALIGN: dict[int, int] = {}
-"""Atomic memory access -> its access width as log2 bytes. The alignment immediate must equal
-it exactly; these ops leave OpInfo.align None so no plain memory-access path takes them."""
+"""Atomic memory access -> its natural alignment (OpInfo.align, log2 of the access width in
+bytes), which its alignment immediate must equal exactly (the validator's atomic rule)."""
 
 
 def _fe(sub: int, name: str, imm: str, params: tuple[int, ...], results: tuple[int, ...],
         align: int | None) -> int:
-    code = _op(FE_BASE | sub, name, imm, params, results, memory=align is not None)
+    code = _op(FE_BASE | sub, name, imm, params, results, align, memory=align is not None)
     if align is not None:
         ATOMIC_ALIGN[code] = align
     return code

@@ -65,6 +65,10 @@ for _info in ops.OPCODES.values():
         _PLAIN[_info.code] = (list(_info.params), list(_info.results))
 del _info
 
+for _code in ops.ATOMIC_ALIGN:  # threads: their alignment rule is exact, see run()
+    del _MEMACCESS[_code]
+del _code
+
 _LANE_OPS: dict[int, tuple[list[int], list[int], int]] = {
     info.code: (list(info.params or ()), list(info.results or ()), ops.lane_limit(info))
     for info in ops.OPCODES.values() if info.imm == ops.IMM_LANE

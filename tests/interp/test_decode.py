@@ -35,7 +35,7 @@ from lab.interp.module import (
     TypeIdx,
 )
 from lab.interp.validate import validate_module
-from tests.conftest import spec_file_path
+from tests.conftest import spec_file_path, spec_message
 
 wasmtime = pytest.importorskip("wasmtime")
 
@@ -143,7 +143,7 @@ def test_opcode_table_is_consistent():
     assert ops.OPCODES[ops.SELECT_T].name == "select"
     assert ops.BY_NAME["f64.reinterpret_i64"].code == 0xBF
     assert ops.OPCODES[ops.I64_LOAD32_U].align == 2
-    assert sum(1 for c in ops.OPCODES if c >= ops.FD_BASE) == 236  # all of Wasm 2.0 SIMD
+    assert sum(1 for c in ops.OPCODES if c >= ops.FD_BASE) == 236 + 20  # 2.0 SIMD, relaxed SIMD
     for code, info in ops.OPCODES.items():
         assert info.code == code
         assert (info.params is None) == (info.results is None), info.name
@@ -372,7 +372,7 @@ def test_custom_sections_anywhere_and_data_count():
      "too many locals"),
     (HEADER + section(2, vec([name("m") + name("f") + b"\x04\x00"])), "malformed import kind"),
     (HEADER + section(6, vec([b"\x7f\x02\x41\x00\x0b"])), "malformed mutability"),
-    (HEADER + section(5, vec([b"\x02\x00"])), "integer too large"),  # limits flag
+    (HEADER + section(5, vec([b"\x08\x00"])), "integer too large"),  # limits flag (0x02: shared)
     (HEADER + section(1, vec([b"\x61\x00\x00"])), "malformed function type"),
     (HEADER + section(9, vec([b"\x08"])), "malformed elements segment kind"),
     (HEADER + section(9, vec([b"\x01\x01\x00"])), "malformed element kind"),
@@ -491,7 +491,7 @@ def test_spec_binary_files(filename):
         elif expect == "malformed":
             with pytest.raises(MalformedError) as info:
                 decode_module(wasm)
-            assert str(info.value).startswith(message), where
+            assert str(info.value).startswith(spec_message(filename, line, message)), where
         else:
             with pytest.raises(InvalidError) as info:
                 validate_module(decode_module(wasm))

@@ -15,7 +15,7 @@ from lab.interp.decode import decode_module
 from lab.interp.errors import InvalidError, MalformedError
 from lab.interp.module import I32, Code, Function, Module
 from lab.interp.validate import validate_module
-from tests.conftest import spec_file_path
+from tests.conftest import spec_file_path, spec_message
 
 wasmtime = pytest.importorskip("wasmtime")
 
@@ -279,4 +279,5 @@ def test_spec_file_modules(filename):
         except InvalidError as error:
             outcome, text = "invalid", str(error)
         assert outcome == expect, f"{where}: expected {expect} {message!r}, got {outcome} {text!r}"
+        message = spec_message(filename, command.line, message)
         assert text.startswith(message), f"{where}: expected {message!r}, got {text!r}"

@@ -1,0 +1,165 @@
+"""The threads proposal's atomics on one thread (lab/interp/atomics.py): the spec-3.0 threads
+files on both tiers, and what they do not reach (wait's outcomes, trap order, the wrapped
+cmpxchg comparison, shared memories in the decoder, validator and import matching)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from lab.interp import atomics
+from lab.interp import module as m
+from lab.interp import runtime as rt
+from lab.interp.decode import decode_module
+from lab.interp.errors import TRAP_OOB_MEMORY, InvalidError, LinkError, MalformedError, Trap
+from lab.interp.machine import execute
+from lab.interp.validate import validate_module
+
+wasmtime = pytest.importorskip("wasmtime")
+
+TIERS = ("translate", "interpreter")
+THREADS_FILES = ["proposals/threads/atomic.wast", "proposals/threads/memory.wast",
+                 "proposals/threads/imports.wast", "proposals/threads/exports.wast"]
+
+
+@pytest.mark.parametrize("tier_name", TIERS)
+@pytest.mark.parametrize("name", THREADS_FILES)
+def test_threads_spec_files_pass(name: str, tier_name: str, monkeypatch) -> None:
+    from lab.runners.interp.spec import InterpSpecSession
+    from lab.suites import spec
+
+    (spec_file,) = [f for f in spec.spec_files("spec-3.0") if f.name == name]
+    monkeypatch.setenv("WASMLAB_INTERP_TIER", tier_name)
+    outcomes = spec.run_spec_file(spec_file, InterpSpecSession, spec.Expectations.load("interp"),
+                                  command_timeout=60)
+    engine = [o for o in outcomes if o.group == "proposals/threads"]
+    assert engine and not [o for o in engine if o.outcome in ("fail", "error", "skip", "xpass")]
+    assert sum(o.outcome == "pass" for o in engine) >= len(engine) - 3  # imports.wast's stale 3
+
+
+def binary(wat: str) -> bytes:
+    return bytes(wasmtime.wat2wasm(wat))
+
+
+def load(wat: str, tier_name: str = "translate", imports: list | None = None):
+    store = rt.Store(tier=tier_name)
+    module = decode_module(binary(wat))
+    validate_module(module)
+    return store, rt.instantiate(store, module, imports or [])
+
+
+WAIT = """
+(module
+  (memory {mem})
+  (func (export "wait32") (param i32 i32 i64) (result i32)
+    (memory.atomic.wait32 (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "wait64") (param i32 i64 i64) (result i32)
+    (memory.atomic.wait64 offset=8 (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "notify") (param i32 i32) (result i32)
+    (memory.atomic.notify (local.get 0) (local.get 1)))
+  (func (export "cmpxchg8") (param i32 i32 i32) (result i32)
+    (i32.atomic.rmw8.cmpxchg_u (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "add16") (param i32 i32) (result i32)
+    (i32.atomic.rmw16.add_u (local.get 0) (local.get 1)))
+  (func (export "load64") (param i32) (result i64) (i64.atomic.load (local.get 0)))
+)
+"""
+MINUS_ONE = (1 << 64) - 1  # i64 -1: no timeout
+
+
+@pytest.mark.parametrize("tier_name", TIERS)
+def test_wait_outcomes_on_one_thread(tier_name: str) -> None:
+    store, inst = load(WAIT.format(mem="1 1 shared"), tier_name)
+    ex = inst.exports
+    assert execute(store, ex["wait32"], [0, 1, 0]) == [1]          # not-equal
+    assert execute(store, ex["wait64"], [0, 0, 0]) == [2]          # equal, timeout 0: timed-out
+    start = time.monotonic()
+    assert execute(store, ex["wait32"], [0, 0, 20_000_000]) == [2]  # 20 ms: sleeps, times out
+    assert time.monotonic() - start >= 0.019
+    with pytest.raises(Trap) as e:                                 # nobody could ever notify
+        execute(store, ex["wait32"], [0, 0, MINUS_ONE])
+    assert e.value.kind == atomics.TRAP_WAIT_DEADLOCK
+    assert execute(store, ex["wait32"], [0, 5, MINUS_ONE]) == [1]  # not-equal returns at once
+    assert execute(store, ex["notify"], [0, 10]) == [0]
+
+
+@pytest.mark.parametrize("tier_name", TIERS)
+def test_wait_traps_on_unshared_memory_but_notify_works(tier_name: str) -> None:
+    store, inst = load(WAIT.format(mem="1 1"), tier_name)
+    with pytest.raises(Trap) as e:
+        execute(store, inst.exports["wait32"], [0, 1, 0])  # even when the value differs
+    assert e.value.kind == atomics.TRAP_EXPECTED_SHARED
+    assert execute(store, inst.exports["notify"], [0, 1]) == [0]
+
+
+@pytest.mark.parametrize("tier_name", TIERS)
+def test_alignment_is_checked_before_bounds(tier_name: str) -> None:
+    store, inst = load(WAIT.format(mem="1 1 shared"), tier_name)
+    for name, args in [("load64", [65537]), ("add16", [65535, 1]), ("notify", [65538, 1]),
+                       ("wait64", [65529, 0, 0])]:
+        with pytest.raises(Trap) as e:
+            execute(store, inst.exports[name], args)
+        assert e.value.kind == atomics.TRAP_UNALIGNED_ATOMIC, name
+    for name, args in [("load64", [65536]), ("add16", [65536, 1]), ("notify", [65536, 1]),
+                       ("cmpxchg8", [65536, 0, 0])]:
+        with pytest.raises(Trap) as e:
+            execute(store, inst.exports[name], args)
+        assert e.value.kind == TRAP_OOB_MEMORY, name
+
+
+@pytest.mark.parametrize("tier_name", TIERS)
+def test_narrow_rmw_wraps_and_cmpxchg_compares_the_wrapped_expected_value(tier_name) -> None:
+    store, inst = load(WAIT.format(mem="1 1 shared"), tier_name)
+    ex, mem = inst.exports, inst.M
+    mem[0:2] = b"\xff\xff"
+    assert execute(store, ex["add16"], [0, 0x10002]) == [0xFFFF]  # old value, zero-extended
+    assert mem[0:2] == b"\x01\x00"
+    assert execute(store, ex["cmpxchg8"], [0, 0x301, 0xAB]) == [1]  # 0x301 wraps to 0x01
+    assert mem[0] == 0xAB
+    assert execute(store, ex["cmpxchg8"], [0, 0x01, 0xCD]) == [0xAB]  # no match: unchanged
+    assert mem[0] == 0xAB
+
+
+def test_validator_requires_exact_alignment_and_a_memory() -> None:
+    ok = "(module (memory 1) (func (drop (i32.atomic.load align=4 (i32.const 0)))))"
+    validate_module(decode_module(binary(ok)))
+    for wat in ["(module (memory 1) (func (drop (i32.atomic.load align=2 (i32.const 0)))))",
+                "(module (memory 1) (func (drop (i64.atomic.rmw32.xchg_u align=8 (i32.const 0)"
+                " (i64.const 0)))))"]:
+        with pytest.raises(InvalidError, match="atomic alignment must be natural"):
+            validate_module(decode_module(binary(wat)))
+    with pytest.raises(InvalidError, match="unknown memory"):
+        validate_module(decode_module(binary("(module (func (atomic.fence)"
+                                             " (drop (i32.atomic.load (i32.const 0)))))")))
+    validate_module(decode_module(binary("(module (func (atomic.fence)))")))  # needs no memory
+
+
+def _memory_section(limits: bytes) -> bytes:
+    return b"\x00asm\x01\x00\x00\x00" + b"\x05" + bytes([1 + len(limits)]) + b"\x01" + limits
+
+
+def test_shared_limits_flags_in_the_decoder() -> None:
+    (mt,) = decode_module(_memory_section(b"\x03\x01\x02")).memories
+    assert mt == m.MemoryType(m.Limits(1, 2), shared=True)
+    no_max = decode_module(_memory_section(b"\x02\x01"))
+    assert no_max.memories[0].shared and no_max.memories[0].limits.max is None
+    with pytest.raises(InvalidError, match="shared memory must have maximum"):
+        validate_module(no_max)
+    table = b"\x00asm\x01\x00\x00\x00\x04\x04\x01\x70\x03\x01\x02"  # tables cannot be shared
+    with pytest.raises(MalformedError):
+        decode_module(table)
+
+
+def test_import_matching_compares_sharedness() -> None:
+    store = rt.Store()
+    shared = rt.MemInst(m.MemoryType(m.Limits(1, 2), shared=True), store.max_memory_pages)
+    plain = rt.MemInst(m.MemoryType(m.Limits(1, 2)), store.max_memory_pages)
+    want_shared = decode_module(binary('(module (import "m" "mem" (memory 1 2 shared)))'))
+    want_plain = decode_module(binary('(module (import "m" "mem" (memory 1 2)))'))
+    rt.instantiate(store, want_shared, [shared])
+    rt.instantiate(store, want_plain, [plain])
+    for module, mem in [(want_shared, plain), (want_plain, shared)]:
+        with pytest.raises(LinkError, match="incompatible import type"):
+            rt.instantiate(store, module, [mem])
+    assert shared.type.shared and not plain.type.shared
