@@ -20,7 +20,8 @@ Wait and notify, with no other thread that could ever notify:
 executor's existing generic ops (compile.py maps the kinds): LOAD (memory, address) -> value,
 STORE (memory, address, value), RMW (memory, address, operand) -> value, and PAIR, a binary
 function that packs two operands into one tuple so that three-operand instructions (cmpxchg,
-wait) run as PAIR then RMW. No op of the 2.0 executor changes.
+wait) run as PAIR then RMW. No op of the 2.0 executor changes. The translating tier calls the
+same functions by name (see helper_name); the operand pair is a tuple there too.
 """
 
 from __future__ import annotations
@@ -168,6 +169,30 @@ def lower(ins: tuple, shared: bool) -> list[Step]:
     if rmw == "cmpxchg":
         return [(PAIR, _pair, 0), (RMW, _cmpxchg(align), offset)]
     return [(RMW, _rmw(align, _RMW_OPS[rmw]), offset)]
+
+
+# The translating tier (translate.py) calls the same functions from generated code, by name:
+# `atomic_<opcode hex>` (wait: with `_shared` or `_unshared`), bound on demand by tier.py.
+HELPER_PREFIX = "atomic_"
+
+
+def helper_name(op: int, shared: bool) -> str:
+    """The generated code's name for the function that runs atomic instruction `op`."""
+    if op == ops.MEMORY_ATOMIC_WAIT32 or op == ops.MEMORY_ATOMIC_WAIT64:
+        return f"{HELPER_PREFIX}{op:x}_{'shared' if shared else 'unshared'}"
+    return f"{HELPER_PREFIX}{op:x}"
+
+
+def helper(name: str) -> Fn | None:
+    """The function a helper name stands for (None for another name): its last step's."""
+    code, _, sharing = name.removeprefix(HELPER_PREFIX).partition("_")
+    try:
+        op = int(code, 16)
+    except ValueError:
+        return None
+    if op not in ops.ATOMIC_ALIGN or helper_name(op, sharing == "shared") != name:
+        return None
+    return lower((op, ops.ATOMIC_ALIGN[op], 0), sharing == "shared")[-1][1]
 
 
 def memory0_shared(mod: m.Module) -> bool:

@@ -1135,8 +1135,32 @@ class FunctionTranslator:
         elif op == 0xFC11:
             n, v, d = self.pop(), self.pop(), self.pop()
             self.emit(f"table_fill(INST, {ins[1]}, {d.value()}, {v.value()}, {n.value()})")
+        elif 0xFE00 <= op < 0xFF00:  # threads atomics
+            self.atomic(ins)
         else:
             raise Untranslatable(f"opcode {op:#x}")
+
+    def atomic(self, ins: tuple) -> None:
+        """An atomic instruction (memory 0): a call of atomics.py's function for it, with the
+        effective address (alignment and bounds are checked there; nothing is proven)."""
+        from . import atomics
+        from .opcodes import ATOMIC_FENCE, OPCODES
+
+        op = ins[0]
+        if op == ATOMIC_FENCE:
+            return  # one thread: nothing to order
+        info = OPCODES[op]
+        assert info.params is not None
+        operands = [self.pop() for _ in info.params][::-1]
+        args = [x.value() for x in operands[1:]]
+        if len(args) == 2:  # cmpxchg (expected, replacement), wait (expected, timeout)
+            args = [f"({args[0]}, {args[1]})"]
+        name = atomics.helper_name(op, atomics.memory0_shared(self.mod))
+        call = f"{name}(M, {', '.join([self.address(operands[0], ins[2])] + args)})"
+        if info.results:
+            self.result_into(len(self.stack), _Entry(call))
+        else:
+            self.emit(call)
 
 
 def _needs_zero(code: list[tuple]) -> set[int]:

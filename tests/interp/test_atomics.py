@@ -163,3 +163,18 @@ def test_import_matching_compares_sharedness() -> None:
         with pytest.raises(LinkError, match="incompatible import type"):
             rt.instantiate(store, module, [mem])
     assert shared.type.shared and not plain.type.shared
+
+
+def test_translating_tier_translates_atomics_into_helper_calls() -> None:
+    from lab.interp import opcodes as ops
+    from lab.interp import translate
+
+    module = decode_module(binary(WAIT.format(mem="1 1 shared")))
+    types = [module.types[f.type_index] for f in module.funcs]
+    source = translate.translate_function(module, types, 1, False)  # no Untranslatable
+    assert "atomic_fe02_shared(M, l0 + 8, (l1, l2))" in source
+    for op in ops.ATOMIC_ALIGN:
+        for shared in (True, False):
+            assert atomics.helper(atomics.helper_name(op, shared)) is not None, hex(op)
+    for name in ("atomic_zz", "atomic_fe03", "atomic_fe01", "atomic_fe11_shared"):
+        assert atomics.helper(name) is None, name
