@@ -17,6 +17,8 @@ The executable form is a flat list of 4-tuples `(op, a, b, k)`, run by lab.inter
   * SIMD instructions become UNOP/BINOP too, with simd.py's lane functions (lane and shuffle
     immediates bound in), and v128.const a CONST; v128.bitselect is TERNOP and SIMD memory
     accesses VLOAD/VSTORE/VLOAD_LANE (function and static offset as immediates);
+  * threads atomics (atomics.py) become VLOAD/VSTORE/VLOAD_LANE with atomics.py's functions,
+    three-operand ones a BINOP pairing two operands first; atomic.fence emits nothing;
   * a peephole pass (`_fuse`) then merges frequent sequences into superinstructions: operands
     straight from locals or constants, results straight into locals, compare-and-branch, loads
     and stores addressed by a local (see the V_* variants below).

@@ -16,6 +16,9 @@ same message:
   section";
 - block types try a type index (s33) first, then the empty type 0x40, then a value type.
 
+Beyond 2.0: the 0xFE prefix (threads atomics: memargs, fence's zero byte) and the memory limits
+flags 0x02/0x03 of a shared memory; relaxed SIMD is in the 0xFD table (opcodes.py).
+
 Decoding is linear in the input size: no slicing except of the bytes a structure keeps (names,
 custom payloads, data segments).
 """

@@ -2,7 +2,8 @@
 all read.
 
 Opcode numbers are the ones used in `Code.body` tuples (see lab/interp/module.py): the byte for
-one-byte opcodes, `0xFC00 | sub` for the 0xFC prefix, `0xFD000 | sub` for SIMD (0xFD prefix).
+one-byte opcodes, `0xFC00 | sub` for the 0xFC prefix, `0xFD000 | sub` for SIMD (0xFD prefix;
+relaxed SIMD is sub 0x100-0x113), `0xFE00 | sub` for the threads atomics (0xFE prefix).
 
 Every instruction has an `OpInfo`:
   code     the opcode number as above

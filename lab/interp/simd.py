@@ -15,6 +15,23 @@ a kind (UN, BIN, TERN, LOAD, STORE, LOAD_LANE), a function and the static memory
 Memory functions take the memory buffer and an effective address and use struct's *_from /
 pack_into, which raise struct.error past the end of memory; the executor turns that into the
 "out of bounds memory access" trap, as for scalar loads and stores.
+
+Relaxed SIMD (Wasm 3.0, 0xFD 0x100-0x113) lets an engine pick among a few results per
+instruction; we pick one, always the same, and it is the spec's deterministic profile (what the
+reference interpreter does) and also what AArch64's instructions give, consistently:
+  relaxed_swizzle        = i8x16.swizzle (index >= 16 gives 0; Arm TBL)
+  relaxed_trunc*         = i32x4.trunc_sat* (NaN gives 0, out of range saturates; Arm FCVTZS/U)
+  relaxed_madd / nmadd   fused: a * b + c (nmadd -(a * b) + c) rounded once (Arm FMLA/FMLS);
+                         exact rational arithmetic, then one round-to-nearest-even to the lane
+                         format (NaN results are the canonical NaN)
+  relaxed_laneselect     = v128.bitselect, bit by bit whatever the mask (Arm BSL)
+  relaxed_min / max      = f32x4/f64x2.min / max (NaN and -0 < +0 as Wasm; Arm FMIN/FMAX)
+  relaxed_q15mulr_s      = i16x8.q15mulr_sat_s (saturates; Arm SQRDMULH)
+  relaxed_dot_i8x16_i7x16(_add)_s   signed * signed byte products, pairs summed into i16 lanes
+                         (wrapping; Arm SMULL + ADDP) or four into i32 lanes plus c (Arm SDOT)
+x86 differs in several of these (PSHUFB, unfused mul+add without FMA, BLENDV by the top bit,
+MINPS operand order, PMULHRSW overflow, PMADDUBSW unsigned * signed), so it is not the model.
+The spec tests' `(either ...)` accept each of these choices.
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ Shape of the generated function (`def f<index>(l0, l1, ...)`):
     number of Wasm instructions in the loop, kept in the store (`S.fuel`).
   * A call of a small straight-line function is translated as the callee's body in place,
     and constant operands that decide an op's result fold (inline.py).
+Atomics (threads) become calls of atomics.py's functions, bound by name (tier.py); SIMD,
+relaxed SIMD included, stays Untranslatable (the interpreter tier runs those functions).
 Numbers use pyops' templates (bit-exact, from numeric.py); loads and stores go through
 struct's unpack_from/pack_into and bytearray indexing, whose struct.error/IndexError past the
 end of memory tier.py turns into an out-of-bounds trap.

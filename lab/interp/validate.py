@@ -11,6 +11,9 @@ produces. Checks are made in the order of the reference interpreter (imports, fu
 globals, tables, memories, element and data segments, functions, start, exports, then the
 single-memory rule), so a module with several faults reports the same one.
 
+Threads (atomics.py): an atomic access's alignment immediate must equal its natural alignment
+("atomic alignment must be natural"), and a shared memory must have a maximum.
+
 Constant expressions (Wasm 2.0): only t.const, ref.null, ref.func and global.get of an imported
 immutable global; globals, element and data segments see the imported globals only.
 """
