@@ -178,3 +178,67 @@ def test_translating_tier_translates_atomics_into_helper_calls() -> None:
             assert atomics.helper(atomics.helper_name(op, shared)) is not None, hex(op)
     for name in ("atomic_zz", "atomic_fe03", "atomic_fe01", "atomic_fe11_shared"):
         assert atomics.helper(name) is None, name
+
+
+def _every_atomic_access() -> str:
+    """A module exporting one function per atomic access (wait only with a finite timeout)."""
+    from lab.interp import opcodes as ops
+
+    funcs = []
+    for op in sorted(ops.ATOMIC_ALIGN):
+        info = ops.OPCODES[op]
+        names = " ".join(m.VALTYPE_NAMES[t] for t in info.params)
+        result = f"(result {m.VALTYPE_NAMES[info.results[0]]})" if info.results else ""
+        gets = " ".join(f"(local.get {i})" for i in range(len(info.params)))
+        funcs.append(f'(func (export "{info.name}") (param {names}) {result} ({info.name} {gets}))')
+    return "(module (memory (export \"mem\") 1 1 shared)\n" + "\n".join(funcs) + ")"
+
+
+@pytest.mark.parametrize("tier_name", TIERS)
+def test_same_results_traps_and_memory_as_wasmtime(tier_name: str) -> None:
+    """Every atomic access, at aligned, unaligned and out-of-bounds addresses with assorted
+    values, against wasmtime with threads on: results, trap kinds and the memory after."""
+    import random
+
+    from lab.interp import opcodes as ops
+    from lab.interp.numeric import signed32, signed64
+
+    wat = _every_atomic_access()
+    config = wasmtime.Config()
+    config.wasm_threads = True
+    config.shared_memory = True
+    engine = wasmtime.Engine(config)
+    wt_store = wasmtime.Store(engine)
+    wt_exports = wasmtime.Instance(wt_store, wasmtime.Module(engine, wat), []).exports(wt_store)
+    store, inst = load(wat, tier_name)
+    kinds = {"HEAP_MISALIGNED": atomics.TRAP_UNALIGNED_ATOMIC,
+             "MEMORY_OUT_OF_BOUNDS": TRAP_OOB_MEMORY}
+    rng = random.Random(22)
+    values = {m.I32: [0, 1, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF],
+              m.I64: [0, 1, 0xFF, 0xFFFF_FFFF, 0x1_0000_0001, 0xFFFF_FFFF_FFFF_FFFF]}
+    calls = 0
+    for op in sorted(ops.ATOMIC_ALIGN):
+        info = ops.OPCODES[op]
+        for _ in range(12):
+            address = rng.choice([0, 8, 16, 3, 6, 65528, 65534, 65535, 65536, 65537, 0xFFFFFFF8])
+            args = [address] + [rng.choice(values[t]) for t in info.params[1:]]
+            if "wait" in info.name:
+                args[-1] = rng.choice([0, 1000])  # timeouts of 0 and 1 µs
+            wt_args = [signed32(a) if t == m.I32 else signed64(a)
+                       for a, t in zip(args, info.params, strict=True)]
+            try:
+                r = wt_exports[info.name](wt_store, *wt_args)
+                want: object = [] if r is None else [r & ((1 << (32 if info.results[0] == m.I32 else 64)) - 1)]
+            except wasmtime.Trap as trap:
+                want = kinds[trap.trap_code.name]
+            try:
+                got: object = execute(store, inst.exports[info.name], args)
+            except Trap as trap:
+                got = trap.kind
+            assert got == want, (info.name, args)
+            calls += 1
+    load64 = wt_exports["i64.atomic.load"]
+    for address in [*range(0, 64, 8), *range(65536 - 64, 65536, 8)]:  # where the calls wrote
+        want = load64(wt_store, address) & 0xFFFF_FFFF_FFFF_FFFF
+        assert int.from_bytes(inst.M[address:address + 8], "little") == want, address
+    assert calls == 12 * 66
