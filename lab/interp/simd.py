@@ -23,7 +23,7 @@ reference interpreter does) and also what AArch64's instructions give, consisten
   relaxed_trunc*         = i32x4.trunc_sat* (NaN gives 0, out of range saturates; Arm FCVTZS/U)
   relaxed_madd / nmadd   fused: a * b + c (nmadd -(a * b) + c) rounded once (Arm FMLA/FMLS);
                          exact rational arithmetic, then one round-to-nearest-even to the lane
-                         format (NaN results are the canonical NaN)
+                         format (NaNs as in the scalar float ops)
   relaxed_laneselect     = v128.bitselect, bit by bit whatever the mask (Arm BSL)
   relaxed_min / max      = f32x4/f64x2.min / max (NaN and -0 < +0 as Wasm; Arm FMIN/FMAX)
   relaxed_q15mulr_s      = i16x8.q15mulr_sat_s (saturates; Arm SQRDMULH)
@@ -44,8 +44,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import opcodes as ops
 from .numeric import BINARY as SCALAR_BINARY
-from .numeric import F32_CANON_NAN, F64_CANON_NAN, bits_to_f64, f32_to_float, f64_to_bits, float_to_f32
 from .numeric import UNARY as SCALAR_UNARY
+from .numeric import bits_to_f64, f32_to_float, f64_to_bits, float_to_f32
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -501,8 +501,10 @@ def _round_exact(q: Fraction, precision: int, emin: int) -> float:
 
 def _fma(a: float, b: float, c: float, fmt: tuple[int, int]) -> float:
     """a * b + c with one rounding (the fused multiply-add), in the format `fmt`."""
-    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)) or a == 0 or b == 0:
-        return a * b + c  # inf/NaN, or an exact (signed) zero product: plain IEEE is exact
+    if not (math.isfinite(a) and math.isfinite(b)) or a == 0 or b == 0:
+        return a * b + c  # inf/NaN operands, or an exact (signed) zero product: IEEE is exact
+    if not math.isfinite(c):
+        return c  # the exact product is finite even where a * b would overflow
     from fractions import Fraction  # only here: it imports decimal, a cold-start cost
 
     exact = Fraction(a) * Fraction(b) + Fraction(c)
@@ -511,14 +513,14 @@ def _fma(a: float, b: float, c: float, fmt: tuple[int, int]) -> float:
     return _round_exact(exact, *fmt)
 
 
+# NaN results come from the host's float arithmetic, as for the scalar ops (numeric.py): a NaN
+# operand propagates quieted, inf * 0 and inf - inf give the host's default NaN.
 def _fma_f32(a: int, b: int, c: int) -> int:
-    r = _fma(f32_to_float(a), f32_to_float(b), f32_to_float(c), _F32_FORMAT)
-    return F32_CANON_NAN if r != r else float_to_f32(r)
+    return float_to_f32(_fma(f32_to_float(a), f32_to_float(b), f32_to_float(c), _F32_FORMAT))
 
 
 def _fma_f64(a: float, b: float, c: float) -> float:
-    r = _fma(a, b, c, _F64_FORMAT)
-    return F64_CANON_NAN if r != r else r
+    return _fma(a, b, c, _F64_FORMAT)
 
 
 def _madd(lane_type: str, negate: bool) -> Fn:
