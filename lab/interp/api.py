@@ -87,8 +87,9 @@ def TableType(elem_type: int, minimum: int, maximum: int | None = None) -> _m.Ta
     return _m.TableType(elem_type, _m.Limits(minimum, maximum))
 
 
-def MemoryType(minimum: int, maximum: int | None = None) -> _m.MemoryType:
-    return _m.MemoryType(_m.Limits(minimum, maximum))
+def MemoryType(minimum: int, maximum: int | None = None,
+               shared: bool = False) -> _m.MemoryType:  # shared: threads, needs a maximum
+    return _m.MemoryType(_m.Limits(minimum, maximum), shared)
 
 
 def GlobalType(val_type: int, mutable: bool = False) -> _m.GlobalType:

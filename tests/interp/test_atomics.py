@@ -242,3 +242,24 @@ def test_same_results_traps_and_memory_as_wasmtime(tier_name: str) -> None:
         want = load64(wt_store, address) & 0xFFFF_FFFF_FFFF_FFFF
         assert int.from_bytes(inst.M[address:address + 8], "little") == want, address
     assert calls == 12 * 66
+
+
+def test_a_shared_memory_from_the_embedding_api() -> None:
+    from lab.interp import api
+
+    engine = api.Engine()
+    store = api.Store(engine)
+    linker = api.Linker(engine)
+    mem = api.Memory(store, api.MemoryType(1, 2, shared=True))
+    assert mem.type(store).shared
+    linker.define(store, "env", "mem", mem)
+    module = api.Module(engine, binary('(module (import "env" "mem" (memory 1 2 shared))'
+                                       ' (func (export "add") (param i32) (result i32)'
+                                       ' (i32.atomic.rmw.add (i32.const 4) (local.get 0))))'))
+    add = linker.instantiate(store, module).exports(store)["add"]
+    assert add(store, 5) == 0 and add(store, 7) == 5
+    assert mem.buffer(store)[4] == 12
+    plain = api.Linker(engine)
+    plain.define(store, "env", "mem", api.Memory(store, api.MemoryType(1, 2)))
+    with pytest.raises(LinkError):
+        plain.instantiate(store, module)
