@@ -197,3 +197,16 @@ def test_same_results_as_wasmtimes_deterministic_relaxed_simd(seed: int) -> None
             assert _nan_equal(info.name, got) == _nan_equal(info.name, want), (info.name, args)
             compared += 1
     assert compared == 20 * 40
+
+
+def test_relaxed_simd_stays_on_the_interpreter_tier() -> None:
+    """As all SIMD: the translating tier hands such functions to the interpreter."""
+    wasmtime = pytest.importorskip("wasmtime")
+    from lab.interp import translate
+    from lab.interp.decode import decode_module
+
+    module = decode_module(wasmtime.wat2wasm(
+        '(module (func (param v128 v128) (result v128)'
+        ' (i8x16.relaxed_swizzle (local.get 0) (local.get 1))))'))
+    with pytest.raises(translate.Untranslatable):
+        translate.translate_function(module, [module.types[0]], 0, False)
