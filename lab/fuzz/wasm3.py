@@ -14,9 +14,10 @@ oracle can hold our engine to wasmtime's results:
                        (lab/fuzz/exceptions.py); an uncaught throw is an outcome both report
   function-references  call_ref of ref.func, ref.as_non_null, br_on_null on a typed null
   gc                   i31 refs, ref.eq, ref.test, struct and array new/get/len, extern conversions
+  threads              atomic loads, stores, read-modify-writes, cmpxchg, wait, notify, fence
+                       (generate.py's _atomic; memories stay unshared, see engines.py)
 
-Relaxed SIMD and atomics are left out: the generator makes no v128 values (wasmtime-py cannot pass
-them), and relaxed results may differ between engines by design.
+Relaxed SIMD is left out: the generator makes no v128 values (wasmtime-py cannot pass them).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from lab.fuzz.generate import _FunctionWriter
 
 FEATURES = ("tail-call", "wide-arithmetic", "extended-const", "multi-memory", "memory64", "exceptions",
-            "function-references", "gc")
+            "function-references", "gc", "threads")
 
 I31_HEAP, EQ_HEAP, ANY_HEAP, STRUCT_HEAP = 0x6C, 0x6D, 0x6E, 0x6B
 I8, I16 = 0x78, 0x77  # packed storage types of struct and array fields

@@ -96,9 +96,10 @@ def TableType(elem_type: int, minimum: int, maximum: int | None = None, *,
     return _m.TableType(elem_type, _m.Limits(minimum, maximum, is64))
 
 
-def MemoryType(minimum: int, maximum: int | None = None, *, is64: bool = False) -> _m.MemoryType:
-    """is64: a memory64 memory (i64 addresses)."""
-    return _m.MemoryType(_m.Limits(minimum, maximum, is64))
+def MemoryType(minimum: int, maximum: int | None = None, shared: bool = False, *,
+               is64: bool = False) -> _m.MemoryType:
+    """shared: a threads memory (needs a maximum); is64: a memory64 memory (i64 addresses)."""
+    return _m.MemoryType(_m.Limits(minimum, maximum, is64), shared)
 
 
 def GlobalType(val_type: int, mutable: bool = False) -> _m.GlobalType:

@@ -20,6 +20,8 @@ The executable form is a flat list of 4-tuples `(op, a, b, k)`, run by lab.inter
   * memory instructions on a memory other than memory 0 or with 64-bit addresses, and
     table.grow on a 64-bit table, become GENERAL with a closure from memops.py (the hot ops
     above stay for memory 0 with 32-bit addresses);
+  * threads atomics (atomics.py) become VLOAD/VSTORE/VLOAD_LANE with atomics.py's functions,
+    three-operand ones a BINOP pairing two operands first; atomic.fence emits nothing;
   * a peephole pass (`_fuse`) then merges frequent sequences into superinstructions: operands
     straight from locals or constants, results straight into locals, compare-and-branch, loads
     and stores addressed by a local (see the V_* variants below).
@@ -566,6 +568,8 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             if eh is None:
                 eh = _EHCompiler(mod, nparams + len(func.code.locals))
             h, dead = eh.op(ins, h, ctrl, out, dead, block_sig)
+        elif 0xFE00 <= op < 0xFF00:  # threads atomics (atomics.py, imported only when used)
+            h += _atomic(mod, ins, emit)
         else:
             raise NotImplementedError(f"opcode {op:#x} is not supported by the executor")
 
@@ -730,6 +734,18 @@ _GC_EFFECT = {0xFB01: 1, 0xFB02: 0, 0xFB03: 0, 0xFB04: 0, 0xFB05: -2, 0xFB06: -1
               0xFB09: -1, 0xFB0A: -1, 0xFB0B: -1, 0xFB0C: -1, 0xFB0D: -1, 0xFB0E: -3, 0xFB0F: 0,
               0xFB10: -4, 0xFB11: -5, 0xFB12: -4, 0xFB13: -4, 0xFB16: 0, 0xFB17: 0, 0xFB1A: 0,
               0xFB1B: 0, 0xFB1C: 0, 0xFB1D: 0, 0xFB1E: 0}
+def _atomic(mod: m.Module, ins: tuple, emit) -> int:
+    """Emit one atomic instruction as generic executor ops; return its stack height change."""
+    from . import atomics
+    from .opcodes import OPCODES
+
+    ex_ops = {atomics.LOAD: VLOAD, atomics.STORE: VSTORE, atomics.RMW: VLOAD_LANE,
+              atomics.PAIR: BINOP}
+    for kind, fn, offset in atomics.lower(ins, atomics.memory0_shared(mod)):
+        emit([ex_ops[kind], fn, offset])
+    info = OPCODES[ins[0]]
+    assert info.params is not None and info.results is not None
+    return len(info.results) - len(info.params)
 
 
 _TARGETED = frozenset((IF, JMP, BR_IF, BR_DROP, BR_IF_DROP, JMP_B, BR_DROP_B, BR_IF_B,

@@ -21,6 +21,9 @@ same message:
 and 64-bit offsets; "2.0" reads those bytes as Wasm 2.0 did (reserved zero bytes, a 1-bit
 limits flag), whose spec tests check that they are refused.
 
+Beyond 2.0: the 0xFE prefix (threads atomics: memargs, fence's zero byte) and the memory limits
+flags 0x02/0x03 of a shared memory; relaxed SIMD is in the 0xFD table (opcodes.py).
+
 Decoding is linear in the input size: no slicing except of the bytes a structure keeps (names,
 custom payloads, data segments).
 
@@ -104,6 +107,7 @@ _REF_TYPES = (FUNCREF, EXTERNREF)
  _K_MEMARG_LANE, _K_ELSE, _K_END, _K_PREFIX_FC, _K_PREFIX_FD) = range(31)
 # Wasm 3.0 typed references / GC immediate kinds (see opcodes.py)
 _K_TYPE, _K_TYPE2, _K_HEAPTYPE, _K_BR_ON_CAST, _K_PREFIX_FB = range(31, 36)
+_K_PREFIX_FE = 38  # threads atomics
 _K_ILLEGAL = -1
 _K_TRY_TABLE, _K_DELEGATE = 36, 37  # exception handling
 
@@ -139,6 +143,7 @@ _KIND1[ops.PREFIX_FC] = _K_PREFIX_FC
 _KIND1[ops.PREFIX_FD] = _K_PREFIX_FD
 _KIND1[ops.PREFIX_FB] = _K_PREFIX_FB
 _KIND1[ops.DELEGATE] = _K_DELEGATE  # ends its try block like `end`
+_KIND1[ops.PREFIX_FE] = _K_PREFIX_FE
 del _code, _info
 
 _BLOCK_VALTYPES = frozenset(VAL_TYPES | ABSTRACT_HEAP_TYPES)
@@ -277,22 +282,31 @@ class _Decoder:
         return FieldType(t, mut == 1)
 
     def limits(self) -> Limits:
+        return self.limits_and_flags(0x05)[0]
+
+    def limits_and_flags(self, allowed: int) -> tuple[Limits, int]:
+        """Limits and their flags byte. Wasm 3.0: 0x01 has a maximum, 0x04 64-bit indices
+        (memory64, table64), and for memories 0x02 shared (threads); the bounds are u64 for
+        every index type (the validator checks their range). Wasm 2.0: a 1-bit flag."""
         if self.wasm2:
             flag, self.pos = read_unsigned(self.data, self.pos, 1)
             minimum = self.u32()
             maximum = self.u32() if flag else None
-            return Limits(minimum, maximum)
-        # Wasm 3.0: a flags byte (0x01 has a maximum, 0x04 64-bit indices); the bounds are u64
-        # for every index type (the validator checks their range).
+            return Limits(minimum, maximum), flag
         pos = self.pos
         flags = self.byte()
-        if flags & 0xFA:
+        if flags & ~allowed & 0xFF:
             raise _error("malformed limits flags", pos)
         minimum, self.pos = read_u64(self.data, self.pos)
         maximum = None
         if flags & 0x01:
             maximum, self.pos = read_u64(self.data, self.pos)
-        return Limits(minimum, maximum, bool(flags & 0x04))
+        return Limits(minimum, maximum, bool(flags & 0x04)), flags
+
+    def memory_type(self) -> MemoryType:
+        """Limits flag 0x02 (threads) marks a shared memory; the validator requires its maximum."""
+        limits, flags = self.limits_and_flags(0x07)
+        return MemoryType(limits, shared=bool(flags & 0x02))
 
     def table_type(self) -> TableType:
         elem_type = self.reftype()
@@ -355,7 +369,7 @@ class _Decoder:
             elif sid == SEC_TABLE:
                 m.tables = [self.table(m, i) for i in range(self.len32())]
             elif sid == SEC_MEMORY:
-                m.memories = [MemoryType(self.limits()) for _ in range(self.len32())]
+                m.memories = [self.memory_type() for _ in range(self.len32())]
             elif sid == SEC_GLOBAL:
                 m.globals = [self.global_() for _ in range(self.len32())]
             elif sid == SEC_EXPORT:
@@ -467,7 +481,7 @@ class _Decoder:
         elif kind == KIND_TABLE:
             desc = self.table_type()
         elif kind == KIND_MEMORY:
-            desc = MemoryType(self.limits())
+            desc = self.memory_type()
         elif kind == KIND_GLOBAL:
             desc = self.global_type()
         elif kind == KIND_TAG:
@@ -704,6 +718,13 @@ class _Decoder:
                     if not blocks:
                         raise _error("delegate without try", op_pos)
                     blocks.pop()
+                elif kind == _K_PREFIX_FE:  # threads atomics: memargs, or fence's zero byte
+                    sub, pos = read_u32(data, pos)
+                    code = ops.FE_BASE | sub if sub < 0x100 else -1
+                    kind = _KIND_PREFIXED.get(code, _K_ILLEGAL)
+                    if kind == _K_ILLEGAL:
+                        raise _error(f"illegal opcode fe {sub:02x}", op_pos)
+                    pos = self._prefixed(code, kind, pos, append)
                 else:  # _K_ILLEGAL
                     raise _error(f"illegal opcode {op:02x}", op_pos)
         except IndexError:

@@ -8,7 +8,7 @@ execution tier read the same structure without conversions. The records are plai
 Instruction encoding in `Code.body`: a flat list of tuples `(op, *immediates)`, in binary order,
 with the structured `block`/`loop`/`if`, `else` and `end` kept as they appear (the body's final
 `end` included). `op` is the opcode byte for one-byte opcodes, `0xFC00 | sub` for the 0xFC
-prefix and `0xFD000 | sub` for SIMD. Immediates:
+prefix, `0xFD000 | sub` for SIMD and `0xFE00 | sub` for the threads atomics. Immediates:
   block/loop/if        (op, blocktype)   blocktype: None (empty), a ValType int, or a type index
                                          wrapped as TypeIdx(n) (multi-value)
   br/br_if             (op, labelidx)
@@ -268,11 +268,15 @@ class TableType(FrozenRecord):
 
 
 class MemoryType(FrozenRecord):
-    __slots__ = _fields = ("limits",)
+    __slots__ = _fields = ("limits",
+                           "shared")  # threads: limits flag 0x02, a maximum is required
     limits: Limits  # in pages
+    shared: bool
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits,
+                 shared: bool = False) -> None:
         _set(self, "limits", limits)
+        _set(self, "shared", shared)
 
 
 class GlobalType(FrozenRecord):

@@ -2,7 +2,8 @@
 marked as such): one table that the decoder, the validator and the executor all read.
 
 Opcode numbers are the ones used in `Code.body` tuples (see lab/interp/module.py): the byte for
-one-byte opcodes, `0xFC00 | sub` for the 0xFC prefix, `0xFD000 | sub` for SIMD (0xFD prefix).
+one-byte opcodes, `0xFC00 | sub` for the 0xFC prefix, `0xFD000 | sub` for SIMD (0xFD prefix;
+relaxed SIMD is sub 0x100-0x113), `0xFE00 | sub` for the threads atomics (0xFE prefix).
 
 Every instruction has an `OpInfo`:
   code     the opcode number as above
@@ -449,6 +450,61 @@ I31_GET_U = _fb(0x1E, "i31.get_u")
 # Instructions allowed in constant expressions besides 2.0's (see validate.const_expr).
 GC_CONST_OPS = frozenset({STRUCT_NEW, STRUCT_NEW_DEFAULT, ARRAY_NEW, ARRAY_NEW_DEFAULT,
                           ARRAY_NEW_FIXED, REF_I31, ANY_CONVERT_EXTERN, EXTERN_CONVERT_ANY})
+# --- 0xFD prefix, sub 0x100-0x113: relaxed SIMD (semantics: simd.py, "Relaxed SIMD") ----------
+_VVV_V = ((V128, V128, V128), (V128,))
+for _sub, _name, (_params, _results) in [
+        (0x100, "i8x16.relaxed_swizzle", _VV_V),
+        (0x101, "i32x4.relaxed_trunc_f32x4_s", _V_V), (0x102, "i32x4.relaxed_trunc_f32x4_u", _V_V),
+        (0x103, "i32x4.relaxed_trunc_f64x2_s_zero", _V_V),
+        (0x104, "i32x4.relaxed_trunc_f64x2_u_zero", _V_V),
+        (0x105, "f32x4.relaxed_madd", _VVV_V), (0x106, "f32x4.relaxed_nmadd", _VVV_V),
+        (0x107, "f64x2.relaxed_madd", _VVV_V), (0x108, "f64x2.relaxed_nmadd", _VVV_V),
+        (0x109, "i8x16.relaxed_laneselect", _VVV_V), (0x10A, "i16x8.relaxed_laneselect", _VVV_V),
+        (0x10B, "i32x4.relaxed_laneselect", _VVV_V), (0x10C, "i64x2.relaxed_laneselect", _VVV_V),
+        (0x10D, "f32x4.relaxed_min", _VV_V), (0x10E, "f32x4.relaxed_max", _VV_V),
+        (0x10F, "f64x2.relaxed_min", _VV_V), (0x110, "f64x2.relaxed_max", _VV_V),
+        (0x111, "i16x8.relaxed_q15mulr_s", _VV_V),
+        (0x112, "i16x8.relaxed_dot_i8x16_i7x16_s", _VV_V),
+        (0x113, "i32x4.relaxed_dot_i8x16_i7x16_add_s", _VVV_V)]:
+    _op(FD_BASE | _sub, _name, IMM_NONE, _params, _results)
+
+
+# --- 0xFE prefix: threads atomics (a block of its own; see lab/interp/atomics.py) ------------
+FE_BASE = 0xFE00  # like FC_BASE: 8 free bits (the last atomic is sub 0x4E); below FD_BASE
+PREFIX_FE = 0xFE
+ATOMIC_ALIGN: dict[int, int] = {}
+"""Atomic memory access -> its natural alignment (OpInfo.align, log2 of the access width in
+bytes), which its alignment immediate must equal exactly (the validator's atomic rule)."""
+
+
+def _fe(sub: int, name: str, imm: str, params: tuple[int, ...], results: tuple[int, ...],
+        align: int | None) -> int:
+    code = _op(FE_BASE | sub, name, imm, params, results, align, memory=align is not None)
+    if align is not None:
+        ATOMIC_ALIGN[code] = align
+    return code
+
+
+MEMORY_ATOMIC_NOTIFY = _fe(0x00, "memory.atomic.notify", IMM_MEMARG, (I32, I32), (I32,), 2)
+MEMORY_ATOMIC_WAIT32 = _fe(0x01, "memory.atomic.wait32", IMM_MEMARG, (I32, I32, I64), (I32,), 2)
+MEMORY_ATOMIC_WAIT64 = _fe(0x02, "memory.atomic.wait64", IMM_MEMARG, (I32, I64, I64), (I32,), 3)
+ATOMIC_FENCE = _fe(0x03, "atomic.fence", IMM_ZERO, (), (), None)
+# The seven access forms, in encoding order: (value type, its prefix, width suffix, align).
+_ATOMIC_FORMS = [(I32, "i32", "", 2), (I64, "i64", "", 3), (I32, "i32", "8", 0),
+                 (I32, "i32", "16", 1), (I64, "i64", "8", 0), (I64, "i64", "16", 1),
+                 (I64, "i64", "32", 2)]
+for _k, (_t, _p, _w, _align) in enumerate(_ATOMIC_FORMS):
+    _u = "_u" if _w else ""
+    _fe(0x10 + _k, f"{_p}.atomic.load{_w}{_u}", IMM_MEMARG, (I32,), (_t,), _align)
+    _fe(0x17 + _k, f"{_p}.atomic.store{_w}", IMM_MEMARG, (I32, _t), (), _align)
+    for _j, _rmw in enumerate(("add", "sub", "and", "or", "xor", "xchg")):
+        _fe(0x1E + 7 * _j + _k, f"{_p}.atomic.rmw{_w}.{_rmw}{_u}", IMM_MEMARG, (I32, _t), (_t,),
+            _align)
+    _fe(0x48 + _k, f"{_p}.atomic.rmw{_w}.cmpxchg{_u}", IMM_MEMARG, (I32, _t, _t), (_t,), _align)
+for _info in list(OPCODES.values()):
+    if FE_BASE <= _info.code < FE_BASE + 0x100:
+        globals().setdefault(_info.name.upper().replace(".", "_"), _info.code)
+del _k, _t, _p, _w, _u, _j, _rmw
 
 
 def _constant_name(info: OpInfo) -> str:

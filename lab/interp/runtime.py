@@ -119,7 +119,8 @@ class FuncInst:
 
 
 class MemInst:
-    __slots__ = ("data", "max", "limit", "is64")
+    __slots__ = ("data", "max", "limit", "is64",
+                 "shared")  # threads: a shared memory (one thread here: the same bytes)
 
     def __init__(self, mtype: m.MemoryType, limit: int) -> None:
         lim = mtype.limits
@@ -132,6 +133,7 @@ class MemInst:
         self.max = lim.max
         self.limit = limit
         self.is64 = lim.is64
+        self.shared = mtype.shared
 
     @property
     def pages(self) -> int:
@@ -139,7 +141,7 @@ class MemInst:
 
     @property
     def type(self) -> m.MemoryType:
-        return m.MemoryType(m.Limits(self.pages, self.max, self.is64))
+        return m.MemoryType(m.Limits(self.pages, self.max, self.is64), self.shared)
 
     def grow(self, delta: int) -> int:
         """Grow by `delta` pages; the old size in pages, or -1 when refused."""
@@ -315,7 +317,8 @@ def check_import(module: m.Module, imp: m.Import, obj) -> None:
             raise LinkError(f"incompatible import type: {what} expects tag {want}, got {obj.type}")
     elif kind == m.KIND_MEMORY:
         memory = imp.memory_type
-        if obj.is64 != memory.limits.is64 or not _limits_match(obj.pages, obj.max, memory.limits):
+        if obj.is64 != memory.limits.is64 or not _limits_match(obj.pages, obj.max, memory.limits) or \
+                obj.shared != memory.shared:
             raise LinkError(f"incompatible import type: {what} expects {memory}, got {obj.type}")
     else:
         global_type = imp.global_type

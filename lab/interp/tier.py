@@ -161,6 +161,19 @@ def _bind_numeric(ns: dict, code) -> None:
         ns["bits_to_f64"] = _numeric_helpers()["bits_to_f64"]
 
 
+def _bind_atomics(ns: dict, code) -> None:
+    """Add to `ns` the atomics helpers (atomics.helper_name) the generated function calls;
+    atomics.py is imported only for modules that use them."""
+    for inner in code.co_consts:
+        if hasattr(inner, "co_names"):
+            for name in inner.co_names:
+                if name.startswith("atomic_") and name not in ns:
+                    from .atomics import helper
+                    fn = helper(name)
+                    if fn is not None:
+                        ns[name] = fn
+
+
 # ---------------------------------------------------------------------------------------------
 # Adapters (arity-specific so that calls through them stay plain Python calls: CPython 3.11
 # runs those without recursing in C, `f(*args)` would not)
@@ -278,6 +291,7 @@ def _materialize(fi, name: str):
         fn = _interpreted(fi, inst.store)
     else:
         _bind_numeric(ns, code)
+        _bind_atomics(ns, code)
         exec(code, ns)
         fn = ns[name]
     ns[name] = fn

@@ -29,6 +29,8 @@ Shape of the generated function (`def f<index>(l0, l1, ...)`):
     passes through translated frames as any Python exception does. Functions with handlers
     (try_table, the legacy try) are Untranslatable: they stay on the interpreter, whose
     handler tables catch what translated callees throw.
+Atomics (threads) become calls of atomics.py's functions, bound by name (tier.py); SIMD,
+relaxed SIMD included, stays Untranslatable (the interpreter tier runs those functions).
 Numbers use pyops' templates (bit-exact, from numeric.py); loads and stores go through
 struct's unpack_from/pack_into and bytearray indexing, whose struct.error/IndexError past the
 end of memory tier.py turns into an out-of-bounds trap.
@@ -1233,8 +1235,32 @@ class FunctionTranslator:
             # A Python call cannot replace its caller's frame: the function runs on the
             # interpreter tier, whose tail calls run in constant depth (machine._TAIL_ENTER).
             raise Untranslatable("tail call")
+        elif 0xFE00 <= op < 0xFF00:  # threads atomics
+            self.atomic(ins)
         else:
             raise Untranslatable(f"opcode {op:#x}")
+
+    def atomic(self, ins: tuple) -> None:
+        """An atomic instruction (memory 0): a call of atomics.py's function for it, with the
+        effective address (alignment and bounds are checked there; nothing is proven)."""
+        from . import atomics
+        from .opcodes import ATOMIC_FENCE, OPCODES
+
+        op = ins[0]
+        if op == ATOMIC_FENCE:
+            return  # one thread: nothing to order
+        info = OPCODES[op]
+        assert info.params is not None
+        operands = [self.pop() for _ in info.params][::-1]
+        args = [x.value() for x in operands[1:]]
+        if len(args) == 2:  # cmpxchg (expected, replacement), wait (expected, timeout)
+            args = [f"({args[0]}, {args[1]})"]
+        name = atomics.helper_name(op, atomics.memory0_shared(self.mod))
+        call = f"{name}(M, {', '.join([self.address(operands[0], ins[2])] + args)})"
+        if info.results:
+            self.result_into(len(self.stack), _Entry(call))
+        else:
+            self.emit(call)
 
     def wide(self, op: int) -> None:
         """Wide arithmetic (wide.py): two statements into the result slots."""

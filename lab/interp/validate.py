@@ -29,6 +29,9 @@ Exception handling (Wasm 3.0): tag types (function types without results), throw
 try_table (each clause checked against its label, outside the block), and the legacy try,
 catch / catch_all (frames of their own, so `rethrow` can check its label names one), delegate.
 exnref and nullexnref are the exn hierarchy of the general subtyping (gctypes.py).
+
+Threads (atomics.py): an atomic access's alignment immediate must equal its natural alignment
+("atomic alignment must be natural"), and a shared memory must have a maximum.
 """
 
 from __future__ import annotations
@@ -90,6 +93,10 @@ for _info in ops.OPCODES.values():
         _PLAIN[_info.code] = (list(_info.params), list(_info.results))
 del _info
 
+for _code in ops.ATOMIC_ALIGN:  # threads: their alignment rule is exact, see run()
+    del _MEMACCESS[_code]
+del _code
+
 _LANE_OPS: dict[int, tuple[list[int], list[int], int]] = {
     info.code: (list(info.params or ()), list(info.results or ()), ops.lane_limit(info))
     for info in ops.OPCODES.values() if info.imm == ops.IMM_LANE
@@ -145,6 +152,8 @@ def _check_memory_type(mt: MemoryType, where: str) -> None:
     else:
         _check_limits(mt.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)",
                       where)
+    if mt.shared and mt.limits.max is None:  # threads
+        raise InvalidError(f"shared memory must have maximum ({where})")
 
 
 def _index_type(limits: Limits) -> int:
@@ -1012,6 +1021,18 @@ class _FunctionValidator:
                 self.tail_call(self.indirect_callee(ins[1], ins[2]))
             elif op in ops.EH_OPS:
                 self.exception_op(ins)
+            elif op in ops.ATOMIC_ALIGN:  # threads: the alignment must be exactly the width
+                if not mv.memories:
+                    raise self.fail("unknown memory 0")
+                natural = ops.ATOMIC_ALIGN[op]
+                if ins[1] != natural:
+                    raise self.fail(f"atomic alignment must be natural "
+                                    f"(2**{ins[1]} != {1 << natural})")
+                info = ops.OPCODES[op]
+                self.pop_vals(info.params)
+                vals.extend(info.results or ())
+            elif op == ops.ATOMIC_FENCE:
+                pass
             else:
                 raise self.fail(f"unknown instruction {ops.op_name(op)}")
             pc += 1

@@ -150,7 +150,7 @@ def test_opcode_table_is_consistent():
     assert ops.OPCODES[ops.SELECT_T].name == "select"
     assert ops.BY_NAME["f64.reinterpret_i64"].code == 0xBF
     assert ops.OPCODES[ops.I64_LOAD32_U].align == 2
-    assert sum(1 for c in ops.OPCODES if c >= ops.FD_BASE) == 236  # all of Wasm 2.0 SIMD
+    assert sum(1 for c in ops.OPCODES if c >= ops.FD_BASE) == 236 + 20  # 2.0 SIMD, relaxed SIMD
     for code, info in ops.OPCODES.items():
         assert info.code == code
         assert (info.params is None) == (info.results is None), info.name
@@ -371,6 +371,7 @@ def test_custom_sections_anywhere_and_data_count():
      "too many locals"),
     (HEADER + section(2, vec([name("m") + name("f") + b"\x05\x00"])), "malformed import kind"),
     (HEADER + section(6, vec([b"\x7f\x02\x41\x00\x0b"])), "malformed mutability"),
+    (HEADER + section(5, vec([b"\x08\x00"])), "malformed limits flags"),  # (0x02: shared, 0x04: i64)
     (HEADER + section(1, vec([b"\x61\x00\x00"])), "malformed function type"),
     (HEADER + section(9, vec([b"\x08"])), "malformed elements segment kind"),
     (HEADER + section(9, vec([b"\x01\x01\x00"])), "malformed element kind"),
@@ -397,7 +398,7 @@ def test_malformed_messages(data, message):
      None),
     (module_with_body(b"\x41\x00\x28\x80\x01\x00\x1a\x0b", memory=True),
      "malformed memop flags", "malformed memop flags"),
-    (HEADER + section(5, vec([b"\x02\x00"])), "integer too large", "malformed limits flags"),
+    (HEADER + section(5, vec([b"\x02\x00"])), "integer too large", None),  # 3.0: shared (threads)
     (HEADER + section(5, vec([b"\x08\x00"])), "integer too large", "malformed limits flags"),
 ])
 def test_wasm_2_0_format(data, message2, message3):

@@ -285,6 +285,7 @@ def test_spec_file_modules(filename):
         except InvalidError as error:
             outcome, text = "invalid", str(error)
         assert outcome == expect, f"{where}: expected {expect} {message!r}, got {outcome} {text!r}"
+        message = spec_2_0_message(filename, command.line, message)
         assert text.startswith(message), f"{where}: expected {message!r}, got {text!r}"
 
 

@@ -59,6 +59,8 @@ def _spectest(store: rt.Store) -> dict[str, object]:
         "memory": rt.MemInst(m.MemoryType(m.Limits(1, 2)), store.max_memory_pages),
         "table64": rt.TableInst(m.TableType(m.FUNCREF, m.Limits(10, 20, is64=True)),
                                 store.max_table_elements),
+        "shared_memory": rt.MemInst(m.MemoryType(m.Limits(1, 2), shared=True),  # threads
+                                    store.max_memory_pages),
     }
 
 
