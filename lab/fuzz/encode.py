@@ -44,8 +44,12 @@ def name(text: str) -> bytes:
     return uleb(len(raw)) + raw
 
 
-def limits(minimum: int, maximum: int | None) -> bytes:
-    return b"\x00" + uleb(minimum) if maximum is None else b"\x01" + uleb(minimum) + uleb(maximum)
+def limits(minimum: int, maximum: int | None, is64: bool = False) -> bytes:
+    """Limits; is64: 64-bit indices (memory64's flag 0x04)."""
+    flags = 0x04 if is64 else 0x00
+    if maximum is None:
+        return bytes([flags]) + uleb(minimum)
+    return bytes([flags | 0x01]) + uleb(minimum) + uleb(maximum)
 
 
 def section(section_id: int, payload: bytes) -> bytes:
@@ -67,6 +71,7 @@ class ModuleSpec:
     funcs: list[FuncBody] = field(default_factory=list)
     tables: list[tuple[int, int, int | None]] = field(default_factory=list)  # reftype, min, max
     memories: list[tuple[int, int | None]] = field(default_factory=list)
+    memory64: set[int] = field(default_factory=set)  # indices of the 64-bit memories (memory64)
     globals: list[tuple[int, bool, bytes]] = field(default_factory=list)  # type, mutable, init expr
     exports: list[tuple[str, int, int]] = field(default_factory=list)  # name, kind, index
     start: int | None = None
@@ -108,7 +113,8 @@ def encode_module(spec: ModuleSpec) -> bytes:
     if spec.tables:
         out += section(4, vec([bytes([t]) + limits(lo, hi) for t, lo, hi in spec.tables]))
     if spec.memories:
-        out += section(5, vec([limits(lo, hi) for lo, hi in spec.memories]))
+        out += section(5, vec([limits(lo, hi, i in spec.memory64)
+                               for i, (lo, hi) in enumerate(spec.memories)]))
     if spec.globals:
         out += section(6, vec([bytes([t, int(mut)]) + init + b"\x0b" for t, mut, init in spec.globals]))
     if spec.exports:

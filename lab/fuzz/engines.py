@@ -232,7 +232,8 @@ _TRAP_KINDS = {  # wasmtime trap code -> the kinds our engine may report for it
 
 
 def wasmtime_engine_config():
-    """wasmtime restricted to WebAssembly 2.0, the language our engine implements."""
+    """wasmtime restricted to what our engine implements: WebAssembly 2.0, multi-memory and
+    memory64."""
     import wasmtime
     config = wasmtime.Config()
     config.consume_fuel = True
@@ -240,8 +241,10 @@ def wasmtime_engine_config():
     # reservation per memory exhausts the process's mappings long before its memory.
     config.memory_reservation = 1 << 24
     config.memory_guard_size = 1 << 16
-    for feature in ("wasm_multi_memory", "wasm_threads", "wasm_tail_call", "wasm_function_references", "wasm_gc",
-                    "wasm_memory64", "wasm_relaxed_simd", "wasm_exceptions", "wasm_wide_arithmetic",
+    config.wasm_multi_memory = True
+    config.wasm_memory64 = True
+    for feature in ("wasm_threads", "wasm_tail_call", "wasm_function_references", "wasm_gc",
+                    "wasm_relaxed_simd", "wasm_exceptions", "wasm_wide_arithmetic",
                     "wasm_custom_page_sizes", "wasm_stack_switching", "wasm_component_model"):
         try:
             setattr(config, feature, False)

@@ -1,6 +1,7 @@
 """Random structured modules: types, host-function imports, functions whose bodies are built
-type-directed (so they are valid by construction), a table, a memory, globals, data and element
-segments, a start function and exports. `generate_module(choices)` returns the spec and its bytes.
+type-directed (so they are valid by construction), a table, memories (now and then two, and
+64-bit ones: Wasm 3.0's multi-memory and memory64), globals, data and element segments, a start
+function and exports. `generate_module(choices)` returns the spec and its bytes.
 
 Floats: the spec lets NaN bits differ between engines, so the generator never lets NaN bits
 reach an observable integer (no float reinterpret to int, no float stores, copysign only with a
@@ -117,15 +118,29 @@ class _FunctionWriter:
         self.locals.append(t)
         return len(self.locals) - 1
 
-    def _memarg(self, natural_align: int) -> bytes:
+    def _memory(self) -> int:
+        """A memory index: mostly memory 0."""
+        last = len(self.spec.memories) - 1
+        return self.c.integer(0, last) if last and chance(self.c, 50) else 0
+
+    def _index_type(self, memory: int) -> int:
+        return I64 if memory in self.spec.memory64 else I32
+
+    def _memarg(self, natural_align: int, memory: int = 0) -> bytes:
         align = self.c.integer(0, natural_align)
-        offset = self.c.integer(0, 64) if chance(self.c, 85) else pick(self.c, (65532, 65536, 0xFFFFFFFF, 1 << 20))
+        large: tuple[int, ...] = (65532, 65536, 0xFFFFFFFF, 1 << 20)
+        if memory in self.spec.memory64:  # offsets past 2**32, up to 2**64 - 1
+            large += (1 << 32, 0xFFFFFFFFFFFFFFF8, 0xFFFFFFFFFFFFFFFF)
+        offset = self.c.integer(0, 64) if chance(self.c, 85) else pick(self.c, large)
+        if memory:  # flag bit 6: a memory index follows (multi-memory)
+            return uleb(align | 0x40) + uleb(memory) + uleb(offset)
         return uleb(align) + uleb(offset)
 
-    def _address(self, depth: int) -> bytes:
+    def _address(self, depth: int, memory: int = 0) -> bytes:
+        t = self._index_type(memory)
         if chance(self.c, 60):  # mostly in bounds of a one-page memory
-            return b"\x41" + sleb(self.c.integer(0, 65540))
-        return self.expr(I32, depth - 1)
+            return (b"\x41" if t == I32 else b"\x42") + sleb(self.c.integer(0, 65540))
+        return self.expr(t, depth - 1)
 
     def _funcs_returning(self, t: int) -> list[int]:
         return [f for f in self.callable if self.spec.func_type(f)[1] == (t,)]
@@ -145,6 +160,8 @@ class _FunctionWriter:
                   self._tee]
         if t == I32:
             makers += [self._compare, self._compare, self._memory_size_grow, self._ref_test, self._table_size]
+        if t == I64 and self.spec.memory64:
+            makers += [self._memory_size_grow]
         if self.spec.memories:
             makers += [self._load, self._load]
         if self._funcs_returning(t):
@@ -212,15 +229,19 @@ class _FunctionWriter:
 
     def _load(self, t: int, depth: int) -> bytes:
         opcode, natural = pick(self.c, _LOADS[t])
-        return self._address(depth) + bytes([opcode]) + self._memarg(natural)
+        memory = self._memory()
+        return self._address(depth, memory) + bytes([opcode]) + self._memarg(natural, memory)
 
     def _memory_size_grow(self, t: int, depth: int) -> bytes:
-        if not self.spec.memories:
+        memories = [i for i in range(len(self.spec.memories)) if self._index_type(i) == t]
+        if not memories:
             return self._leaf(t)
+        memory = pick(self.c, memories)
         if chance(self.c, 50):
-            return b"\x3f\x00"
-        delta = b"\x41" + sleb(self.c.integer(0, 3)) if chance(self.c, 80) else self.expr(I32, depth - 1)
-        return delta + b"\x40\x00"
+            return b"\x3f" + uleb(memory)
+        small = (b"\x41" if t == I32 else b"\x42") + sleb(self.c.integer(0, 3))
+        delta = small if chance(self.c, 80) else self.expr(t, depth - 1)
+        return delta + b"\x40" + uleb(memory)
 
     def _ref_test(self, t: int, depth: int) -> bytes:
         return self._reference(depth) + b"\xd1"
@@ -291,20 +312,32 @@ class _FunctionWriter:
     def _store(self, depth: int) -> bytes:
         t = pick(self.c, (I32, I64))
         opcode, natural = pick(self.c, _STORES[t])
-        return self._address(depth) + self.expr(t, depth - 1) + bytes([opcode]) + self._memarg(natural)
+        memory = self._memory()
+        return (self._address(depth, memory) + self.expr(t, depth - 1) + bytes([opcode])
+                + self._memarg(natural, memory))
+
+    def _length(self, t: int, depth: int) -> bytes:
+        if chance(self.c, 80):
+            return (b"\x41" if t == I32 else b"\x42") + sleb(self.c.integer(0, 70))
+        return self.expr(t, depth - 1)
 
     def _bulk_memory(self, depth: int) -> bytes:
-        length = b"\x41" + sleb(self.c.integer(0, 70)) if chance(self.c, 80) else self.expr(I32, depth - 1)
         roll = self.c.integer(0, 3)
-        if roll == 0:
-            return self._address(depth) + self.expr(I32, depth - 1) + length + b"\xfc\x0b\x00"  # fill
-        if roll == 1 or not self.spec.passive_datas:
-            return self._address(depth) + self._address(depth) + length + b"\xfc\x0a\x00\x00"  # copy
+        dst = self._memory()
+        if roll == 0:  # memory.fill
+            return (self._address(depth, dst) + self.expr(I32, depth - 1)
+                    + self._length(self._index_type(dst), depth) + b"\xfc\x0b" + uleb(dst))
+        if roll == 1 or not self.spec.passive_datas:  # memory.copy, maybe between two memories
+            src = self._memory()
+            length = I64 if self._index_type(dst) == self._index_type(src) == I64 else I32
+            return (self._address(depth, dst) + self._address(depth, src) + self._length(length, depth)
+                    + b"\xfc\x0a" + uleb(dst) + uleb(src))
         segment = len(self.spec.datas) + self.c.integer(0, len(self.spec.passive_datas) - 1)
         if roll == 2:
-            target = self._address(depth)
+            target = self._address(depth, dst)
             source = b"\x41" + sleb(self.c.integer(0, 8))
-            return target + source + length + b"\xfc\x08" + uleb(segment) + b"\x00"  # memory.init
+            return (target + source + self._length(I32, depth) + b"\xfc\x08" + uleb(segment)
+                    + uleb(dst))  # memory.init
         return b"\xfc\x09" + uleb(segment)  # data.drop
 
     def _table_op(self, depth: int) -> bytes:
@@ -377,10 +410,11 @@ class _FunctionWriter:
         return FuncBody(0, self.locals[self.nparams:], code)
 
 
-def _offset(choices: Choices, bound: int) -> bytes:
+def _offset(choices: Choices, bound: int, t: int = I32) -> bytes:
+    const = b"\x41" if t == I32 else b"\x42"
     if chance(choices, 90):
-        return b"\x41" + sleb(choices.integer(0, bound))
-    return b"\x41" + sleb(pick(choices, (bound + 1, 65536, -1)))
+        return const + sleb(choices.integer(0, bound))
+    return const + sleb(pick(choices, (bound + 1, 65536, -1)))
 
 
 def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: int = 60) -> ModuleSpec:
@@ -398,6 +432,12 @@ def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: 
     if chance(choices, 70):
         minimum = choices.integer(0, 2) if chance(choices, 95) else pick(choices, (17, 65536))
         spec.memories.append((minimum, pick(choices, (None, minimum, minimum + 1, 8))))
+        if chance(choices, 20):  # memory64
+            spec.memory64.add(0)
+        if chance(choices, 25):  # multi-memory: a second memory, of either index type
+            spec.memories.append((choices.integer(0, 2), pick(choices, (None, 3))))
+            if chance(choices, 40):
+                spec.memory64.add(1)
     if chance(choices, 50):
         minimum = choices.integer(0, 8)
         spec.tables.append((FUNCREF, minimum, pick(choices, (None, minimum, 20))))
@@ -407,7 +447,8 @@ def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: 
     if spec.memories:
         room = max(0, spec.memories[0][0] * 65536 - 12)  # mostly in bounds, so most modules instantiate
         for _ in range(choices.integer(0, 2)):
-            spec.datas.append((_offset(choices, room), sized_bytes(choices, 12)))
+            spec.datas.append((_offset(choices, room, I64 if 0 in spec.memory64 else I32),
+                               sized_bytes(choices, 12)))
         for _ in range(choices.integer(0, 2)):
             spec.passive_datas.append(sized_bytes(choices, 12))
     if spec.tables:
@@ -431,6 +472,8 @@ def generate_spec(choices: Choices, max_funcs: int = 6, depth: int = 4, budget: 
         spec.exports.append((f"f{index}", KIND_FUNC, index))
     if spec.memories:
         spec.exports.append(("mem", KIND_MEMORY, 0))
+    if len(spec.memories) > 1:
+        spec.exports.append(("mem1", KIND_MEMORY, 1))
     if spec.tables:
         spec.exports.append(("tab", KIND_TABLE, 0))
     for index in range(len(spec.globals)):
