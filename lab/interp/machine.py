@@ -17,7 +17,9 @@ allocations per instruction beyond the values themselves). The generated code ob
 in __pycache__ to keep cold starts short.
 
 Out-of-bounds memory accesses are not pre-checked: struct.unpack_from/pack_into raise
-struct.error past the end of the memory's buffer, which becomes TRAP_OOB_MEMORY.
+struct.error past the end of the memory's buffer, which becomes TRAP_OOB_MEMORY. That holds for
+memory 0 with 32-bit addresses; accesses to other memories or with i64 addresses are GENERAL
+ops, closures that check the address themselves (memops.py).
 """
 
 from __future__ import annotations
