@@ -710,7 +710,6 @@ def _simd(ins: tuple, emit) -> int:
 
 def _stack_change(op: int) -> int:
     """The operand-stack height change of an instruction with a fixed signature."""
-    from .opcodes import OPCODES
     info = OPCODES[op]
     assert info.params is not None and info.results is not None
     return len(info.results) - len(info.params)

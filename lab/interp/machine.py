@@ -25,7 +25,9 @@ catches it (CPython 3.11's try costs nothing until something is raised), or re-r
 the executor's own frames are exhausted.
 
 Out-of-bounds memory accesses are not pre-checked: struct.unpack_from/pack_into raise
-struct.error past the end of the memory's buffer, which becomes TRAP_OOB_MEMORY.
+struct.error past the end of the memory's buffer, which becomes TRAP_OOB_MEMORY. That holds for
+memory 0 with 32-bit addresses; accesses to other memories or with i64 addresses are GENERAL
+ops, closures that check the address themselves (memops.py).
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ IMM_MEMARG = "memarg"                # (op, align, offset)
 IMM_ZERO = "zero"                    # (op,)  one reserved 0x00 byte (memory.size/grow/fill)
 IMM_ZERO2 = "zero2"                  # (op,)  two reserved 0x00 bytes (memory.copy)
 IMM_MEMORY_INIT = "memory_init"      # (op, dataidx)  dataidx then a reserved 0x00 byte
+# (Wasm 3.0 reads the reserved bytes as memory indices: see module.py for the tuples)
 IMM_DATA = "dataidx"                 # (op, dataidx)
 IMM_I32 = "i32"                      # (op, signed value)
 IMM_I64 = "i64"                      # (op, signed value)

@@ -189,3 +189,22 @@ def test_api_makes_64_bit_memories_and_tables_to_import() -> None:
     linker32.define(store, "env", "t", api.Table(store, api.TableType(api.FUNCREF, 1), None))
     with pytest.raises(LinkError):
         linker32.instantiate(store, module)
+
+
+def test_fuzz_generator_writes_multi_memory_and_memory64_modules_that_agree_with_wasmtime() -> None:
+    from lab.fuzz import oracle
+    from lab.fuzz.choices import RandomChoices
+    from lab.fuzz.generate import generate_module
+
+    ran: dict[str, int] = {"multi": 0, "memory64": 0}
+    for seed in range(2000):
+        spec, wasm = generate_module(RandomChoices(seed), frozenset({"multi-memory", "memory64"}))
+        if len(spec.memories) < 2:
+            continue
+        report = oracle.check_module(wasm, args_seed=seed, time_limit_s=10, wasm3=True)
+        assert report.finding is None, (seed, report.finding)
+        if report.stage == "run":
+            ran["memory64" if 1 in spec.memory64 else "multi"] += 1
+        if min(ran.values()) >= 40:
+            break
+    assert min(ran.values()) >= 40, ran  # enough of them run their exports on both engines
