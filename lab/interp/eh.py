@@ -2,8 +2,9 @@
 exception instances) and the handler tables the interpreter tier unwinds with.
 
 Exceptions travel as errors.UncaughtException, a Python exception carrying the ExnInst: a
-`throw` raises it, the executor catches it at its dispatch loop (a zero-cost `try` in CPython
-3.11, so code without handlers pays nothing) and looks for a handler frame by frame. One that
+`throw` in translated code raises it, one in the interpreter leaves the dispatch loop directly;
+the executor catches raised ones at its dispatch loop (a zero-cost `try` in CPython 3.11, so
+code without handlers pays nothing) and looks for a handler frame by frame. One that
 no handler catches reaches the embedder as that same WasmError type, never as a raw exception.
 
 Handler tables (compile.py builds them, only for functions using try_table or try): a
@@ -79,14 +80,15 @@ class ExnInst:
         return f"tag {self.tag.name or '(not exported)'} (param {params}) payload ({shown}{more})"
 
 
-def throw_new(store, tag: TagInst, stack: list, n: int):
-    """`throw`: take the tag's n arguments off the operand stack and raise the exception."""
+def new_exn(store, tag: TagInst, stack: list, n: int) -> ExnInst:
+    """`throw` on the interpreter: the exception, with the tag's n arguments taken off the
+    operand stack."""
     if n:
         values = tuple(stack[-n:])
         del stack[-n:]
     else:
         values = ()
-    raise UncaughtException(ExnInst(store, tag, values))
+    return ExnInst(store, tag, values)
 
 
 def throw_tag(store, tag: TagInst, values: tuple):
