@@ -350,7 +350,7 @@ class _ModuleValidator:
             self.check_valtype(t.elem_type, where)
             init = m.table_inits.get(i)
             if init is not None:
-                self.const_expr(init, t.elem_type, where)
+                self.const_expr(init, t.elem_type, where, self.n_imported_globals)  # tables precede globals
             elif t.elem_type & NON_NULL:
                 raise InvalidError(f"type mismatch: a table of non-nullable "
                                    f"{type_name(t.elem_type)} needs an initialiser ({where})")

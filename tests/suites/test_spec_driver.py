@@ -216,3 +216,13 @@ def test_wasmtime_skips_legacy_exception_modules() -> None:
     outcomes = run_spec_file(spec_file, WasmtimeSpecSession, Expectations())
     assert "legacy exception handling" in outcomes[0].reason and outcomes[0].outcome == "skip"
     assert {o.outcome for o in outcomes if o.kind != "assert_invalid"} <= {"skip"}
+
+
+def test_custom_annotation_commands_are_skipped_as_text_parser_tests() -> None:
+    from lab.runners.interp.spec import InterpSpecSession
+
+    outcomes = run_spec_file(_file("spec-3.0", "custom/custom_annot.wast"), InterpSpecSession, Expectations())
+    skipped = [o for o in outcomes if o.outcome == "skip"]
+    assert skipped and {o.kind for o in skipped} == {"assert_malformed_custom"}
+    assert {o.reason for o in skipped} == {spec.TEXT_PARSER_COMMANDS["assert_malformed_custom"]}
+    assert not [o for o in outcomes if o.outcome in ("fail", "error")]
