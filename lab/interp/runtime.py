@@ -73,9 +73,9 @@ class Store:
         self.max_table_elements = max_table_elements
         self.max_call_depth = max_call_depth
         self.depth = 0  # Wasm frames active in executors further up the Python stack
-        from .gcvalues import GcHeap
-        # GC structs and arrays share the memory limit (see gcvalues.py)
-        self.gc_heap = GcHeap(max_memory_pages * m.PAGE_SIZE)
+        # GC structs and arrays share the memory limit: a gcvalues.GcHeap, made by the first
+        # allocation (gcvalues.heap_of), so modules without GC do not import it at start-up
+        self.gc_heap = None
         # Exception handling: estimated bytes of live exceptions, bounded like memory (eh.py).
         self.exn_bytes = 0
         self.max_exn_bytes = max_memory_pages * m.PAGE_SIZE
