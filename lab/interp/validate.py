@@ -473,8 +473,7 @@ class _FunctionValidator:
         self.const_where = ""  # set when validating a constant expression
         # Non-defaultable locals (3.0) not yet set, and the log of those set since, which the
         # end of each block undoes back to its init_height.
-        n = len(ftype.params)
-        self.uninit: set[int] = {n + i for i, t in enumerate(locals_) if t & NON_NULL}
+        self.uninit: set[int] = set()  # filled by run()
         self.init_log: list[int] = []
 
     # --- errors -------------------------------------------------------------------------------
@@ -567,7 +566,8 @@ class _FunctionValidator:
         return popped
 
     def push_ctrl(self, op: int, start: tuple[int, ...], end: tuple[int, ...]) -> None:
-        self.ctrls.append(_Frame(op, start, end, len(self.vals), len(self.init_log)))
+        self.ctrls.append(_Frame(op, start, end, len(self.vals), len(self.init_log)
+                                 if self.init_log else 0))
         self.vals.extend(start)
 
     def pop_ctrl(self) -> _Frame:
@@ -579,7 +579,7 @@ class _FunctionValidator:
             raise self.fail(f"type mismatch: block requires {_types_str(frame.end)} but stack "
                             f"has {_types_str(self.vals[frame.height:] + list(frame.end))}")
         self.ctrls.pop()
-        if len(self.init_log) > frame.init_height:  # locals set inside the block: unset again
+        if self.init_log and len(self.init_log) > frame.init_height:  # set inside: unset again
             self.uninit.update(self.init_log[frame.init_height:])
             del self.init_log[frame.init_height:]
         return frame
@@ -614,9 +614,14 @@ class _FunctionValidator:
         globals_ = mv.globals
         plain = _PLAIN
         body = self.body
-        for t in locals_:
-            if t >= HT_INDEX:
-                mv.check_valtype(t, self.where())
+        uninit = self.uninit  # non-defaultable locals not set yet (mostly empty)
+        if locals_ and max(locals_) >= HT_INDEX:  # concrete or non-null reference types
+            nparams = len(self.ftype.params)
+            for i, t in enumerate(locals_):
+                if t >= HT_INDEX:
+                    mv.check_valtype(t, self.where())
+                    if t & NON_NULL and i >= nparams:
+                        uninit.add(i)
         self.ctrls.append(_Frame(ops.BLOCK, (), self.ftype.results, 0))
         pc = 0
         n = len(body)
@@ -646,15 +651,15 @@ class _FunctionValidator:
                 x = ins[1]
                 if x >= len(locals_):
                     raise self.fail(f"unknown local {x}")
-                if x in self.uninit:
+                if uninit and x in uninit:
                     raise self.fail(f"uninitialized local {x}")
                 vals.append(locals_[x])
             elif op == ops.LOCAL_SET:
                 x = ins[1]
                 if x >= len(locals_):
                     raise self.fail(f"unknown local {x}")
-                if x in self.uninit:
-                    self.uninit.discard(x)
+                if uninit and x in uninit:
+                    uninit.discard(x)
                     self.init_log.append(x)
                 t = locals_[x]
                 if vals and len(vals) > ctrls[-1].height and vals[-1] == t:
@@ -665,8 +670,8 @@ class _FunctionValidator:
                 x = ins[1]
                 if x >= len(locals_):
                     raise self.fail(f"unknown local {x}")
-                if x in self.uninit:
-                    self.uninit.discard(x)
+                if uninit and x in uninit:
+                    uninit.discard(x)
                     self.init_log.append(x)
                 t = locals_[x]
                 self.pop_expect(t)
