@@ -122,7 +122,11 @@ class ExternAny:
 
 
 def heap_of(inst) -> GcHeap:
-    return inst.store.gc_heap
+    store = inst.store
+    heap = store.gc_heap
+    if heap is None:
+        heap = store.gc_heap = GcHeap(store.max_memory_pages * m.PAGE_SIZE)
+    return heap
 
 
 # ---------------------------------------------------------------------------------------------

@@ -73,9 +73,9 @@ class Store:
         self.max_table_elements = max_table_elements
         self.max_call_depth = max_call_depth
         self.depth = 0  # Wasm frames active in executors further up the Python stack
-        from .gcvalues import GcHeap
-        # GC structs and arrays share the memory limit (see gcvalues.py)
-        self.gc_heap = GcHeap(max_memory_pages * m.PAGE_SIZE)
+        # GC structs and arrays share the memory limit: gcvalues.GcHeap, made at the first
+        # allocation (so stores of 2.0 code never import gcvalues.py)
+        self.gc_heap = None
 
 
 class FuncInst:
