@@ -285,6 +285,8 @@ class _ModuleValidator:
             self.check_valtype(g.type.val_type, where)
             # 3.0: an initialiser may read every earlier global
             self.const_expr(g.init, g.type.val_type, where, n_imp if self.wasm_2_0 else n_imp + i)
+        # 3.0: element and data segments see every global (2.0: the imported ones)
+        seen = n_imp if self.wasm_2_0 else len(self.globals)
         n_imp_tables = len(self.tables) - len(m.tables)
         for i, t in enumerate(m.tables):
             where = f"table {n_imp_tables + i}"
@@ -292,7 +294,7 @@ class _ModuleValidator:
             self.check_valtype(t.elem_type, where)
             init = m.table_inits.get(i)
             if init is not None:
-                self.const_expr(init, t.elem_type, where)
+                self.const_expr(init, t.elem_type, where)  # before the global section: imports only
             elif t.elem_type & NON_NULL:
                 raise InvalidError(f"type mismatch: a table of non-nullable "
                                    f"{type_name(t.elem_type)} needs an initialiser ({where})")
@@ -305,7 +307,7 @@ class _ModuleValidator:
                 raise InvalidError(f"malformed reference type ({where})")
             self.check_valtype(e.elem_type, where)
             for expr in e.init:
-                self.const_expr(expr, e.elem_type, where)
+                self.const_expr(expr, e.elem_type, where, seen)
             if e.mode == MODE_ACTIVE:
                 tt = self.table(e.table_index, where)
                 if not self.sub(e.elem_type, tt.elem_type):
@@ -314,14 +316,14 @@ class _ModuleValidator:
                         f"not match table's element type {type_name(tt.elem_type)} ({where})")
                 if e.offset is None:
                     raise InvalidError(f"active element segment without offset ({where})")
-                self.const_expr(e.offset, I32, where)
+                self.const_expr(e.offset, I32, where, seen)
         for i, d in enumerate(m.datas):
             where = f"data segment {i}"
             if d.mode == MODE_ACTIVE:
                 self.memory(d.memory_index, where)
                 if d.offset is None:
                     raise InvalidError(f"active data segment without offset ({where})")
-                self.const_expr(d.offset, I32, where)
+                self.const_expr(d.offset, I32, where, seen)
         for i, f in enumerate(m.funcs):
             index = self.n_imported_funcs + i
             _FunctionValidator(self, index, self.funcs[index], f.code.locals,
