@@ -29,6 +29,7 @@ from lab.interp.module import (
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     MODE_PASSIVE,
+    NON_NULL,
     ArrayType,
     FieldType,
     GlobalType,
@@ -39,7 +40,6 @@ from lab.interp.module import (
     TableType,
     TypeIdx,
 )
-from lab.interp.module import NON_NULL
 from lab.interp.validate import validate_module
 from tests.conftest import spec_file_path
 
