@@ -205,22 +205,25 @@ def _gc_heap_op(self: _FunctionValidator, ins: tuple) -> None:
 
 
 def _struct_type(self: _FunctionValidator, x: int) -> StructType:
-    types = self.mv.types
-    if x >= len(types):
-        raise self.fail(f"unknown type {x}")
-    t = types[x]
-    if not isinstance(t, StructType):
-        raise self.fail(f"type mismatch: type {x} is not a struct type")
+    t = _comp_type(self, x, StructType, "struct")
+    assert isinstance(t, StructType)
     return t
 
 
 def _array_type(self: _FunctionValidator, x: int) -> ArrayType:
+    t = _comp_type(self, x, ArrayType, "array")
+    assert isinstance(t, ArrayType)
+    return t
+
+
+def _comp_type(self: _FunctionValidator, x: int, cls: type, what: str) -> object:
     types = self.mv.types
     if x >= len(types):
         raise self.fail(f"unknown type {x}")
     t = types[x]
-    if not isinstance(t, ArrayType):
-        raise self.fail(f"type mismatch: type {x} is not an array type")
+    if not isinstance(t, cls):
+        raise self.fail(f"type mismatch: type {x} is not {'an' if what[0] == 'a' else 'a'} "
+                        f"{what} type")
     return t
 
 
