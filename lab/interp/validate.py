@@ -343,6 +343,8 @@ class _ModuleValidator:
             self.check_valtype(g.type.val_type, where)
             # 3.0: an initialiser may read every earlier global
             self.const_expr(g.init, g.type.val_type, where, n_imp if self.wasm_2_0 else n_imp + i)
+        # 3.0: element and data segments see every global (2.0: the imported ones)
+        seen = n_imp if self.wasm_2_0 else len(self.globals)
         n_imp_tables = len(self.tables) - len(m.tables)
         for i, t in enumerate(m.tables):
             where = f"table {n_imp_tables + i}"
@@ -363,7 +365,7 @@ class _ModuleValidator:
                 raise InvalidError(f"malformed reference type ({where})")
             self.check_valtype(e.elem_type, where)
             for expr in e.init:
-                self.const_expr(expr, e.elem_type, where)
+                self.const_expr(expr, e.elem_type, where, seen)
             if e.mode == MODE_ACTIVE:
                 tt = self.table(e.table_index, where)
                 if not self.sub(e.elem_type, tt.elem_type):
@@ -540,8 +542,7 @@ class _FunctionValidator:
         self.const_where = ""  # set when validating a constant expression
         # Non-defaultable locals (3.0) not yet set, and the log of those set since, which the
         # end of each block undoes back to its init_height.
-        n = len(ftype.params)
-        self.uninit: set[int] = {n + i for i, t in enumerate(locals_) if t & NON_NULL}
+        self.uninit: set[int] = set()  # filled by run()
         self.init_log: list[int] = []
 
     # --- errors -------------------------------------------------------------------------------
@@ -640,7 +641,8 @@ class _FunctionValidator:
         return popped
 
     def push_ctrl(self, op: int, start: tuple[int, ...], end: tuple[int, ...]) -> None:
-        self.ctrls.append(_Frame(op, start, end, len(self.vals), len(self.init_log)))
+        self.ctrls.append(_Frame(op, start, end, len(self.vals), len(self.init_log)
+                                 if self.init_log else 0))
         self.vals.extend(start)
 
     def pop_ctrl(self) -> _Frame:
@@ -652,7 +654,7 @@ class _FunctionValidator:
             raise self.fail(f"type mismatch: block requires {_types_str(frame.end)} but stack "
                             f"has {_types_str(self.vals[frame.height:] + list(frame.end))}")
         self.ctrls.pop()
-        if len(self.init_log) > frame.init_height:  # locals set inside the block: unset again
+        if self.init_log and len(self.init_log) > frame.init_height:  # set inside: unset again
             self.uninit.update(self.init_log[frame.init_height:])
             del self.init_log[frame.init_height:]
         return frame
@@ -765,9 +767,14 @@ class _FunctionValidator:
         globals_ = mv.globals
         plain = _PLAIN
         body = self.body
-        for t in locals_:
-            if t >= HT_INDEX:
-                mv.check_valtype(t, self.where())
+        uninit = self.uninit  # non-defaultable locals not set yet (mostly empty)
+        if locals_ and max(locals_) >= HT_INDEX:  # concrete or non-null reference types
+            nparams = len(self.ftype.params)
+            for i, t in enumerate(locals_):
+                if t >= HT_INDEX:
+                    mv.check_valtype(t, self.where())
+                    if t & NON_NULL and i >= nparams:
+                        uninit.add(i)
         self.ctrls.append(_Frame(ops.BLOCK, (), self.ftype.results, 0))
         pc = 0
         n = len(body)
@@ -797,15 +804,15 @@ class _FunctionValidator:
                 x = ins[1]
                 if x >= len(locals_):
                     raise self.fail(f"unknown local {x}")
-                if x in self.uninit:
+                if uninit and x in uninit:
                     raise self.fail(f"uninitialized local {x}")
                 vals.append(locals_[x])
             elif op == ops.LOCAL_SET:
                 x = ins[1]
                 if x >= len(locals_):
                     raise self.fail(f"unknown local {x}")
-                if x in self.uninit:
-                    self.uninit.discard(x)
+                if uninit and x in uninit:
+                    uninit.discard(x)
                     self.init_log.append(x)
                 t = locals_[x]
                 if vals and len(vals) > ctrls[-1].height and vals[-1] == t:
@@ -816,8 +823,8 @@ class _FunctionValidator:
                 x = ins[1]
                 if x >= len(locals_):
                     raise self.fail(f"unknown local {x}")
-                if x in self.uninit:
-                    self.uninit.discard(x)
+                if uninit and x in uninit:
+                    uninit.discard(x)
                     self.init_log.append(x)
                 t = locals_[x]
                 self.pop_expect(t)

@@ -166,7 +166,15 @@ def _gc_heap_op(self: _FunctionValidator, ins: tuple) -> None:
                 raise self.fail(f"type mismatch: array {ins[1]} is not defaultable")
             self.pop_expect(I32)
         elif op == ops.ARRAY_NEW_FIXED:
-            self.pop_vals([_unpacked(f.storage)] * ins[2])
+            # only as many operands as the stack holds (an absurd count must not allocate)
+            frame = self.ctrls[-1]
+            available = len(vals) - frame.height
+            if ins[2] > available and not frame.unreachable:
+                raise self.fail(f"type mismatch: array.new_fixed of {ins[2]} needs more "
+                                f"operands than the {available} on the stack")
+            self.pop_vals([_unpacked(f.storage)] * min(ins[2], available))
+            if ins[2] > available:
+                del vals[frame.height:]
         else:
             _segment_for(self, op, ins[2], f)
             self.pop_vals((I32, I32))
@@ -205,22 +213,25 @@ def _gc_heap_op(self: _FunctionValidator, ins: tuple) -> None:
 
 
 def _struct_type(self: _FunctionValidator, x: int) -> StructType:
-    types = self.mv.types
-    if x >= len(types):
-        raise self.fail(f"unknown type {x}")
-    t = types[x]
-    if not isinstance(t, StructType):
-        raise self.fail(f"type mismatch: type {x} is not a struct type")
+    t = _comp_type(self, x, StructType, "struct")
+    assert isinstance(t, StructType)
     return t
 
 
 def _array_type(self: _FunctionValidator, x: int) -> ArrayType:
+    t = _comp_type(self, x, ArrayType, "array")
+    assert isinstance(t, ArrayType)
+    return t
+
+
+def _comp_type(self: _FunctionValidator, x: int, cls: type, what: str) -> object:
     types = self.mv.types
     if x >= len(types):
         raise self.fail(f"unknown type {x}")
     t = types[x]
-    if not isinstance(t, ArrayType):
-        raise self.fail(f"type mismatch: type {x} is not an array type")
+    if not isinstance(t, cls):
+        raise self.fail(f"type mismatch: type {x} is not {'an' if what[0] == 'a' else 'a'} "
+                        f"{what} type")
     return t
 
 

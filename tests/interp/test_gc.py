@@ -170,3 +170,17 @@ def test_return_call_ref_runs_in_constant_stack(tier: str) -> None:
     store._store.tier = tier
     ex = api.Instance(store, api.Module(None, wasmtime.wat2wasm(text)), []).exports(store)
     assert ex["count"](store, 5000) == 7
+
+
+def test_an_absurd_array_new_fixed_count_is_invalid_without_allocating() -> None:
+    from lab.interp.errors import InvalidError
+
+    # array.new_fixed $a 4294967295 with one operand: rejected by count, not by building a list
+    def section(sid: int, payload: bytes) -> bytes:
+        return bytes([sid, len(payload)]) + payload
+
+    body = b"\x00" + b"\x41\x00\xfb\x08\x00\xff\xff\xff\xff\x0f\x1a\x0b"  # no locals
+    wasm = (b"\x00asm\x01\x00\x00\x00" + section(1, b"\x02\x5e\x7f\x00\x60\x00\x00")
+            + section(3, b"\x01\x01") + section(10, b"\x01" + bytes([len(body)]) + body))
+    with pytest.raises(InvalidError, match="^type mismatch"):
+        validate_module(decode_module(wasm))

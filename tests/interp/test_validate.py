@@ -292,7 +292,12 @@ def test_spec_file_modules(filename):
 def test_wasm_2_0_mode_keeps_the_global_rule_3_0_relaxed():
     """Wasm 3.0 lets a global initialiser read earlier globals; the 2.0 mode (spec-2.0 tests)
     does not."""
-    module = decode_module(wat("(module (global i32 (i32.const 0)) (global i32 (global.get 0)))"))
-    validate_module(module)
-    with pytest.raises(InvalidError, match="^unknown global"):
-        validate_module(module, WASM_2_0)
+    for text in ("(module (global i32 (i32.const 0)) (global i32 (global.get 0)))",
+                 "(module (memory 1) (global i32 (i32.const 0)) (data (global.get 0) \"a\"))"):
+        module = decode_module(wat(text))
+        validate_module(module)
+        with pytest.raises(InvalidError, match="^unknown global"):
+            validate_module(module, WASM_2_0)
+    table = "(module (global funcref (ref.null func)) (table 10 funcref (global.get 0)))"
+    with pytest.raises(InvalidError, match="^unknown global"):  # tables come before globals
+        validate_module(decode_module(wat(table)))
