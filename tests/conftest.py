@@ -28,6 +28,22 @@ def spec_file_path(suite: str, name: str) -> Path:
     return path
 
 
+# spec-2.0 commands whose expected message Wasm 3.0 changed (our engine speaks 3.0): file, line
+# -> what the engine says now, as the spec-3.0 version of the command does. Exception handling
+# made 0x0a (throw_ref) an opcode, so a constant expression missing its end runs into the next
+# section, and import kind 4 a tag, whose type the two modules end before.
+WASM_3_0_MESSAGES = {
+    ("binary.wast", 112): "unexpected end of section or function",
+    ("binary.wast", 679): "unexpected end",
+    ("binary.wast", 689): "unexpected end",
+}
+
+
+def spec_2_0_message(name: str, line: int, message: str) -> str:
+    """The message our (Wasm 3.0) engine must start with for a spec-2.0 command."""
+    return WASM_3_0_MESSAGES.get((name, line), message)
+
+
 @pytest.fixture(scope="session")
 def hello_wasm() -> Path:
     return toolchain.build(STARTUP_SOURCE, WASM_TARGET, name="hello")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 I32, I64, F32, F64 = 0x7F, 0x7E, 0x7D, 0x7C
 FUNCREF, EXTERNREF = 0x70, 0x6F
 V128 = 0x7B
+GC_TYPE = ((-1,), (-1,))  # a `types` entry that is a GC type (ModuleSpec.gc_types): no function matches it
 NUM_TYPES = (I32, I64, F32, F64)
 KIND_FUNC, KIND_TABLE, KIND_MEMORY, KIND_GLOBAL = 0, 1, 2, 3
 
@@ -79,8 +80,10 @@ class ModuleSpec:
     # Wasm 3.0 parts (lab.fuzz.wasm3)
     memory64: set[int] = field(default_factory=set)  # indices of 64-bit memories
     tags: list[int] = field(default_factory=list)  # function type index of each tag
-    gc_types: list[bytes] = field(default_factory=list)  # encoded struct/array types, after `types`
-    gc_fields: list[list[tuple[int, bool]]] = field(default_factory=list)  # their (storage type, mutable)s
+    # GC struct/array types: their index in `types` (which holds GC_TYPE there, so every index
+    # stays one index space) -> encoding, and -> (storage type, mutable) of each field
+    gc_types: dict[int, bytes] = field(default_factory=dict)
+    gc_fields: dict[int, list[tuple[int, bool]]] = field(default_factory=dict)
 
     @property
     def func_count(self) -> int:
@@ -107,9 +110,10 @@ def _locals(types: list[int]) -> bytes:
 
 def encode_module(spec: ModuleSpec) -> bytes:
     out = bytearray(b"\x00asm\x01\x00\x00\x00")
-    if spec.types or spec.gc_types:
-        out += section(1, vec([b"\x60" + vec([bytes([p]) for p in params]) + vec([bytes([r]) for r in results])
-                               for params, results in spec.types] + spec.gc_types))
+    if spec.types:
+        out += section(1, vec([spec.gc_types[i] if i in spec.gc_types else
+                               b"\x60" + vec([bytes([p]) for p in params]) + vec([bytes([r]) for r in results])
+                               for i, (params, results) in enumerate(spec.types)]))
     if spec.func_imports:
         out += section(2, vec([name(m) + name(n) + b"\x00" + uleb(t) for m, n, t in spec.func_imports]))
     if spec.funcs:

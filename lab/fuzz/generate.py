@@ -1,6 +1,8 @@
 """Random structured modules: types, host-function imports, functions whose bodies are built
 type-directed (so they are valid by construction), a table, a memory, globals, data and element
-segments, a start function and exports. `generate_module(choices)` returns the spec and its bytes.
+segments, a start function and exports. `generate_module(choices)` returns the spec and its bytes;
+with features (lab.fuzz.wasm3) also Wasm 3.0 parts. Feature "threads": the atomics, on the
+(unshared) memory, mostly at aligned addresses, so most run and some trap.
 
 Floats: the spec lets NaN bits differ between engines, so the generator never lets NaN bits
 reach an observable integer (no float reinterpret to int, no float stores, copysign only with a
@@ -72,6 +74,14 @@ _LOADS = {I32: ((0x28, 2), (0x2C, 0), (0x2D, 0), (0x2E, 1), (0x2F, 1)),
           F32: ((0x2A, 2),), F64: ((0x2B, 3),)}
 _STORES = {I32: ((0x36, 2), (0x3A, 0), (0x3B, 1)), I64: ((0x37, 3), (0x3C, 0), (0x3D, 1), (0x3E, 2))}
 
+# Threads atomics (0xFE prefix) by value type: (sub-opcode, natural alignment), which their
+# memarg must give exactly. The generated memories are unshared: wait traps there.
+_ATOMIC_FORMS = {I32: ((0, 2), (2, 0), (3, 1)), I64: ((1, 3), (4, 0), (5, 1), (6, 2))}
+_ATOMIC_LOADS = {t: tuple((0x10 + k, a) for k, a in forms) for t, forms in _ATOMIC_FORMS.items()}
+_ATOMIC_STORES = {t: tuple((0x17 + k, a) for k, a in forms) for t, forms in _ATOMIC_FORMS.items()}
+_ATOMIC_RMWS = {t: tuple((base + k, a) for base in (0x1E, 0x25, 0x2C, 0x33, 0x3A, 0x41, 0x48)
+                         for k, a in forms) for t, forms in _ATOMIC_FORMS.items()}  # 0x48: cmpxchg
+
 
 def const(choices: Choices, t: int) -> bytes:
     """A constant instruction, mostly an edge value."""
@@ -102,7 +112,6 @@ class _FunctionWriter:
                  budget: int, callable_funcs: list[int], features: frozenset[str] = frozenset()) -> None:
         self.c = choices
         self.features = features  # Wasm 3.0 features whose instructions it may use (lab.fuzz.wasm3)
-        self.catching: list[set[int] | None] = []  # enclosing try_tables' caught tags (None: all)
         self.spec = spec
         self.locals = list(params)
         self.nparams = len(params)
@@ -151,6 +160,8 @@ class _FunctionWriter:
             makers += [self._compare, self._compare, self._memory_size_grow, self._ref_test, self._table_size]
         if self.spec.memories:
             makers += [self._load, self._load]
+            if t in _ATOMIC_FORMS and "threads" in self.features:
+                makers.append(self._atomic)
         if self._funcs_returning(t):
             makers += [self._call]
         if self.spec.tables and self._types_returning(t):
@@ -220,6 +231,42 @@ class _FunctionWriter:
         opcode, natural = pick(self.c, _LOADS[t])
         return self._address(depth) + bytes([opcode]) + self._memarg(natural)
 
+    def _atomic_memarg(self, natural_align: int) -> bytes:
+        """Exact alignment and a small offset that keeps an aligned address aligned."""
+        return uleb(natural_align) + uleb(self.c.integer(0, 8) << natural_align)
+
+    def _atomic_address(self, natural_align: int, depth: int) -> bytes:
+        """Mostly an aligned address in the first page, so that most atomics do not trap."""
+        if chance(self.c, 75):
+            return b"\x41" + sleb(self.c.integer(0, 65536 >> natural_align) << natural_align)
+        return self._address(depth)
+
+    def _atomic(self, t: int, depth: int) -> bytes:
+        """An atomic load, read-modify-write or cmpxchg; for i32 also notify and wait."""
+        roll = self.c.integer(0, 9)
+        if t == I32 and roll == 9:
+            if chance(self.c, 50):
+                return (self._atomic_address(2, depth) + self.expr(I32, depth - 1) + b"\xfe\x00"
+                        + self._atomic_memarg(2))
+            value, sub, natural = pick(self.c, ((I32, 1, 2), (I64, 2, 3)))  # wait32, wait64
+            return (self._atomic_address(natural, depth) + self.expr(value, depth - 1) + b"\x42\x00"
+                    + b"\xfe" + bytes([sub]) + self._atomic_memarg(natural))
+        if roll < 3:
+            sub, natural = pick(self.c, _ATOMIC_LOADS[t])
+            return self._atomic_address(natural, depth) + b"\xfe" + bytes([sub]) + self._atomic_memarg(natural)
+        sub, natural = pick(self.c, _ATOMIC_RMWS[t])
+        operands = self.expr(t, depth - 1) + (self.expr(t, depth - 1) if sub >= 0x48 else b"")
+        return (self._atomic_address(natural, depth) + operands + b"\xfe" + bytes([sub])
+                + self._atomic_memarg(natural))
+
+    def _atomic_store(self, depth: int) -> bytes:
+        if chance(self.c, 10):
+            return b"\xfe\x03\x00"  # atomic.fence
+        t = pick(self.c, (I32, I64))
+        sub, natural = pick(self.c, _ATOMIC_STORES[t])
+        return (self._atomic_address(natural, depth) + self.expr(t, depth - 1) + b"\xfe" + bytes([sub])
+                + self._atomic_memarg(natural))
+
     def _memory_size_grow(self, t: int, depth: int) -> bytes:
         if not self.spec.memories:
             return self._leaf(t)
@@ -272,6 +319,8 @@ class _FunctionWriter:
             makers.append(self._set_global)
         if self.spec.memories:
             makers += [self._store, self._store, self._bulk_memory]
+            if "threads" in self.features:
+                makers.append(self._atomic_store)
         if self.spec.tables:
             makers.append(self._table_op)
         if self.callable:

@@ -10,29 +10,30 @@ oracle can hold our engine to wasmtime's results:
   extended-const       i32/i64 add, sub, mul and global.get in global initializers and offsets
   multi-memory         a second memory: loads, stores, size, grow, fill, copy between the two
   memory64             ... that second memory has 64-bit addresses (needs multi-memory)
-  exceptions           tags; try_table with catch / catch_all / catch_all_ref; throw (only where
-                       a handler in the same function catches it, so no exception escapes a call)
+  exceptions           tags, throws, try_table with catch / catch_ref / catch_all, throw_ref
+                       (lab/fuzz/exceptions.py); an uncaught throw is an outcome both report
   function-references  call_ref of ref.func, ref.as_non_null, br_on_null on a typed null
   gc                   i31 refs, ref.eq, ref.test, struct and array new/get/len, extern conversions
+  threads              atomic loads, stores, read-modify-writes, cmpxchg, wait, notify, fence
+                       (generate.py's _atomic; memories stay unshared, see engines.py)
 
-Relaxed SIMD and atomics are left out: the generator makes no v128 values (wasmtime-py cannot pass
-them), and relaxed results may differ between engines by design.
+Relaxed SIMD is left out: the generator makes no v128 values (wasmtime-py cannot pass them).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from lab.fuzz import exceptions
 from lab.fuzz.choices import Choices, chance, pick
-from lab.fuzz.encode import F32, F64, I32, I64, KIND_MEMORY, NUM_TYPES, ModuleSpec, sleb, uleb
+from lab.fuzz.encode import F32, F64, GC_TYPE, I32, I64, KIND_MEMORY, ModuleSpec, sleb, uleb
 
 if TYPE_CHECKING:
     from lab.fuzz.generate import _FunctionWriter
 
 FEATURES = ("tail-call", "wide-arithmetic", "extended-const", "multi-memory", "memory64", "exceptions",
-            "function-references", "gc")
+            "function-references", "gc", "threads")
 
-EXNREF = 0x69
 I31_HEAP, EQ_HEAP, ANY_HEAP, STRUCT_HEAP = 0x6C, 0x6D, 0x6E, 0x6B
 I8, I16 = 0x78, 0x77  # packed storage types of struct and array fields
 _GC = b"\xfb"
@@ -66,17 +67,19 @@ def extend_spec(choices: Choices, spec: ModuleSpec, features: frozenset[str]) ->
             spec.memory64.add(1)
         spec.exports.append(("mem1", KIND_MEMORY, 1))
     if "exceptions" in features:
-        for t in NUM_TYPES:  # one tag per payload type
-            spec.types.append(((t,), ()))
-            spec.tags.append(len(spec.types) - 1)
+        exceptions.add_tags(choices, spec)
     if "gc" in features:
         fields = [(pick(choices, (I32, I64, F32, F64, I8, I16)), chance(choices, 50))
                   for _ in range(choices.integer(1, 4))]
-        spec.gc_types.append(b"\x5f" + uleb(len(fields)) + b"".join(bytes([t, int(m)]) for t, m in fields))
-        spec.gc_fields.append(fields)
+        _add_gc_type(spec, b"\x5f" + uleb(len(fields)) + b"".join(bytes([t, int(m)]) for t, m in fields), fields)
         element = (pick(choices, (I32, I64, I8, I16)), True)
-        spec.gc_types.append(b"\x5e" + bytes([element[0], 1]))
-        spec.gc_fields.append([element])
+        _add_gc_type(spec, b"\x5e" + bytes([element[0], 1]), [element])
+
+
+def _add_gc_type(spec: ModuleSpec, encoded: bytes, fields: list[tuple[int, bool]]) -> None:
+    spec.types.append(GC_TYPE)
+    spec.gc_types[len(spec.types) - 1] = encoded
+    spec.gc_fields[len(spec.types) - 1] = fields
 
 
 def extended_const(choices: Choices, spec: ModuleSpec, t: int, plain: bytes, defined_globals: bool) -> bytes:
@@ -103,19 +106,15 @@ def expr_makers(w: _FunctionWriter, t: int) -> list[Maker]:
         makers += [lambda t, d: _load1(w, t, d)]
         if t == _index_type(w):
             makers += [lambda t, d: _size_grow1(w, d)]
-    if "exceptions" in f:
-        makers += [lambda t, d: _try_value(w, t, d)]
-        if t == I32:
-            makers += [lambda t, d: _caught_ref_is_null(w, d)]
     if "function-references" in f and w._funcs_returning(t):
         makers += [lambda t, d: _call_ref(w, t, d)]
     if "gc" in f:
         if t == I32:
             makers += [lambda t, d: _i31(w, d), lambda t, d: _ref_eq(w, d), lambda t, d: _ref_test(w, d),
                        lambda t, d: _array_len(w, d)]
-        if any(_unpacked(ft) == t for ft, _ in w.spec.gc_fields[0]):
+        if any(_unpacked(ft) == t for ft, _ in w.spec.gc_fields[_struct_index(w)]):
             makers += [lambda t, d: _struct_get(w, t, d)]
-        if _unpacked(w.spec.gc_fields[1][0][0]) == t:
+        if _unpacked(w.spec.gc_fields[_struct_index(w) + 1][0][0]) == t:
             makers += [lambda t, d: _array_get(w, t, d)]
     return makers
 
@@ -128,9 +127,7 @@ def statement_makers(w: _FunctionWriter) -> list[Callable[[int], bytes]]:
     if "multi-memory" in f and len(w.spec.memories) > 1:
         makers += [lambda d: _store1(w, d), lambda d: _bulk1(w, d)]
     if "exceptions" in f:
-        makers += [lambda d: _try_void(w, d)]
-        if w.catching:
-            makers += [lambda d: _throw(w, d)]
+        makers += exceptions.statement_makers(w)
     if "function-references" in f:
         makers += [lambda d: _br_on_null_call(w, d)]
     return makers
@@ -202,61 +199,6 @@ def _bulk1(w: _FunctionWriter, depth: int) -> bytes:
     return w._address(depth) + _address1(w, depth) + length + b"\xfc\x0a\x00\x01"  # 0 <- 1
 
 
-# exceptions
-
-def _tag_for(w: _FunctionWriter, t: int) -> int:
-    return NUM_TYPES.index(t)  # extend_spec adds one tag per number type, in NUM_TYPES order
-
-
-def _try_value(w: _FunctionWriter, t: int, depth: int) -> bytes:
-    """block (result t) (try_table (result t) (catch tag_t 0) ... t) end: the payload or the value."""
-    tag = _tag_for(w, t)
-    w.labels.append(t)  # the outer block: where the catch delivers the payload
-    w.labels.append(t)  # the try_table's own label
-    w.catching.append({tag})
-    body = w.statements(depth - 1, 3) + w.expr(t, depth - 1)
-    w.catching.pop()
-    w.labels.pop()
-    w.labels.pop()
-    catch = b"\x01" + b"\x00" + uleb(tag) + uleb(0)
-    return b"\x02" + bytes([t]) + b"\x1f" + bytes([t]) + catch + body + b"\x0b\x0b"
-
-
-def _try_void(w: _FunctionWriter, depth: int) -> bytes:
-    """block (try_table (catch_all 0) ...) end: any throw inside lands after the block."""
-    w.labels.append(None)
-    w.labels.append(None)
-    w.catching.append(None)  # None: catches every tag
-    body = w.statements(depth - 1, 3)
-    w.catching.pop()
-    w.labels.pop()
-    w.labels.pop()
-    return b"\x02\x40\x1f\x40\x01\x02\x00" + body + b"\x0b\x0b"
-
-
-def _caught_ref_is_null(w: _FunctionWriter, depth: int) -> bytes:
-    """1 when the body threw nothing, 0 when catch_all_ref delivered an exnref."""
-    w.labels.append(EXNREF)
-    w.labels.append(None)
-    w.catching.append(None)
-    body = w.statements(depth - 1, 3)
-    w.catching.pop()
-    w.labels.pop()
-    w.labels.pop()
-    return (b"\x02" + bytes([EXNREF]) + b"\x1f\x40\x01\x03\x00" + body + b"\x0b"
-            + b"\xd0" + bytes([EXNREF]) + b"\x0b" + b"\xd1")
-
-
-def _throw(w: _FunctionWriter, depth: int) -> bytes:
-    """if (cond) throw a tag some enclosing handler of this function catches."""
-    caught: set[int] = set()
-    for handler in w.catching:
-        caught |= set(range(len(NUM_TYPES))) if handler is None else handler
-    tag = pick(w.c, sorted(caught))
-    payload = w.expr(NUM_TYPES[tag], depth - 1)
-    return w.expr(I32, depth - 1) + b"\x04\x40" + payload + b"\x08" + uleb(tag) + b"\x0b"
-
-
 # tail calls and typed function references
 
 def _return_call(w: _FunctionWriter, depth: int) -> bytes:
@@ -312,28 +254,28 @@ def _ref_eq(w: _FunctionWriter, depth: int) -> bytes:
 
 
 def _struct_index(w: _FunctionWriter) -> int:
-    return len(w.spec.types)  # extend_spec's struct type follows the function types
+    return min(w.spec.gc_types)  # extend_spec's struct type; its array type follows it
 
 
 def _new_struct(w: _FunctionWriter, depth: int) -> bytes:
     index = _struct_index(w)
     if chance(w.c, 30):
         return _GC + b"\x01" + uleb(index)  # struct.new_default
-    values = b"".join(w.expr(_unpacked(ft), depth - 1) for ft, _ in w.spec.gc_fields[0])
+    values = b"".join(w.expr(_unpacked(ft), depth - 1) for ft, _ in w.spec.gc_fields[_struct_index(w)])
     return values + _GC + b"\x00" + uleb(index)
 
 
 def _struct_get(w: _FunctionWriter, t: int, depth: int) -> bytes:
-    fields = [i for i, (ft, _) in enumerate(w.spec.gc_fields[0]) if _unpacked(ft) == t]
+    fields = [i for i, (ft, _) in enumerate(w.spec.gc_fields[_struct_index(w)]) if _unpacked(ft) == t]
     field = pick(w.c, fields)
-    packed = w.spec.gc_fields[0][field][0] in (I8, I16)
+    packed = w.spec.gc_fields[_struct_index(w)][field][0] in (I8, I16)
     get = pick(w.c, (b"\x03", b"\x04")) if packed else b"\x02"  # get_s / get_u / get
     return _new_struct(w, depth) + _GC + get + uleb(_struct_index(w)) + uleb(field)
 
 
 def _new_array(w: _FunctionWriter, depth: int) -> bytes:
     index = _struct_index(w) + 1
-    element = _unpacked(w.spec.gc_fields[1][0][0])
+    element = _unpacked(w.spec.gc_fields[_struct_index(w) + 1][0][0])
     roll = w.c.integer(0, 2)
     if roll == 0:  # array.new: value, length
         return w.expr(element, depth - 1) + b"\x41" + sleb(w.c.integer(0, 6)) + _GC + b"\x06" + uleb(index)
@@ -346,7 +288,7 @@ def _new_array(w: _FunctionWriter, depth: int) -> bytes:
 
 def _array_get(w: _FunctionWriter, t: int, depth: int) -> bytes:
     index = _struct_index(w) + 1
-    packed = w.spec.gc_fields[1][0][0] in (I8, I16)
+    packed = w.spec.gc_fields[_struct_index(w) + 1][0][0] in (I8, I16)
     get = pick(w.c, (b"\x0c", b"\x0d")) if packed else b"\x0b"
     position = b"\x41" + sleb(w.c.integer(0, 7))  # past the end now and then: a trap
     return _new_array(w, depth) + position + _GC + get + uleb(index)

@@ -13,8 +13,11 @@ Value convention at this API (as wasmtime-py): i32 and i64 are Python ints, retu
 (arguments may be given signed or unsigned); f32 and f64 are Python floats (an f32 argument is
 rounded to single precision); funcref is a Func or None; externref is any Python object, None
 being the null reference; v128 is a Python int, the 128-bit value with lane 0 in the low bits
-(given signed or unsigned, returned unsigned). A call returns None for no result, the value for one, a list for
-several.
+(given signed or unsigned, returned unsigned). Wasm 3.0 references (value types are ints, see
+lab/interp/module.py: e.g. ANYREF, or ref_type(HT_INDEX + i, nullable)): a function reference of
+any type is a Func, an i31 a Python int, a struct or array the engine's opaque object
+(lab.interp.gcvalues.Struct/Array), an internalized externref a gcvalues.HostAny.
+A call returns None for no result, the value for one, a list for several.
 
 Bits-level path: `Func.call_bits(store, args)` takes and returns lists of raw values: i32/i64/f32/
 f64 (and v128) as *unsigned bit patterns* (NaN payloads, signalling ones included, kept exactly), references
@@ -26,7 +29,9 @@ Host functions can reach the calling instance: with `access_caller=True` the cal
 (e.g. its memory, for WASI).
 
 Errors: only lab.interp.errors types leave this module: MalformedError/InvalidError from Module,
-LinkError/LimitError/Trap from Instance, Trap (with a TRAP_* kind) from calls. An exception
+LinkError/LimitError/Trap from Instance, Trap (with a TRAP_* kind) from calls, and
+UncaughtException for a Wasm exception no handler caught (`exn.tag`, `exn.values`; exnref values
+are the engine's ExnInst objects). An exception
 raised by a host function that is not a WasmError reaches the caller as a WasmError whose
 __cause__ is the original exception.
 """
@@ -46,6 +51,7 @@ from .errors import (
     LinkError,
     MalformedError,
     Trap,
+    UncaughtException,
     UnknownImport,
     WasmError,
 )
@@ -70,9 +76,10 @@ def _numeric():
 
 __all__ = [
     "Engine", "Store", "StoreLimits", "Module", "Instance", "Func", "Memory", "Table", "Global",
-    "Caller", "Linker", "FuncType", "TableType", "MemoryType", "GlobalType", "Limits",
+    "Caller", "Linker", "Tag", "FuncType", "TableType", "MemoryType", "GlobalType", "Limits",
     "I32", "I64", "F32", "F64", "V128", "FUNCREF", "EXTERNREF",
-    "WasmError", "Trap", "LinkError", "UnknownImport", "LimitError", "MalformedError", "InvalidError",
+    "WasmError", "Trap", "UncaughtException", "LinkError", "UnknownImport", "LimitError", "MalformedError",
+    "InvalidError",
 ]
 
 
@@ -83,12 +90,16 @@ def FuncType(params: Iterable[int], results: Iterable[int]) -> _m.FuncType:
     return _m.FuncType(tuple(params), tuple(results))
 
 
-def TableType(elem_type: int, minimum: int, maximum: int | None = None) -> _m.TableType:
-    return _m.TableType(elem_type, _m.Limits(minimum, maximum))
+def TableType(elem_type: int, minimum: int, maximum: int | None = None, *,
+              is64: bool = False) -> _m.TableType:
+    """is64: a table64 table (i64 indices)."""
+    return _m.TableType(elem_type, _m.Limits(minimum, maximum, is64))
 
 
-def MemoryType(minimum: int, maximum: int | None = None) -> _m.MemoryType:
-    return _m.MemoryType(_m.Limits(minimum, maximum))
+def MemoryType(minimum: int, maximum: int | None = None, shared: bool = False, *,
+               is64: bool = False) -> _m.MemoryType:
+    """shared: a threads memory (needs a maximum); is64: a memory64 memory (i64 addresses)."""
+    return _m.MemoryType(_m.Limits(minimum, maximum, is64), shared)
 
 
 def GlobalType(val_type: int, mutable: bool = False) -> _m.GlobalType:
@@ -117,7 +128,9 @@ def _to_internal(t: int, v: Any, store: Store | None = None):
         if isinstance(v, _rt.FuncInst):
             return v
         raise TypeError(f"expected a Func or None for funcref, got {v!r}")
-    return v  # externref: any object, None = null
+    if isinstance(v, Func):  # a typed function reference (Wasm 3.0)
+        return v._inst
+    return v  # externref: any object, None = null; GC references as the engine made them
 
 
 def _from_internal(t: int, v: Any, store: Store):
@@ -129,7 +142,7 @@ def _from_internal(t: int, v: Any, store: Store):
         return _numeric().f32_to_float(v)
     if t == F64:
         return v
-    if t == FUNCREF:
+    if t == FUNCREF or isinstance(v, _rt.FuncInst):
         return None if v is None else Func._wrap(store, v)
     return v
 
@@ -535,7 +548,34 @@ class Global:
         return id(self._inst)
 
 
-Extern = Func | Memory | Table | Global
+class Tag:
+    """An exception tag (exception handling): exported by an instance, or made by the host to
+    be imported (`Tag(store, FuncType([I32], []))`); identity is the tag. An uncaught exception
+    reaches the caller as UncaughtException, whose `exn.tag` is the TagInst a Tag wraps."""
+
+    def __init__(self, store: Store, ty: _m.FuncType) -> None:
+        from .eh import TagInst
+        if ty.results:
+            raise WasmError("a tag's type must have no results")
+        self._inst = TagInst(_rt.canonical_type(ty))
+
+    @classmethod
+    def _wrap(cls, inst: Any) -> Tag:
+        self = cls.__new__(cls)
+        self._inst = inst
+        return self
+
+    def type(self, store: Store | None = None) -> _m.FuncType:
+        return self._inst.type
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tag) and other._inst is self._inst
+
+    def __hash__(self) -> int:
+        return id(self._inst)
+
+
+Extern = Func | Memory | Table | Global | Tag
 
 
 def _wrap_extern(store: Store, obj: Any) -> Extern:
@@ -547,13 +587,16 @@ def _wrap_extern(store: Store, obj: Any) -> Extern:
         return Table._wrap(obj)
     if isinstance(obj, _rt.GlobalInst):
         return Global._wrap(obj)
+    from .eh import TagInst
+    if isinstance(obj, TagInst):
+        return Tag._wrap(obj)
     raise TypeError(f"not an extern: {obj!r}")
 
 
 def _unwrap_extern(obj: Any):
-    if isinstance(obj, (Func, Memory, Table, Global)):
+    if isinstance(obj, (Func, Memory, Table, Global, Tag)):
         return obj._inst
-    raise LinkError(f"not a Func, Memory, Table or Global: {obj!r}")
+    raise LinkError(f"not a Func, Memory, Table, Global or Tag: {obj!r}")
 
 
 class Instance:

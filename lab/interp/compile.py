@@ -17,9 +17,22 @@ The executable form is a flat list of 4-tuples `(op, a, b, k)`, run by lab.inter
   * SIMD instructions become UNOP/BINOP too, with simd.py's lane functions (lane and shuffle
     immediates bound in), and v128.const a CONST; v128.bitselect is TERNOP and SIMD memory
     accesses VLOAD/VSTORE/VLOAD_LANE (function and static offset as immediates);
+  * memory instructions on a memory other than memory 0 or with 64-bit addresses, and
+    table.grow on a 64-bit table, become GENERAL with a closure from memops.py (the hot ops
+    above stay for memory 0 with 32-bit addresses);
+  * threads atomics (atomics.py) become VLOAD/VSTORE/VLOAD_LANE with atomics.py's functions,
+    three-operand ones a BINOP pairing two operands first; atomic.fence emits nothing;
   * a peephole pass (`_fuse`) then merges frequent sequences into superinstructions: operands
     straight from locals or constants, results straight into locals, compare-and-branch, loads
     and stores addressed by a local (see the V_* variants below).
+
+Typed references and GC become a few ops of their own (negative numbers, see below): GCOP calls
+a gcvalues.py function, br_on_null/br_on_non_null/br_on_cast push a condition for the BR_IF that
+follows, return_call_ref replaces the current frame.
+Exception handling: a function using try_table or the legacy try gets handler regions (eh.py),
+its code is an eh.HandlerCode and stays unfused (the regions hold pcs); each region starts with
+TRY_ENTER, which records the frame's operand base for the unwinder; legacy catch blocks keep
+the caught exception in a hidden local for `rethrow`.
 
 This module is independent of any instance: a compiled body is shared by all instances of a
 module (function/global/table indices stay indices, resolved through the running instance).
@@ -33,6 +46,7 @@ from dataclasses import dataclass
 
 from . import module as m
 from .numeric import BINARY, COND_BINARY, EXPR_BINARY, EXPR_UNARY, M32, M64, UNARY, bits_to_f64
+from .opcodes import OPCODES, WIDE_ARITHMETIC
 
 # Internal opcodes that are not Wasm opcodes (Wasm opcodes reused as-is are listed below).
 UNREACHABLE = 0x00
@@ -72,6 +86,29 @@ VLOAD = 0x340       # a: function (memory, address) -> v128, b: static offset
 VSTORE = 0x341      # a: function (memory, address, value), b: static offset
 VLOAD_LANE = 0x342  # a: function (memory, address, v128) -> v128, b: static offset
 TERNOP = 0x343      # a: function of three values (v128.bitselect)
+# Typed function references and GC (only in code of modules that use them). Negative, below
+# every other op, and of weight 0 in the executor's dispatch tree: every 2.0 op but
+# `unreachable` (which runs once, to trap) keeps its number of comparisons.
+GCOP = -9        # a: function (stack, inst, b) from gcvalues.py, b: its immediate
+CALL_REF = -8    # call the function reference on top (a: unused)
+RETURN_CALL_REF = -7  # tail call of the reference on top (k: as RETURN_CALL's)
+REF_AS_NON_NULL = -6
+NULL_TEST = -5   # br_on_null: replace a null on top by 1, else push 0 (a BR_IF follows)
+NON_NULL_TEST = -4  # br_on_non_null: replace a null on top by 0, else push 1 (BR_IF follows)
+CAST_TEST = -3   # br_on_cast(_fail): push whether a(top) (a BR_IF follows)
+REF_TEST = -2    # replace the top by whether a(top)
+REF_EQ = -1
+# Multi-memory, memory64, table64 (memops.py):
+GENERAL = 0x344     # a: function (instance, operand stack) doing the whole instruction
+# Wasm 3.0 tail calls: the callee replaces the frame (k: the slice of the frame's operands below
+# the arguments to delete first, or None; see machine._TAIL_ENTER).
+RETURN_CALL = 0x350           # a: function index
+RETURN_CALL_INDIRECT = 0x351  # a: canonical FuncType, b: table index
+# Exception handling (eh.py; only functions using try_table / try get a handler table):
+TRY_ENTER = 0x360   # a: static operand height at the region's start (records the frame base)
+THROW = 0x361       # a: tag index, b: number of payload values
+THROW_REF = 0x362   # throw_ref: the exnref on the stack
+RETHROW = 0x363     # a: the hidden local holding the caught exception (legacy rethrow)
 # Fused ops (superinstructions) produced by the peephole pass below.
 GET_GET = 0x320     # a, b: two local indices pushed in order
 GET_CONST = 0x321   # a: local index, b: constant
@@ -120,6 +157,9 @@ IF_NOT = 0x332       # eqz; if             a: target (jump when the value is non
 
 LOADS = frozenset(range(0x28, 0x36))
 STORES = frozenset(range(0x36, 0x3F))
+# SIMD loads and stores (memops.py takes those off memory 0 or on a 64-bit memory).
+_SIMD_ACCESS = frozenset(code for code, info in OPCODES.items()
+                         if 0xFD000 <= code < 0xFE000 and info.align is not None)
 
 _BLOCK, _LOOP, _IF, _FUNC = 0, 1, 2, 3
 
@@ -135,7 +175,7 @@ class CompiledCode:
 
 class _Ctrl:
     __slots__ = ("kind", "base", "nparams", "nresults", "start", "fixups", "if_fix", "dead_entry",
-                 "has_else")
+                 "has_else", "region", "outer_region", "exn_local", "handlers")
 
     def __init__(self, kind, base, nparams, nresults, start, dead_entry):
         self.kind = kind
@@ -147,14 +187,19 @@ class _Ctrl:
         self.if_fix = None        # the IF instruction to patch with the else pc
         self.dead_entry = dead_entry
         self.has_else = False
+        self.region = None        # exception handling: the eh.Region of a try_table / try
+        self.outer_region = None  # the region active around this block
+        self.exn_local = -1       # a legacy catch block's hidden local (the caught exception)
+        self.handlers = None      # a legacy try's region once its catch blocks begin
 
 
 _ZERO = {m.I32: 0, m.I64: 0, m.F32: 0, m.F64: 0.0, m.FUNCREF: None, m.EXTERNREF: None,
          m.V128: 0}
+_ZERO.update(dict.fromkeys(m.EH_REF_TYPES))  # exception handling: null exnref
 
 
 def zero_value(valtype: int):
-    return _ZERO[valtype]
+    return _ZERO.get(valtype)  # every other type is a reference type (3.0): null
 
 
 from .runtime import canonical_type  # noqa: E402,F401  (re-exported: one canonical table)
@@ -176,6 +221,8 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
     func = mod.funcs[defined_index]
     ftype = mod.types[func.type_index]
     types = mod.types
+    from .gctypes import canon_types
+    canon = canon_types(mod)
     nparams = len(ftype.params)
     nres = len(ftype.results)
 
@@ -190,13 +237,26 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
     out: list[list] = []
     emit = out.append
     h = 0
+    # Per memory: whether its addresses are i64; wide0: memory 0's are (memory64).
+    mem64 = [mt.limits.is64 for mt in m.memory_types(mod)]
+    wide0 = bool(mem64) and mem64[0]
+
+    def general(ins) -> None:
+        """Emit a memory instruction off the fast path (see memops.py)."""
+        from . import memops
+        emit([GENERAL, memops.general(ins, mem64), 0])
     ctrl = [_Ctrl(_FUNC, 0, 0, nres, 0, False)]
     dead = False
+    eh = None  # exception handling: an _EHCompiler once the body uses it
 
     def drop_slice(lo, hi):
         """The slice deleting operand heights lo..hi, relative to the top at height h (the
         operand stack is shared by all frames, so only top-relative positions are stable)."""
         return slice(lo - h, (hi - h) or None)
+
+    def tail_drop(nargs):
+        """The slice deleting the frame's operands below a tail call's `nargs` arguments."""
+        return drop_slice(0, h - nargs) if h > nargs else None
 
     def branch(depth, cond):
         """Emit br/br_if to the label `depth` levels out, at the current height h."""
@@ -231,7 +291,16 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             if op in (0x02, 0x03, 0x04):
                 ctrl.append(_Ctrl(_BLOCK, h, 0, 0, 0, True))
                 continue
-            if op == 0x05:
+            if op in _EH_DEAD:  # exception handling: try / try_table open blocks
+                if op == 0x06 or op == 0x1F:
+                    ctrl.append(_Ctrl(_BLOCK, h, 0, 0, 0, True))
+                    continue
+                if ctrl[-1].dead_entry:  # catch / catch_all / delegate of a dead try
+                    if op == 0x18:
+                        ctrl.pop()
+                    continue
+                # live handling of catch / catch_all / delegate below
+            elif op == 0x05:
                 f = ctrl[-1]
                 if f.dead_entry:
                     continue
@@ -276,9 +345,15 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
         elif op in UNARY:
             emit([UNOP, UNARY[op], 0])
         elif op in LOADS:
-            emit([op, ins[2], 0])
+            if len(ins) == 5 or wide0:
+                general(ins)
+            else:
+                emit([op, ins[2], 0])
         elif op in STORES:
-            emit([op, ins[2], 0])
+            if len(ins) == 5 or wide0:
+                general(ins)
+            else:
+                emit([op, ins[2], 0])
             h -= 2
         elif op == 0x02 or op == 0x03:
             np_, nr = block_sig(ins[1])
@@ -312,6 +387,9 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
                     cont[idx] = ret
                 break
             end = len(out)
+            if c.region is not None:
+                assert eh is not None  # only the EH compiler opens regions
+                eh.end(c, out)
             if c.if_fix is not None:
                 c.if_fix[1] = end
             for cont, idx in c.fixups:
@@ -355,7 +433,7 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             h += len(t.results) - len(t.params)
         elif op == 0x11:
             t = types[ins[1]]
-            emit([CALL_INDIRECT, canonical_type(t), ins[2]])
+            emit([CALL_INDIRECT, canon[ins[1]], ins[2]])
             h += len(t.results) - len(t.params) - 1
         elif op == 0x1A:
             emit([DROP, 0, 0])
@@ -375,10 +453,16 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             emit([TABLE_SET, ins[1], 0])
             h -= 2
         elif op == 0x3F:
-            emit([MEMORY_SIZE, 0, 0])
+            if len(ins) > 1:
+                general(ins)
+            else:
+                emit([MEMORY_SIZE, 0, 0])
             h += 1
         elif op == 0x40:
-            emit([MEMORY_GROW, 0, 0])
+            if len(ins) > 1 or wide0:
+                general(ins)
+            else:
+                emit([MEMORY_GROW, 0, 0])
         elif op == 0xD0:
             emit([CONST, None, 0])
             h += 1
@@ -388,12 +472,18 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             emit([REF_FUNC, ins[1], 0])
             h += 1
         elif op == 0xFC08:    # memory.init dataidx
-            emit([op, ins[1], 0])
+            if len(ins) > 2:
+                general(ins)
+            else:
+                emit([op, ins[1], 0])
             h -= 3
         elif op == 0xFC09:    # data.drop
             emit([op, ins[1], 0])
         elif op == 0xFC0A or op == 0xFC0B:  # memory.copy / memory.fill
-            emit([op, 0, 0])
+            if len(ins) > 1:
+                general(ins)
+            else:
+                emit([op, 0, 0])
             h -= 3
         elif op == 0xFC0C:    # table.init elemidx tableidx
             emit([op, ins[1], ins[2]])
@@ -404,7 +494,11 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             emit([op, ins[1], ins[2]])
             h -= 3
         elif op == 0xFC0F:    # table.grow
-            emit([op, ins[1], 0])
+            if m.table_types(mod)[ins[1]].limits.is64:
+                from .memops import table_grow64
+                emit([GENERAL, table_grow64(ins[1]), 0])
+            else:
+                emit([op, ins[1], 0])
             h -= 1
         elif op == 0xFC10:    # table.size
             emit([op, ins[1], 0])
@@ -412,12 +506,74 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
         elif op == 0xFC11:    # table.fill
             emit([op, ins[1], 0])
             h -= 3
+        elif op == 0x12:      # return_call
+            n = len(func_types[ins[1]].params)
+            emit([RETURN_CALL, ins[1], 0, tail_drop(n)])
+            dead = True
+        elif op == 0x13:      # return_call_indirect
+            h -= 1
+            t = types[ins[1]]
+            emit([RETURN_CALL_INDIRECT, canonical_type(t), ins[2], tail_drop(len(t.params))])
+            dead = True
+        elif op in WIDE_ARITHMETIC:  # (lo, hi) pairs: wide.py
+            emit([op, 0, 0])
+            h += 2 - len(OPCODES[op].params or ())
         elif op >= 0xFD000:   # SIMD (simd.py, imported only by code that uses it)
-            h += _simd(ins, emit)
+            if (len(ins) == 5 or wide0) and op in _SIMD_ACCESS:
+                general(ins)
+                h += _stack_change(op)
+            else:
+                h += _simd(ins, emit)
+        # --- Wasm 3.0 typed function references and GC
+        elif op == 0xD5 or op == 0xD6:  # br_on_null / br_on_non_null
+            # the BR_IF that branch() emits pops the condition; h is the height it branches at
+            emit([NULL_TEST if op == 0xD5 else NON_NULL_TEST, 0, 0])
+            if op == 0xD5:
+                h -= 1  # branching: the null is gone
+                branch(ins[1], True)
+                h += 1  # falling through: the (non-null) ref stays
+            else:
+                branch(ins[1], True)  # branching with the ref
+                h -= 1  # falling through: the null is gone
+        elif op == 0xFB18 or op == 0xFB19:  # br_on_cast / br_on_cast_fail
+            from .gcvalues import cast_predicate
+            pred = cast_predicate(canon, ins[3])
+            if op == 0xFB19:
+                pred = _negate(pred)
+            emit([CAST_TEST, pred, 0])
+            branch(ins[1], True)
+        elif op == 0x14:  # call_ref
+            t = types[ins[1]]
+            emit([CALL_REF, 0, 0])
+            h += len(t.results) - len(t.params) - 1
+        elif op == 0x15:  # return_call_ref: the handler pops the reference, then as return_call
+            h -= 1
+            t = types[ins[1]]
+            emit([RETURN_CALL_REF, 0, 0, tail_drop(len(t.params))])
+            dead = True
+        elif op == 0xD4:
+            emit([REF_AS_NON_NULL, 0, 0])
+        elif op == 0xD3:
+            emit([REF_EQ, 0, 0])
+            h -= 1
+        elif op == 0xFB14 or op == 0xFB15:  # ref.test
+            from .gcvalues import cast_predicate
+            emit([REF_TEST, cast_predicate(canon, ins[1]), 0])
+        elif 0xFB00 <= op < 0xFC00:
+            from .gcvalues import lower
+            fn, imm = lower(ins, mod, canon)
+            emit([GCOP, fn, imm])
+            h += _gc_effect(ins, types)
+        elif op in _EH_OPS:
+            if eh is None:
+                eh = _EHCompiler(mod, nparams + len(func.code.locals))
+            h, dead = eh.op(ins, h, ctrl, out, dead, block_sig)
+        elif 0xFE00 <= op < 0xFF00:  # threads atomics (atomics.py, imported only when used)
+            h += _atomic(mod, ins, emit)
         else:
             raise NotImplementedError(f"opcode {op:#x} is not supported by the executor")
 
-    if fuse:
+    if fuse and (eh is None or not eh.regions):  # handler tables hold unfused pcs
         out = _fuse(out)
     code = []
     for item in out:  # lists while compiling, frozen into padded tuples for the executor
@@ -427,13 +583,121 @@ def compile_function(mod: m.Module, func_types: list[m.FuncType], defined_index:
             item[-1] = tuple(item[-1])
         code.append(tuple(item) + (0,) * (4 - len(item)))
     zeros = [zero_value(t) for t in func.code.locals]
+    if eh is not None and eh.regions:
+        code, zeros = eh.finish(code, zeros)
     return CompiledCode(code, nparams, nres, zeros, 1 + (nparams + len(zeros)) // 64)
+
+
+_EH_OPS = frozenset((0x06, 0x07, 0x08, 0x09, 0x0A, 0x18, 0x19, 0x1F))
+_EH_DEAD = frozenset((0x06, 0x07, 0x18, 0x19, 0x1F))  # block structure in unreachable code
+
+
+class _EHCompiler:
+    """Exception handling in the compiler: handler regions (eh.Region) for try_table and the
+    legacy try, hidden locals for caught exceptions (legacy rethrow), throw ops. Only
+    functions using these instructions get one (and their code stays unfused)."""
+
+    def __init__(self, mod: m.Module, nlocals: int) -> None:
+        from . import eh as eh_rt
+        self.rt = eh_rt
+        self.tag_arity = [len(mod.types[imp.type_index].params)
+                          for imp in mod.imports if imp.kind == m.KIND_TAG]
+        self.tag_arity += [len(mod.types[t].params) for t in mod.tags]
+        self.regions: list = []      # closed regions, innermost first
+        self.current = None          # the innermost open region (structurally)
+        self.first_hidden = nlocals  # hidden locals go after the declared ones
+        self.hidden = 0
+
+    def _close(self, c: _Ctrl, out: list) -> None:
+        region = c.region
+        region.end = len(out)
+        self.regions.append(region)
+        c.handlers = region
+        c.region = None
+        self.current = c.outer_region
+
+    def _clause(self, tag, depth: int, mode: int, ctrl: list, out: list) -> list:
+        """A try_table clause branching to label `depth` (counted outside the try_table)."""
+        f = ctrl[-1 - depth]
+        if f.kind == _LOOP:
+            return [tag, f.start, f.base, mode, len(out) - f.start + 1, -1]
+        clause = [tag, None, f.base, mode, 1, -1]
+        f.fixups.append((clause, 1))
+        return clause
+
+    def op(self, ins: tuple, h: int, ctrl: list, out: list, dead: bool,
+           block_sig) -> tuple[int, bool]:
+        """Compile one instruction; the new operand height and whether code after it is dead."""
+        rt = self.rt
+        op = ins[0]
+        if op == 0x08:  # throw
+            n = self.tag_arity[ins[1]]
+            out.append([THROW, ins[1], n])
+            return h - n, True
+        if op == 0x0A:  # throw_ref
+            out.append([THROW_REF, 0, 0])
+            return h - 1, True
+        if op == 0x09:  # rethrow (legacy)
+            out.append([RETHROW, ctrl[-1 - ins[1]].exn_local, 0])
+            return h, True
+        if op == 0x1F or op == 0x06:  # try_table / try
+            np_, nr = block_sig(ins[1])
+            clauses = []
+            if op == 0x1F:
+                modes = (rt.PUSH_VALUES, rt.PUSH_VALUES_REF, rt.PUSH_NOTHING, rt.PUSH_REF)
+                clauses = [self._clause(x, depth, modes[kind], ctrl, out)
+                           for kind, x, depth in ins[2]]
+            c = _Ctrl(_BLOCK, h - np_, np_, nr, 0, False)
+            c.outer_region = self.current
+            c.region = rt.Region(len(out), self.current)
+            c.region.clauses = clauses
+            self.current = c.region
+            out.append([TRY_ENTER, h, 0])
+            ctrl.append(c)
+            return h, False
+        c = ctrl[-1]
+        if op == 0x18:  # delegate: the body's exceptions go to the handlers around label l
+            ctrl.pop()
+            region = c.region
+            self._close(c, out)
+            region.parent = None
+            for t in reversed(ctrl[:len(ctrl) - ins[1]]):
+                if t.region is not None:
+                    region.parent = t.region
+                    break
+            end = len(out)
+            for cont, idx in c.fixups:
+                cont[idx] = end
+            return c.base + c.nresults, False
+        # catch / catch_all (legacy): end the try body (or the previous catch block)
+        if not dead:
+            j = [JMP, None, 0]
+            c.fixups.append((j, 1))
+            out.append(j)
+        if c.region is not None:
+            self._close(c, out)
+            c.exn_local = self.first_hidden + self.hidden
+            self.hidden += 1
+        n = self.tag_arity[ins[1]] if op == 0x07 else 0
+        mode = rt.PUSH_VALUES if op == 0x07 else rt.PUSH_NOTHING
+        c.handlers.clauses.append([ins[1] if op == 0x07 else None, len(out), c.base, mode, 1,
+                                   c.exn_local])
+        return c.base + n, False
+
+    def end(self, c: _Ctrl, out: list) -> None:
+        """The `end` of a try_table or of a legacy try without catch blocks."""
+        self._close(c, out)
+
+    def finish(self, code: list, zeros: list) -> tuple[list, list]:
+        handler_code = self.rt.HandlerCode(code)
+        handler_code.regions = self.regions
+        return handler_code, zeros + [None] * self.hidden
 
 
 def _simd(ins: tuple, emit) -> int:
     """Emit one SIMD instruction; return its operand-stack height change."""
     from . import simd
-    from .opcodes import OPCODES, V128_CONST
+    from .opcodes import V128_CONST
 
     if ins[0] == V128_CONST:
         emit([CONST, ins[1], 0])
@@ -441,6 +705,43 @@ def _simd(ins: tuple, emit) -> int:
     kind, fn, offset = simd.lower(ins)
     ex_op = (UNOP, BINOP, TERNOP, VLOAD, VSTORE, VLOAD_LANE)[kind]
     emit([ex_op, fn, offset])
+    return _stack_change(ins[0])
+
+
+def _stack_change(op: int) -> int:
+    """The operand-stack height change of an instruction with a fixed signature."""
+    info = OPCODES[op]
+    assert info.params is not None and info.results is not None
+    return len(info.results) - len(info.params)
+
+
+def _negate(pred):
+    return lambda v: not pred(v)
+
+
+def _gc_effect(ins: tuple, types: list) -> int:
+    """Operand-stack height change of a GC instruction lowered to GCOP."""
+    op = ins[0]
+    if op == 0xFB00:  # struct.new
+        return 1 - len(types[ins[1]].fields)
+    if op == 0xFB08:  # array.new_fixed
+        return 1 - ins[2]
+    return _GC_EFFECT[op]
+
+
+_GC_EFFECT = {0xFB01: 1, 0xFB02: 0, 0xFB03: 0, 0xFB04: 0, 0xFB05: -2, 0xFB06: -1, 0xFB07: 0,
+              0xFB09: -1, 0xFB0A: -1, 0xFB0B: -1, 0xFB0C: -1, 0xFB0D: -1, 0xFB0E: -3, 0xFB0F: 0,
+              0xFB10: -4, 0xFB11: -5, 0xFB12: -4, 0xFB13: -4, 0xFB16: 0, 0xFB17: 0, 0xFB1A: 0,
+              0xFB1B: 0, 0xFB1C: 0, 0xFB1D: 0, 0xFB1E: 0}
+def _atomic(mod: m.Module, ins: tuple, emit) -> int:
+    """Emit one atomic instruction as generic executor ops; return its stack height change."""
+    from . import atomics
+    from .opcodes import OPCODES
+
+    ex_ops = {atomics.LOAD: VLOAD, atomics.STORE: VSTORE, atomics.RMW: VLOAD_LANE,
+              atomics.PAIR: BINOP}
+    for kind, fn, offset in atomics.lower(ins, atomics.memory0_shared(mod)):
+        emit([ex_ops[kind], fn, offset])
     info = OPCODES[ins[0]]
     assert info.params is not None and info.results is not None
     return len(info.results) - len(info.params)

@@ -53,3 +53,32 @@ TRAP_UNINITIALIZED_ELEMENT = "uninitialized element"
 TRAP_UNDEFINED_ELEMENT = "undefined element"
 TRAP_STACK_EXHAUSTED = "call stack exhausted"
 TRAP_OUT_OF_FUEL = "all fuel consumed"
+# Wasm 3.0 typed references and GC
+TRAP_NULL_REFERENCE = "null reference"
+TRAP_NULL_FUNCTION = "null function reference"
+TRAP_NULL_STRUCT = "null structure reference"
+TRAP_NULL_ARRAY = "null array reference"
+TRAP_NULL_I31 = "null i31 reference"
+TRAP_CAST_FAILURE = "cast failure"
+TRAP_OOB_ARRAY = "out of bounds array access"
+TRAP_GC_OUT_OF_MEMORY = "out of memory: GC heap limit reached"
+
+
+# --- exception handling (Wasm 3.0) -------------------------------------------------------------
+
+class UncaughtException(WasmError):
+    """A Wasm exception (`throw`, `throw_ref`, legacy `rethrow`). Inside the engine it is the
+    carrier that unwinds frames until a handler of the tag catches it; one that reaches the
+    embedder was caught by none. `exn` is the exception instance (runtime.ExnInst: `.tag`, the
+    TagInst thrown, and `.values`, its payload in the internal representation)."""
+
+    def __init__(self, exn) -> None:
+        super().__init__()  # the message is built only when asked for: throws are frequent
+        self.exn = exn
+
+    def __str__(self) -> str:
+        return f"uncaught exception: {self.exn.describe()}"
+
+
+TRAP_NULL_EXN = "null exception reference"
+TRAP_EXN_MEMORY = "out of memory: live exception payloads exceed the store's memory limit"

@@ -8,6 +8,9 @@ Depth is counted in frame units: a function with many locals counts one unit per
 (CompiledCode.weight), so the memory held by a runaway recursion stays bounded too.
 Host functions are called directly; if they call back into Wasm, a nested executor runs, and the
 store's depth counter carries the depth across so the limit holds over the whole chain.
+A tail call (return_call, return_call_indirect) replaces the current frame instead of pushing
+one (_TAIL_ENTER): chains of them run in constant depth and memory, and each counts one unit
+of fuel like a call.
 
 The loop body is generated once from the per-op snippets below (HANDLERS; the numeric ones and
 their fused variants come from numeric.py's expression templates): the op int is found by a
@@ -16,8 +19,16 @@ take fewer tests. All state lives in local variables of one function (no attribu
 allocations per instruction beyond the values themselves). The generated code object is cached
 in __pycache__ to keep cold starts short.
 
+Exceptions (eh.py): a throw leaves the dispatch loop with `break` to the unwinding code after
+it, and so does an errors.UncaughtException raised by a callee (a host function, a nested
+executor, translated code) through the loop's `try` (CPython 3.11's try costs nothing until
+something is raised). The unwinding goes frame by frame to the first handler region that
+catches the exception, or raises UncaughtException when the executor's frames are exhausted.
+
 Out-of-bounds memory accesses are not pre-checked: struct.unpack_from/pack_into raise
-struct.error past the end of the memory's buffer, which becomes TRAP_OOB_MEMORY.
+struct.error past the end of the memory's buffer, which becomes TRAP_OOB_MEMORY. That holds for
+memory 0 with 32-bit addresses; accesses to other memories or with i64 addresses are GENERAL
+ops, closures that check the address themselves (memops.py).
 """
 
 from __future__ import annotations
@@ -25,8 +36,12 @@ from __future__ import annotations
 import struct
 
 from . import compile as C
+from . import eh
 from .errors import (
     TRAP_INDIRECT_MISMATCH,
+    TRAP_NULL_EXN,
+    TRAP_NULL_FUNCTION,
+    TRAP_NULL_REFERENCE,
     TRAP_OOB_MEMORY,
     TRAP_OOB_TABLE,
     TRAP_OUT_OF_FUEL,
@@ -35,20 +50,26 @@ from .errors import (
     TRAP_UNINITIALIZED_ELEMENT,
     TRAP_UNREACHABLE,
     Trap,
+    UncaughtException,
     WasmError,
 )
 
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
 
+
+def is_subtype(actual, expected) -> bool:
+    """Canonical function types: a call_indirect whose callee's type is a declared subtype."""
+    from .gctypes import heap_sub_canon
+    return heap_sub_canon(actual, expected)
+
 _SWITCH = """\
 funcs = inst.funcs; G = inst.globals; T = inst.tables; mem = inst.mem0; M = inst.M
 """
 
-_ENTER = """\
-e = f.entry
-if e is None:
-    if f.host is not None:
+# A call of the host function `f` (operands: its arguments), inside the executor's
+# `if f.host is not None:` of _ENTER and _TAIL_ENTER (hence indented).
+_HOST_CALL = """\
         n = f.nparams
         if n:
             hargs = stack[-n:]
@@ -66,8 +87,10 @@ if e is None:
                 fuel = store.fuel
         if res:
             stack.extend(res)
-        continue
-    e = f.compile()
+"""
+
+# The Wasm callee's entry (code, nparams, zeros, weight) `e`: its locals from its arguments.
+_CALLEE_LOCALS = """\
 c, n, zeros, w = e
 if n == 1:
     L2 = [pop()]
@@ -78,6 +101,16 @@ elif n:
     L2 += zeros
 else:
     L2 = zeros[:]
+"""
+
+_ENTER = """\
+e = f.entry
+if e is None:
+    if f.host is not None:
+""" + _HOST_CALL + """\
+        continue
+    e = f.compile()
+""" + _CALLEE_LOCALS + """\
 depth += w
 if depth > maxdepth:
     raise Trap(TRAP_STACK_EXHAUSTED)
@@ -105,6 +138,51 @@ _FUEL = """\
 if fuel < 0:
     raise Trap(TRAP_OUT_OF_FUEL)
 """
+
+# The callee of call_indirect a=type b=table (the operand on top is the element index).
+_INDIRECT_CALLEE = """\
+i = pop()
+tab = T[b].elems
+if i >= len(tab):
+    raise Trap(TRAP_UNDEFINED_ELEMENT)
+f = tab[i]
+if f is None:
+    raise Trap(TRAP_UNINITIALIZED_ELEMENT)
+if f.type is not a and not is_subtype(f.type, a):
+    raise Trap(TRAP_INDIRECT_MISMATCH)
+"""
+
+# A tail call (return_call and friends; `f` is the callee, `k` the slice of the frame's operands
+# below the arguments, or None): the callee replaces the current frame instead of going on top
+# of it, so a chain of tail calls runs in constant depth and memory. The frame record of the
+# caller's caller keeps its place; only its callee's weight changes. A host callee is called
+# and the current frame returns its results.
+_TAIL_ENTER = """\
+if k is not None:
+    del stack[k]
+e = f.entry
+if e is None:
+    if f.host is not None:
+""" + _HOST_CALL + "".join(" " * 8 + line + "\n" for line in _RETURN.splitlines()) + """\
+        continue
+    e = f.compile()
+""" + _CALLEE_LOCALS + """\
+fuel -= 1
+if fuel < 0:
+    raise Trap(TRAP_OUT_OF_FUEL)
+if frames:
+    fr = frames[-1]
+    if fr[4] != w:
+        depth += w - fr[4]
+        if depth > maxdepth:
+            raise Trap(TRAP_STACK_EXHAUSTED)
+        frames[-1] = (fr[0], fr[1], fr[2], fr[3], w)
+code = c
+pc = 0
+L = L2
+if f.inst is not inst:
+    inst = f.inst
+""" + "    " + _SWITCH
 
 HANDLERS: dict[int, str] = {
     C.LOCAL_GET: "push(L[a])",
@@ -142,17 +220,7 @@ pc = e[0]""",
     C.RETURN: _RETURN,
     C.RETURN_DROP: "del stack[b]\n" + _RETURN,
     C.CALL: "f = funcs[a]\n" + _ENTER,
-    C.CALL_INDIRECT: """\
-i = pop()
-tab = T[b].elems
-if i >= len(tab):
-    raise Trap(TRAP_UNDEFINED_ELEMENT)
-f = tab[i]
-if f is None:
-    raise Trap(TRAP_UNINITIALIZED_ELEMENT)
-if f.type is not a:
-    raise Trap(TRAP_INDIRECT_MISMATCH)
-""" + _ENTER,
+    C.CALL_INDIRECT: _INDIRECT_CALLEE + _ENTER,
     C.UNREACHABLE: "raise Trap(TRAP_UNREACHABLE)",
     C.UNOP: "stack[-1] = a(stack[-1])",
     C.BINOP: "v = pop()\nstack[-1] = a(stack[-1], v)",
@@ -215,6 +283,81 @@ el[i] = v""",
     0xFC10: "push(len(T[a].elems))",
     0xFC11: "n = pop(); v = pop(); d = pop()\ntable_fill(inst, a, d, v, n)",
 }
+
+# Multi-memory, memory64, table64: the closure does the whole instruction (memops.py).
+HANDLERS[C.GENERAL] = "a(inst, stack)"
+
+
+# --- Wasm 3.0 typed function references and GC (ops only code of modules using them has) ---
+_GC_HANDLERS = {
+    C.GCOP: "a(stack, inst, b)",
+    C.CALL_REF: "f = pop()\nif f is None:\n    raise Trap(TRAP_NULL_FUNCTION)\n" + _ENTER,
+    # the reference is popped first; then a tail call like return_call's (k: see _TAIL_ENTER)
+    C.RETURN_CALL_REF: "f = pop()\nif f is None:\n    raise Trap(TRAP_NULL_FUNCTION)\n" + _TAIL_ENTER,
+    C.REF_AS_NON_NULL: "if stack[-1] is None:\n    raise Trap(TRAP_NULL_REFERENCE)",
+    C.NULL_TEST: "if stack[-1] is None:\n    stack[-1] = 1\nelse:\n    push(0)",
+    C.NON_NULL_TEST: "if stack[-1] is None:\n    stack[-1] = 0\nelse:\n    push(1)",
+    C.CAST_TEST: "push(1 if a(stack[-1]) else 0)",
+    C.REF_TEST: "stack[-1] = 1 if a(stack[-1]) else 0",
+    C.REF_EQ: "v = pop()\nx = stack[-1]\nstack[-1] = 1 if v is x or (v.__class__ is int and v == x) else 0",
+}
+HANDLERS.update(_GC_HANDLERS)
+
+# --- Wasm 3.0 tail calls: k = the slice of the frame's operands to drop (see _TAIL_ENTER) -----
+HANDLERS[C.RETURN_CALL] = "f = funcs[a]\n" + _TAIL_ENTER
+HANDLERS[C.RETURN_CALL_INDIRECT] = _INDIRECT_CALLEE + _TAIL_ENTER
+
+
+def _add_wide_handlers() -> None:
+    """Wide arithmetic (wide.py's templates): the low half replaces the deepest operand."""
+    from .wide import TEMPLATES, statements
+
+    for op, (n, _, _) in TEMPLATES.items():
+        names = [f"x{i}" for i in range(n)]
+        pops = "".join(f"{name} = pop()\n" for name in reversed(names[1:]))
+        HANDLERS[op] = pops + "x0 = stack[-1]\n" + \
+            "\n".join(statements(op, names, "wt", "stack[-1]", "v")) + "\npush(v)"
+
+
+_add_wide_handlers()
+# Exception handling (eh.py): the frame base of a handler region, and the throws. A throw in
+# this executor does not raise: it leaves the dispatch loop with `break` (its handlers contain
+# no loops) to the unwinding code after it (_CATCH), where an UncaughtException raised by a
+# host function or a nested executor lands too. Raising inside the 80 KB executor would cost
+# tens of microseconds: CPython 3.11 finds the traceback's line by scanning the code's line
+# table up to the raising instruction.
+HANDLERS.update({
+    C.TRY_ENTER: "fb[len(frames)] = len(stack) - a",
+    C.THROW: "exn = new_exn(store, inst.tags[a], stack, b)\nbreak",
+    C.THROW_REF: "exn = pop()\nif exn is None:\n    raise Trap(TRAP_NULL_EXN)\nbreak",
+    C.RETHROW: "exn = L[a]\nbreak",
+})
+
+_CATCH = """\
+while True:
+    if type(code) is HandlerCode:
+        cl = find_clause(code.regions, pc - 1, exn, inst.tags)
+        if cl is not None:
+            break
+    if not frames:
+        raise UncaughtException(exn)
+    code, pc, L, i2, w = frames.pop()
+    depth -= w
+    if i2 is not inst:
+        inst = i2
+""" + "        " + _SWITCH + """\
+x, pc, height, mode, cost, xl = cl
+del stack[fb[len(frames)] + height:]
+if mode <= 1:
+    stack.extend(exn.values)
+if mode & 1:
+    push(exn)
+if xl >= 0:
+    L[xl] = exn
+fuel -= cost
+if fuel < 0:
+    raise Trap(TRAP_OUT_OF_FUEL)
+"""
 
 
 
@@ -302,6 +445,11 @@ WEIGHTS: dict[int, float] = {
     C.IF_NOT: 0.2, C.BR_DROP: 0.1, C.BR_IF_DROP: 0.1, C.RETURN_DROP: 0.1,
 }
 RARE = 0.02  # weight of ops not listed (most fused variants of rare ops)
+# Typed-reference/GC ops weigh nothing, so every 2.0 op keeps its place in the dispatch tree
+# (code without them pays no extra comparison).
+WEIGHTS.update(dict.fromkeys(_GC_HANDLERS, 0.0))
+# Wasm 3.0 ops no 2.0 workload runs: weightless, so the 2.0 ops keep their place in the tree.
+WEIGHTS.update({op: 0.0 for op in (C.RETURN_CALL, C.RETURN_CALL_INDIRECT, *C.WIDE_ARITHMETIC)})
 
 # Tested first, in this order, before the weighted search over the rest.
 HOT: list[int] = []  # (a linear prefix measured slower than the weighted tree alone)
@@ -372,11 +520,17 @@ def execute(store, func, args):
     if not limited:
         fuel = 1 << 62
     pc = 0
+    fb = {{}}
     try:
         while True:
-            op, a, b, k = code[pc]
-            pc += 1
-{_indent(body, 12)}\
+            try:
+                while True:
+                    op, a, b, k = code[pc]
+                    pc += 1
+{_indent(body, 20)}\
+            except UncaughtException as thrown:
+                exn = thrown.exn
+{_indent(_CATCH, 12)}\
     except struct_error as exc:
         raise Trap(TRAP_OOB_MEMORY) from None
     except RecursionError:
@@ -395,12 +549,16 @@ def _namespace() -> dict:
     from . import runtime as R
     ns = {
         "Trap": Trap, "WasmError": WasmError, "struct_error": struct.error,
+        "UncaughtException": UncaughtException, "HandlerCode": eh.HandlerCode,
+        "find_clause": eh.find_clause, "new_exn": eh.new_exn, "TRAP_NULL_EXN": TRAP_NULL_EXN,
         "TRAP_INDIRECT_MISMATCH": TRAP_INDIRECT_MISMATCH, "TRAP_OOB_MEMORY": TRAP_OOB_MEMORY,
         "TRAP_OOB_TABLE": TRAP_OOB_TABLE, "TRAP_OUT_OF_FUEL": TRAP_OUT_OF_FUEL,
         "TRAP_STACK_EXHAUSTED": TRAP_STACK_EXHAUSTED,
         "TRAP_UNDEFINED_ELEMENT": TRAP_UNDEFINED_ELEMENT,
         "TRAP_UNINITIALIZED_ELEMENT": TRAP_UNINITIALIZED_ELEMENT,
         "TRAP_UNREACHABLE": TRAP_UNREACHABLE,
+        "TRAP_NULL_FUNCTION": TRAP_NULL_FUNCTION, "TRAP_NULL_REFERENCE": TRAP_NULL_REFERENCE,
+        "is_subtype": is_subtype,
         "S64": 0x8000000000000000,
         "memory_init": R.memory_init, "memory_copy": R.memory_copy, "memory_fill": R.memory_fill,
         "table_init": R.table_init, "table_copy": R.table_copy, "table_fill": R.table_fill,

@@ -8,7 +8,7 @@ execution tier read the same structure without conversions. The records are plai
 Instruction encoding in `Code.body`: a flat list of tuples `(op, *immediates)`, in binary order,
 with the structured `block`/`loop`/`if`, `else` and `end` kept as they appear (the body's final
 `end` included). `op` is the opcode byte for one-byte opcodes, `0xFC00 | sub` for the 0xFC
-prefix and `0xFD000 | sub` for SIMD. Immediates:
+prefix, `0xFD000 | sub` for SIMD and `0xFE00 | sub` for the threads atomics. Immediates:
   block/loop/if        (op, blocktype)   blocktype: None (empty), a ValType int, or a type index
                                          wrapped as TypeIdx(n) (multi-value)
   br/br_if             (op, labelidx)
@@ -17,8 +17,12 @@ prefix and `0xFD000 | sub` for SIMD. Immediates:
   call_indirect        (op, typeidx, tableidx)
   local/global.*       (op, index)
   select with types    (op, (valtypes...))   plain select has no immediate
-  loads/stores         (op, align, offset)
-  memory.size/grow     (op,)             (the reserved zero byte is checked by the decoder)
+  loads/stores         (op, align, offset)          on memory 0
+                       (op, align, offset, None, x) on memory x > 0 (multi-memory)
+  SIMD lane load/store (op, align, offset, lane), on memory x > 0 (op, align, offset, lane, x)
+                       (so `memarg_memory(ins)` is ins[4] for a 5-tuple, else 0; offset up to
+                       2**64-1 since Wasm 3.0)
+  memory.size/grow     (op,) on memory 0, (op, x) on memory x > 0
   i32/i64.const        (op, value)       value as a signed Python int
   f32/f64.const        (op, bits)        raw IEEE bit pattern as an unsigned int (NaN payloads kept)
   ref.null             (op, reftype)
@@ -27,9 +31,28 @@ prefix and `0xFD000 | sub` for SIMD. Immediates:
   table.copy           (op, dst_table, src_table)
   table.init           (op, elemidx, tableidx)
   elem.drop            (op, elemidx)
-  memory.init          (op, dataidx)
+  memory.init          (op, dataidx), (op, dataidx, x) on memory x > 0
   data.drop            (op, dataidx)
-  memory.copy/fill     (op,)
+  memory.fill          (op,), (op, x) on memory x > 0
+  memory.copy          (op,), (op, dst, src) when either is not memory 0
+Tables and memories whose limits have `is64` (memory64, table64) take i64 addresses/indices;
+the instruction tuples do not change, the type of the memory or table tells.
+Wasm 3.0 typed references and GC (opcodes.py; 0xFB-prefixed ops are `0xFB00 | sub`):
+  ref.null             (op, reftype)     the heap type read as its nullable reference type
+  call_ref/return_call_ref, struct.new(_default), array.new(_default), array.get/set/fill
+                       (op, typeidx)
+  struct.get/set, array.new_fixed/new_data/new_elem, array.copy/init_data/init_elem
+                       (op, u32, u32)
+  br_on_null/br_on_non_null (op, labelidx)
+  ref.test/ref.cast    (op, reftype)     nullable for the `null` forms
+  br_on_cast(_fail)    (op, labelidx, reftype1, reftype2)
+Value types are ints; see "Wasm 3.0 reference types" below for how references are encoded.
+Exception handling (Wasm 3.0):
+  throw / catch        (op, tagidx)      catch, catch_all, try, delegate and rethrow are the legacy
+  rethrow / delegate   (op, labelidx)    form; try is (op, blocktype) like block
+  throw_ref/catch_all  (op,)
+  try_table            (op, blocktype, ((kind, tagidx or None, labelidx), ...))  kind: 0 catch,
+                       1 catch_ref, 2 catch_all, 3 catch_all_ref (opcodes.CATCH_*)
 """
 
 from __future__ import annotations
@@ -52,6 +75,62 @@ VAL_TYPES = NUM_TYPES | REF_TYPES | {V128}
 VALTYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64", V128: "v128",
                  FUNCREF: "funcref", EXTERNREF: "externref"}
 
+# --- Wasm 3.0 reference types (typed function references, GC) -------------------------------
+# A reference type is one int: the heap type, plus NON_NULL for a non-nullable reference.
+# Abstract heap types are their binary codes, so the abbreviated nullable forms keep their
+# 2.0 codes (FUNCREF = (ref null func) = 0x70); a concrete heap type (a type index of the
+# module) is HT_INDEX + index. These ints are module-relative; lab/interp/gctypes.py
+# canonicalises them across modules (iso-recursive types) and decides subtyping.
+HT_EXN = 0x69
+HT_ARRAY = 0x6A
+HT_STRUCT = 0x6B
+HT_I31 = 0x6C
+HT_EQ = 0x6D
+HT_ANY = 0x6E
+HT_EXTERN = 0x6F
+HT_FUNC = 0x70
+HT_NONE = 0x71
+HT_NOEXTERN = 0x72
+HT_NOFUNC = 0x73
+HT_NOEXN = 0x74
+ABSTRACT_HEAP_TYPES = frozenset(range(HT_EXN, HT_NOEXN + 1))
+HT_INDEX = 0x100
+NON_NULL = 1 << 32
+ANYREF = HT_ANY
+EQREF = HT_EQ
+I31REF = HT_I31
+STRUCTREF = HT_STRUCT
+ARRAYREF = HT_ARRAY
+NULLREF = HT_NONE
+NULLEXTERNREF = HT_NOEXTERN
+NULLFUNCREF = HT_NOFUNC
+# Packed storage types of struct fields and array elements.
+I8 = 0x78
+I16 = 0x77
+
+VALTYPE_NAMES.update({ANYREF: "anyref", EQREF: "eqref", I31REF: "i31ref",
+                      STRUCTREF: "structref", ARRAYREF: "arrayref", NULLREF: "nullref",
+                      NULLEXTERNREF: "nullexternref", NULLFUNCREF: "nullfuncref",
+                      HT_EXN: "exnref", HT_NOEXN: "nullexnref", I8: "i8", I16: "i16"})
+
+
+def is_ref(t: int) -> bool:
+    """Whether a value type (int) is a reference type."""
+    return t in ABSTRACT_HEAP_TYPES or t >= HT_INDEX
+
+
+def ref_type(heap: int, nullable: bool) -> int:
+    return heap if nullable else heap | NON_NULL
+
+
+def heap_of(t: int) -> int:
+    return t & ~NON_NULL
+# The binary format and validation rules the decoder and validator apply (decode_module,
+# validate_module): Wasm 3.0 by default; "2.0" refuses what 3.0 added where the 2.0 spec tests
+# check that (memory indices, several memories, 64-bit limits).
+WASM_2_0 = "2.0"
+WASM_3_0 = "3.0"
+
 PAGE_SIZE = 65536
 MAX_PAGES = 65536  # 4 GiB: the spec's limit for 32-bit memories
 # This engine never lets a memory reach the full 4 GiB (growing that far fails, which the spec
@@ -59,11 +138,30 @@ MAX_PAGES = 65536  # 4 GiB: the spec's limit for 32-bit memories
 # the translator drops those wraps (see FunctionTranslator.local_tops).
 ENGINE_MAX_PAGES = MAX_PAGES - 1
 
+# --- exception handling (Wasm 3.0): exnref, tags ------------------------------------------------
+# Abbreviated reference types as ints, like funcref/externref (the gc part owns the general form).
+EXNREF = 0x69       # (ref null exn)
+NULLEXNREF = 0x74   # (ref null noexn): the type of ref.null noexn, a subtype of exnref
+EH_REF_TYPES = frozenset({EXNREF, NULLEXNREF})
+REF_TYPES = REF_TYPES | EH_REF_TYPES
+VAL_TYPES = VAL_TYPES | EH_REF_TYPES
+VALTYPE_NAMES[EXNREF] = "exnref"
+VALTYPE_NAMES[NULLEXNREF] = "nullexnref"
+
 # Import/export kinds.
 KIND_FUNC = 0
 KIND_TABLE = 1
 KIND_MEMORY = 2
 KIND_GLOBAL = 3
+KIND_TAG = 4        # exception handling: desc / index is the tag's function type index
+
+
+MAX_PAGES_64 = 1 << 48  # the spec's limit for 64-bit memories (256 TiB)
+
+
+def memarg_memory(ins: tuple) -> int:
+    """The memory index of a load/store instruction tuple (see the module docstring)."""
+    return ins[4] if len(ins) == 5 else 0
 
 
 class TypeIdx(tuple):
@@ -100,19 +198,68 @@ class FuncType(FrozenRecord):
         _set(self, "results", results)
 
 
+class FieldType(FrozenRecord):
+    """A struct field or array element: a value type or packed I8/I16, and mutability."""
+    __slots__ = _fields = ("storage", "mutable")
+    storage: int
+    mutable: bool
+
+    def __init__(self, storage: int, mutable: bool) -> None:
+        _set(self, "storage", storage)
+        _set(self, "mutable", mutable)
+
+
+class StructType(FrozenRecord):
+    __slots__ = _fields = ("fields",)
+    fields: tuple[FieldType, ...]
+
+    def __init__(self, fields: tuple[FieldType, ...]) -> None:
+        _set(self, "fields", fields)
+
+
+class ArrayType(FrozenRecord):
+    __slots__ = _fields = ("field",)
+    field: FieldType
+
+    def __init__(self, field: FieldType) -> None:
+        _set(self, "field", field)
+
+
+CompType = FuncType | StructType | ArrayType
+
+
+class SubType(FrozenRecord):
+    """How a type was declared (GC): final or not, its declared supertypes (type indices) and
+    its recursion group (first index and size). Modules without GC types have none."""
+    __slots__ = _fields = ("final", "supers", "group", "group_size")
+    final: bool
+    supers: tuple[int, ...]
+    group: int
+    group_size: int
+
+    def __init__(self, final: bool, supers: tuple[int, ...], group: int,
+                 group_size: int) -> None:
+        _set(self, "final", final)
+        _set(self, "supers", supers)
+        _set(self, "group", group)
+        _set(self, "group_size", group_size)
+
+
 class Limits(FrozenRecord):
-    __slots__ = _fields = ("min", "max")
+    __slots__ = _fields = ("min", "max", "is64")
     min: int
     max: int | None
+    is64: bool  # the address/index type is i64 (memory64, table64: limits flag 0x04)
 
-    def __init__(self, min: int, max: int | None = None) -> None:
+    def __init__(self, min: int, max: int | None = None, is64: bool = False) -> None:
         _set(self, "min", min)
         _set(self, "max", max)
+        _set(self, "is64", is64)
 
 
 class TableType(FrozenRecord):
     __slots__ = _fields = ("elem_type", "limits")
-    elem_type: int  # FUNCREF or EXTERNREF
+    elem_type: int  # a reference type
     limits: Limits
 
     def __init__(self, elem_type: int, limits: Limits) -> None:
@@ -121,11 +268,15 @@ class TableType(FrozenRecord):
 
 
 class MemoryType(FrozenRecord):
-    __slots__ = _fields = ("limits",)
+    __slots__ = _fields = ("limits",
+                           "shared")  # threads: limits flag 0x02, a maximum is required
     limits: Limits  # in pages
+    shared: bool
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits,
+                 shared: bool = False) -> None:
         _set(self, "limits", limits)
+        _set(self, "shared", shared)
 
 
 class GlobalType(FrozenRecord):
@@ -245,15 +396,17 @@ class CustomSection(Record):
 class Module(Record):
     # No __slots__: the tiers keep per-module caches in its __dict__ (_interp_pycode, _interp_caches).
     _fields = ("types", "imports", "funcs", "tables", "memories", "globals", "exports", "start",
-               "elems", "datas", "data_count", "customs")
+               "elems", "datas", "data_count", "customs", "subtypes", "table_inits", "tags")
 
     def __init__(self, types: list[FuncType] | None = None, imports: list[Import] | None = None,
                  funcs: list[Function] | None = None, tables: list[TableType] | None = None,
                  memories: list[MemoryType] | None = None, globals: list[Global] | None = None,
                  exports: list[Export] | None = None, start: int | None = None,
                  elems: list[Elem] | None = None, datas: list[Data] | None = None,
-                 data_count: int | None = None, customs: list[CustomSection] | None = None) -> None:
-        self.types: list[FuncType] = [] if types is None else types
+                 data_count: int | None = None, customs: list[CustomSection] | None = None,
+                 subtypes: list[SubType] | None = None,
+                 table_inits: dict[int, list[tuple]] | None = None) -> None:
+        self.types: list = [] if types is None else types  # FuncType (StructType, ArrayType: GC)
         self.imports: list[Import] = [] if imports is None else imports
         self.funcs: list[Function] = [] if funcs is None else funcs  # defined functions only
         self.tables: list[TableType] = [] if tables is None else tables  # defined tables only
@@ -265,6 +418,21 @@ class Module(Record):
         self.datas: list[Data] = [] if datas is None else datas
         self.data_count = data_count
         self.customs: list[CustomSection] = [] if customs is None else customs
+        # GC: one SubType per type when the type section used rec/sub forms, else empty
+        self.subtypes: list[SubType] = [] if subtypes is None else subtypes
+        # initialiser expressions of defined tables that have one, by defined-table index
+        self.table_inits: dict[int, list[tuple]] = {} if table_inits is None else table_inits
+        self.tags: list[int] = []  # exception handling: defined tags' function type indices
 
     def imports_of(self, kind: int) -> list[Import]:
         return [imp for imp in self.imports if imp.kind == kind]
+
+
+def memory_types(mod: Module) -> list[MemoryType]:
+    """Every memory's type, imports first (the memory index space)."""
+    return [imp.memory_type for imp in mod.imports_of(KIND_MEMORY)] + list(mod.memories)
+
+
+def table_types(mod: Module) -> list[TableType]:
+    """Every table's type, imports first (the table index space)."""
+    return [imp.table_type for imp in mod.imports_of(KIND_TABLE)] + list(mod.tables)

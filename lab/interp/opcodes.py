@@ -1,8 +1,9 @@
-"""The WebAssembly 2.0 instruction set: one table that the decoder, the validator and the executor
-all read.
+"""The WebAssembly 2.0 instruction set, and the Wasm 3.0 instructions added so far (blocks
+marked as such): one table that the decoder, the validator and the executor all read.
 
 Opcode numbers are the ones used in `Code.body` tuples (see lab/interp/module.py): the byte for
-one-byte opcodes, `0xFC00 | sub` for the 0xFC prefix, `0xFD000 | sub` for SIMD (0xFD prefix).
+one-byte opcodes, `0xFC00 | sub` for the 0xFC prefix, `0xFD000 | sub` for SIMD (0xFD prefix;
+relaxed SIMD is sub 0x100-0x113), `0xFE00 | sub` for the threads atomics (0xFE prefix).
 
 Every instruction has an `OpInfo`:
   code     the opcode number as above
@@ -42,6 +43,7 @@ IMM_MEMARG = "memarg"                # (op, align, offset)
 IMM_ZERO = "zero"                    # (op,)  one reserved 0x00 byte (memory.size/grow/fill)
 IMM_ZERO2 = "zero2"                  # (op,)  two reserved 0x00 bytes (memory.copy)
 IMM_MEMORY_INIT = "memory_init"      # (op, dataidx)  dataidx then a reserved 0x00 byte
+# (Wasm 3.0 reads the reserved bytes as memory indices: see module.py for the tuples)
 IMM_DATA = "dataidx"                 # (op, dataidx)
 IMM_I32 = "i32"                      # (op, signed value)
 IMM_I64 = "i64"                      # (op, signed value)
@@ -53,6 +55,9 @@ IMM_V128 = "v128"                    # (op, 128-bit unsigned int, little-endian)
 IMM_SHUFFLE = "shuffle"              # (op, (16 lane indices))
 IMM_LANE = "lane"                    # (op, laneidx)
 IMM_MEMARG_LANE = "memarg_lane"      # (op, align, offset, laneidx)
+# exception handling (Wasm 3.0)
+IMM_TAG = "tagidx"                   # (op, tagidx)
+IMM_TRY_TABLE = "try_table"          # (op, blocktype, ((catch kind, tagidx | None, labelidx)...))
 
 PREFIX_FC = 0xFC
 PREFIX_FD = 0xFD
@@ -237,6 +242,19 @@ REF_NULL = _op(0xD0, "ref.null", IMM_REFTYPE, _, _)
 REF_IS_NULL = _op(0xD1, "ref.is_null", IMM_NONE, _, _)
 REF_FUNC = _op(0xD2, "ref.func", IMM_FUNC, (), (FUNCREF,))
 
+# --- exception handling (Wasm 3.0; try/catch/catch_all/delegate/rethrow are the legacy form) ----
+TRY = _op(0x06, "try", IMM_BLOCKTYPE, _, _)
+CATCH = _op(0x07, "catch", IMM_TAG, _, _)
+THROW = _op(0x08, "throw", IMM_TAG, _, _)
+RETHROW = _op(0x09, "rethrow", IMM_LABEL, _, _)
+THROW_REF = _op(0x0A, "throw_ref", IMM_NONE, _, _)
+DELEGATE = _op(0x18, "delegate", IMM_LABEL, _, _)
+CATCH_ALL = _op(0x19, "catch_all", IMM_NONE, _, _)
+TRY_TABLE = _op(0x1F, "try_table", IMM_TRY_TABLE, _, _)
+# try_table catch clause kinds (their binary encodings)
+CATCH_TAG, CATCH_REF, CATCH_ALL_TAGS, CATCH_ALL_REF = 0, 1, 2, 3
+EH_OPS = frozenset({TRY, CATCH, THROW, RETHROW, THROW_REF, DELEGATE, CATCH_ALL, TRY_TABLE})
+
 # --- 0xFC prefix: saturating truncation, bulk memory, tables ---------------------------------
 I32_TRUNC_SAT_F32_S = _fc(0x00, "i32.trunc_sat_f32_s", IMM_NONE, (F32,), (I32,))
 I32_TRUNC_SAT_F32_U = _fc(0x01, "i32.trunc_sat_f32_u", IMM_NONE, (F32,), (I32,))
@@ -256,6 +274,17 @@ TABLE_COPY = _fc(0x0E, "table.copy", IMM_TABLE_COPY, (I32, I32, I32), ())
 TABLE_GROW = _fc(0x0F, "table.grow", IMM_TABLE, _, _)
 TABLE_SIZE = _fc(0x10, "table.size", IMM_TABLE, (), (I32,))
 TABLE_FILL = _fc(0x11, "table.fill", IMM_TABLE, _, _)
+
+# --- Wasm 3.0 tail calls (return_call_ref belongs to the typed function references) ----------
+RETURN_CALL = _op(0x12, "return_call", IMM_FUNC, _, _)
+RETURN_CALL_INDIRECT = _op(0x13, "return_call_indirect", IMM_CALL_INDIRECT, _, _)
+
+# --- wide arithmetic (proposal): 128-bit integers as (low, high) pairs of i64 -----------------
+I64_ADD128 = _fc(0x13, "i64.add128", IMM_NONE, (I64, I64, I64, I64), (I64, I64))
+I64_SUB128 = _fc(0x14, "i64.sub128", IMM_NONE, (I64, I64, I64, I64), (I64, I64))
+I64_MUL_WIDE_S = _fc(0x15, "i64.mul_wide_s", IMM_NONE, (I64, I64), (I64, I64))
+I64_MUL_WIDE_U = _fc(0x16, "i64.mul_wide_u", IMM_NONE, (I64, I64), (I64, I64))
+WIDE_ARITHMETIC = frozenset((I64_ADD128, I64_SUB128, I64_MUL_WIDE_S, I64_MUL_WIDE_U))
 
 # --- 0xFD prefix: SIMD -----------------------------------------------------------------------
 _SIMD_LOADS = [  # (sub, name, params, results, align log2, imm)
@@ -362,6 +391,121 @@ for _sub, _name in [(0x15, "i8x16.extract_lane_s"), (0x16, "i8x16.extract_lane_u
         _op(FD_BASE | _sub, _name, IMM_LANE, (V128,), (_scalar,))
     else:
         _op(FD_BASE | _sub, _name, IMM_LANE, (V128, _scalar), (V128,))
+
+
+# --- Wasm 3.0: typed function references and GC (0xFB prefix) --------------------------------
+# Typed by the validator itself (params/results None). Immediates: IMM_TYPE (op, typeidx),
+# IMM_TYPE2 (op, u32, u32: type+field, type+type, type+count, type+data, type+elem),
+# IMM_HEAPTYPE (op, reftype: the heap type, nullable for the `null` variants),
+# IMM_BR_ON_CAST (op, labelidx, reftype1, reftype2). ref.null's heap type is read as a
+# reference type too (IMM_REFTYPE: a heap type since 3.0).
+IMM_TYPE = "typeidx"
+IMM_TYPE2 = "typeidx2"
+IMM_HEAPTYPE = "heaptype"
+IMM_BR_ON_CAST = "br_on_cast"
+PREFIX_FB = 0xFB
+FB_BASE = 0xFB00
+
+
+def _fb(sub: int, name: str, imm: str = IMM_NONE) -> int:
+    return _op(FB_BASE | sub, name, imm, _, _)
+
+
+CALL_REF = _op(0x14, "call_ref", IMM_TYPE, _, _)
+RETURN_CALL_REF = _op(0x15, "return_call_ref", IMM_TYPE, _, _)
+REF_EQ = _op(0xD3, "ref.eq", IMM_NONE, _, _)
+REF_AS_NON_NULL = _op(0xD4, "ref.as_non_null", IMM_NONE, _, _)
+BR_ON_NULL = _op(0xD5, "br_on_null", IMM_LABEL, _, _)
+BR_ON_NON_NULL = _op(0xD6, "br_on_non_null", IMM_LABEL, _, _)
+STRUCT_NEW = _fb(0x00, "struct.new", IMM_TYPE)
+STRUCT_NEW_DEFAULT = _fb(0x01, "struct.new_default", IMM_TYPE)
+STRUCT_GET = _fb(0x02, "struct.get", IMM_TYPE2)
+STRUCT_GET_S = _fb(0x03, "struct.get_s", IMM_TYPE2)
+STRUCT_GET_U = _fb(0x04, "struct.get_u", IMM_TYPE2)
+STRUCT_SET = _fb(0x05, "struct.set", IMM_TYPE2)
+ARRAY_NEW = _fb(0x06, "array.new", IMM_TYPE)
+ARRAY_NEW_DEFAULT = _fb(0x07, "array.new_default", IMM_TYPE)
+ARRAY_NEW_FIXED = _fb(0x08, "array.new_fixed", IMM_TYPE2)
+ARRAY_NEW_DATA = _fb(0x09, "array.new_data", IMM_TYPE2)
+ARRAY_NEW_ELEM = _fb(0x0A, "array.new_elem", IMM_TYPE2)
+ARRAY_GET = _fb(0x0B, "array.get", IMM_TYPE)
+ARRAY_GET_S = _fb(0x0C, "array.get_s", IMM_TYPE)
+ARRAY_GET_U = _fb(0x0D, "array.get_u", IMM_TYPE)
+ARRAY_SET = _fb(0x0E, "array.set", IMM_TYPE)
+ARRAY_LEN = _fb(0x0F, "array.len")
+ARRAY_FILL = _fb(0x10, "array.fill", IMM_TYPE)
+ARRAY_COPY = _fb(0x11, "array.copy", IMM_TYPE2)
+ARRAY_INIT_DATA = _fb(0x12, "array.init_data", IMM_TYPE2)
+ARRAY_INIT_ELEM = _fb(0x13, "array.init_elem", IMM_TYPE2)
+REF_TEST = _fb(0x14, "ref.test", IMM_HEAPTYPE)
+REF_TEST_NULL = _fb(0x15, "ref.test_null", IMM_HEAPTYPE)
+REF_CAST = _fb(0x16, "ref.cast", IMM_HEAPTYPE)
+REF_CAST_NULL = _fb(0x17, "ref.cast_null", IMM_HEAPTYPE)
+BR_ON_CAST = _fb(0x18, "br_on_cast", IMM_BR_ON_CAST)
+BR_ON_CAST_FAIL = _fb(0x19, "br_on_cast_fail", IMM_BR_ON_CAST)
+ANY_CONVERT_EXTERN = _fb(0x1A, "any.convert_extern")
+EXTERN_CONVERT_ANY = _fb(0x1B, "extern.convert_any")
+REF_I31 = _fb(0x1C, "ref.i31")
+I31_GET_S = _fb(0x1D, "i31.get_s")
+I31_GET_U = _fb(0x1E, "i31.get_u")
+# Instructions allowed in constant expressions besides 2.0's (see validate.const_expr).
+GC_CONST_OPS = frozenset({STRUCT_NEW, STRUCT_NEW_DEFAULT, ARRAY_NEW, ARRAY_NEW_DEFAULT,
+                          ARRAY_NEW_FIXED, REF_I31, ANY_CONVERT_EXTERN, EXTERN_CONVERT_ANY})
+# --- 0xFD prefix, sub 0x100-0x113: relaxed SIMD (semantics: simd.py, "Relaxed SIMD") ----------
+_VVV_V = ((V128, V128, V128), (V128,))
+for _sub, _name, (_params, _results) in [
+        (0x100, "i8x16.relaxed_swizzle", _VV_V),
+        (0x101, "i32x4.relaxed_trunc_f32x4_s", _V_V), (0x102, "i32x4.relaxed_trunc_f32x4_u", _V_V),
+        (0x103, "i32x4.relaxed_trunc_f64x2_s_zero", _V_V),
+        (0x104, "i32x4.relaxed_trunc_f64x2_u_zero", _V_V),
+        (0x105, "f32x4.relaxed_madd", _VVV_V), (0x106, "f32x4.relaxed_nmadd", _VVV_V),
+        (0x107, "f64x2.relaxed_madd", _VVV_V), (0x108, "f64x2.relaxed_nmadd", _VVV_V),
+        (0x109, "i8x16.relaxed_laneselect", _VVV_V), (0x10A, "i16x8.relaxed_laneselect", _VVV_V),
+        (0x10B, "i32x4.relaxed_laneselect", _VVV_V), (0x10C, "i64x2.relaxed_laneselect", _VVV_V),
+        (0x10D, "f32x4.relaxed_min", _VV_V), (0x10E, "f32x4.relaxed_max", _VV_V),
+        (0x10F, "f64x2.relaxed_min", _VV_V), (0x110, "f64x2.relaxed_max", _VV_V),
+        (0x111, "i16x8.relaxed_q15mulr_s", _VV_V),
+        (0x112, "i16x8.relaxed_dot_i8x16_i7x16_s", _VV_V),
+        (0x113, "i32x4.relaxed_dot_i8x16_i7x16_add_s", _VVV_V)]:
+    _op(FD_BASE | _sub, _name, IMM_NONE, _params, _results)
+
+
+# --- 0xFE prefix: threads atomics (a block of its own; see lab/interp/atomics.py) ------------
+FE_BASE = 0xFE00  # like FC_BASE: 8 free bits (the last atomic is sub 0x4E); below FD_BASE
+PREFIX_FE = 0xFE
+ATOMIC_ALIGN: dict[int, int] = {}
+"""Atomic memory access -> its natural alignment (OpInfo.align, log2 of the access width in
+bytes), which its alignment immediate must equal exactly (the validator's atomic rule)."""
+
+
+def _fe(sub: int, name: str, imm: str, params: tuple[int, ...], results: tuple[int, ...],
+        align: int | None) -> int:
+    code = _op(FE_BASE | sub, name, imm, params, results, align, memory=align is not None)
+    if align is not None:
+        ATOMIC_ALIGN[code] = align
+    return code
+
+
+MEMORY_ATOMIC_NOTIFY = _fe(0x00, "memory.atomic.notify", IMM_MEMARG, (I32, I32), (I32,), 2)
+MEMORY_ATOMIC_WAIT32 = _fe(0x01, "memory.atomic.wait32", IMM_MEMARG, (I32, I32, I64), (I32,), 2)
+MEMORY_ATOMIC_WAIT64 = _fe(0x02, "memory.atomic.wait64", IMM_MEMARG, (I32, I64, I64), (I32,), 3)
+ATOMIC_FENCE = _fe(0x03, "atomic.fence", IMM_ZERO, (), (), None)
+# The seven access forms, in encoding order: (value type, its prefix, width suffix, align).
+_ATOMIC_FORMS = [(I32, "i32", "", 2), (I64, "i64", "", 3), (I32, "i32", "8", 0),
+                 (I32, "i32", "16", 1), (I64, "i64", "8", 0), (I64, "i64", "16", 1),
+                 (I64, "i64", "32", 2)]
+for _k, (_t, _p, _w, _align) in enumerate(_ATOMIC_FORMS):
+    _u = "_u" if _w else ""
+    _fe(0x10 + _k, f"{_p}.atomic.load{_w}{_u}", IMM_MEMARG, (I32,), (_t,), _align)
+    _fe(0x17 + _k, f"{_p}.atomic.store{_w}", IMM_MEMARG, (I32, _t), (), _align)
+    for _j, _rmw in enumerate(("add", "sub", "and", "or", "xor", "xchg")):
+        _fe(0x1E + 7 * _j + _k, f"{_p}.atomic.rmw{_w}.{_rmw}{_u}", IMM_MEMARG, (I32, _t), (_t,),
+            _align)
+    _fe(0x48 + _k, f"{_p}.atomic.rmw{_w}.cmpxchg{_u}", IMM_MEMARG, (I32, _t, _t), (_t,), _align)
+for _info in list(OPCODES.values()):
+    if FE_BASE <= _info.code < FE_BASE + 0x100:
+        globals().setdefault(_info.name.upper().replace(".", "_"), _info.code)
+del _k, _t, _p, _w, _u, _j, _rmw
 
 
 def _constant_name(info: OpInfo) -> str:

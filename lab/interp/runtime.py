@@ -73,6 +73,12 @@ class Store:
         self.max_table_elements = max_table_elements
         self.max_call_depth = max_call_depth
         self.depth = 0  # Wasm frames active in executors further up the Python stack
+        # GC structs and arrays share the memory limit: a gcvalues.GcHeap, made by the first
+        # allocation (gcvalues.heap_of), so modules without GC do not import it at start-up
+        self.gc_heap = None
+        # Exception handling: estimated bytes of live exceptions, bounded like memory (eh.py).
+        self.exn_bytes = 0
+        self.max_exn_bytes = max_memory_pages * m.PAGE_SIZE
 
 
 class FuncInst:
@@ -82,9 +88,10 @@ class FuncInst:
     __slots__ = ("__weakref__", "compiled", "defined_index", "entry", "host", "inst", "module",
                  "name", "nparams", "py", "type")
 
-    def __init__(self, ftype: m.FuncType, inst=None, defined_index: int = -1, host=None,
+    def __init__(self, ftype, inst=None, defined_index: int = -1, host=None,
                  name: str = "") -> None:
-        self.type = canonical_type(ftype)
+        # a FuncType (canonicalised here) or an already canonical type (gctypes.DefType)
+        self.type = canonical_type(ftype) if isinstance(ftype, m.FuncType) else ftype
         self.nparams = len(ftype.params)
         self.inst = inst
         self.defined_index = defined_index
@@ -112,16 +119,21 @@ class FuncInst:
 
 
 class MemInst:
-    __slots__ = ("data", "max", "limit")
+    __slots__ = ("data", "max", "limit", "is64",
+                 "shared")  # threads: a shared memory (one thread here: the same bytes)
 
     def __init__(self, mtype: m.MemoryType, limit: int) -> None:
         lim = mtype.limits
+        # A 64-bit memory is held to the same engine limit: its addresses may be large, its
+        # size is not.
         limit = min(limit, m.ENGINE_MAX_PAGES)
         if lim.min > limit:
             raise LimitError(f"memory of {lim.min} pages exceeds the store limit of {limit} pages")
         self.data = _zeroed(lim.min * m.PAGE_SIZE)
         self.max = lim.max
         self.limit = limit
+        self.is64 = lim.is64
+        self.shared = mtype.shared
 
     @property
     def pages(self) -> int:
@@ -129,13 +141,13 @@ class MemInst:
 
     @property
     def type(self) -> m.MemoryType:
-        return m.MemoryType(m.Limits(self.pages, self.max))
+        return m.MemoryType(m.Limits(self.pages, self.max, self.is64), self.shared)
 
     def grow(self, delta: int) -> int:
         """Grow by `delta` pages; the old size in pages, or -1 when refused."""
         old = len(self.data) >> 16
         new = old + delta
-        cap = m.MAX_PAGES if self.max is None else self.max
+        cap = (m.MAX_PAGES_64 if self.is64 else m.MAX_PAGES) if self.max is None else self.max
         if new > cap or new > self.limit:
             return -1
         if delta:
@@ -162,9 +174,9 @@ def _zeroed(size: int) -> bytearray | mmap.mmap:
 
 
 class TableInst:
-    __slots__ = ("elems", "max", "elem_type", "limit")
+    __slots__ = ("elems", "max", "elem_type", "limit", "canon_type", "is64")
 
-    def __init__(self, ttype: m.TableType, limit: int, init=None) -> None:
+    def __init__(self, ttype: m.TableType, limit: int, init=None, canon_type=None) -> None:
         lim = ttype.limits
         if lim.min > limit:
             raise LimitError(f"table of {lim.min} elements exceeds the store limit of {limit}")
@@ -172,15 +184,18 @@ class TableInst:
         self.max = lim.max
         self.elem_type = ttype.elem_type
         self.limit = limit
+        # the element type independent of the defining module (gctypes.canon_val)
+        self.canon_type = ttype.elem_type if canon_type is None else canon_type
+        self.is64 = lim.is64
 
     @property
     def type(self) -> m.TableType:
-        return m.TableType(self.elem_type, m.Limits(len(self.elems), self.max))
+        return m.TableType(self.elem_type, m.Limits(len(self.elems), self.max, self.is64))
 
     def grow(self, delta: int, init) -> int:
         old = len(self.elems)
         new = old + delta
-        cap = MAX_TABLE_SIZE if self.max is None else self.max
+        cap = (M64 if self.is64 else MAX_TABLE_SIZE) if self.max is None else self.max
         if new > cap or new > self.limit:
             return -1
         if delta:
@@ -192,11 +207,13 @@ class TableInst:
 
 
 class GlobalInst:
-    __slots__ = ("type", "value")
+    __slots__ = ("type", "value", "canon_type")
 
-    def __init__(self, gtype: m.GlobalType, value) -> None:
+    def __init__(self, gtype: m.GlobalType, value, canon_type=None) -> None:
         self.type = gtype
         self.value = value
+        # the value type independent of the defining module (gctypes.canon_val)
+        self.canon_type = gtype.val_type if canon_type is None else canon_type
 
 
 class ModuleInst:
@@ -215,7 +232,10 @@ class ModuleInst:
         self.M: bytearray | mmap.mmap | None = None
         self.func_types, self.compiled_cache = _module_caches(module)
         self.ns: dict | None = None   # translating tier: the generated code's globals
-        self.store = None
+        self.store: Store | None = None
+        from .gctypes import canon_types
+        self.canon = canon_types(module)  # canonical type of each type index
+        self.tags: list = []          # exception handling: eh.TagInst, imports first
 
 
 def _module_caches(module: m.Module):
@@ -254,11 +274,14 @@ def extern_kind(obj) -> int:
         return m.KIND_MEMORY
     if isinstance(obj, GlobalInst):
         return m.KIND_GLOBAL
+    from .eh import TagInst
+    if isinstance(obj, TagInst):
+        return m.KIND_TAG
     raise LinkError(f"not an external value: {obj!r}")
 
 
 _KIND_NAMES = {m.KIND_FUNC: "function", m.KIND_TABLE: "table", m.KIND_MEMORY: "memory",
-               m.KIND_GLOBAL: "global"}
+               m.KIND_GLOBAL: "global", m.KIND_TAG: "tag"}
 
 
 def _limits_match(actual_min: int, actual_max, want: m.Limits) -> bool:
@@ -277,22 +300,32 @@ def check_import(module: m.Module, imp: m.Import, obj) -> None:
     if kind != imp.kind:
         raise LinkError(f"incompatible import type: {what} expects a {_KIND_NAMES[imp.kind]}, "
                         f"got a {_KIND_NAMES[kind]}")
+    from .gctypes import canon_types, canon_val, canon_val_sub, heap_sub_canon
+    canon = canon_types(module)
     if kind == m.KIND_FUNC:
-        want = module.types[imp.type_index]
-        if obj.type != want:
+        want = canon[imp.type_index]
+        if obj.type is not want and not heap_sub_canon(obj.type, want):
             raise LinkError(f"incompatible import type: {what} expects {want}, got {obj.type}")
     elif kind == m.KIND_TABLE:
         table = imp.table_type
-        if obj.elem_type != table.elem_type or not _limits_match(len(obj.elems), obj.max,
-                                                                table.limits):
+        if obj.canon_type != canon_val(canon, table.elem_type) or obj.is64 != table.limits.is64 or \
+                not _limits_match(len(obj.elems), obj.max, table.limits):
             raise LinkError(f"incompatible import type: {what} expects {table}, got {obj.type}")
+    elif kind == m.KIND_TAG:
+        want = canon[imp.type_index]  # tag types must be equivalent, not subtypes
+        if obj.type is not want and not (heap_sub_canon(obj.type, want) and heap_sub_canon(want, obj.type)):
+            raise LinkError(f"incompatible import type: {what} expects tag {want}, got {obj.type}")
     elif kind == m.KIND_MEMORY:
         memory = imp.memory_type
-        if not _limits_match(obj.pages, obj.max, memory.limits):
+        if obj.is64 != memory.limits.is64 or not _limits_match(obj.pages, obj.max, memory.limits) or \
+                obj.shared != memory.shared:
             raise LinkError(f"incompatible import type: {what} expects {memory}, got {obj.type}")
     else:
         global_type = imp.global_type
-        if obj.type != global_type:
+        want_t = canon_val(canon, global_type.val_type)
+        if obj.type.mutable != global_type.mutable or not (
+                obj.canon_type == want_t if global_type.mutable
+                else canon_val_sub(obj.canon_type, want_t)):
             raise LinkError(f"incompatible import type: {what} expects {global_type}, got {obj.type}")
 
 
@@ -325,6 +358,10 @@ def eval_const(expr: list[tuple], inst: ModuleInst):
             stack.append(r & (M32 if op < 0x70 else M64))
         elif op == 0x0B:
             break
+        elif 0xFB00 <= op < 0xFC00:  # GC: struct/array allocation, i31, conversions
+            from .gcvalues import lower
+            fn, imm = lower(ins, inst.module, inst.canon)
+            fn(stack, inst, imm)
         else:
             raise LinkError(f"unsupported constant instruction {op:#x}")
     return stack[-1]
@@ -340,6 +377,9 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
     for imp, obj in zip(module.imports, externs, strict=True):
         check_import(module, imp, obj)
     inst = ModuleInst(module)
+    inst.store = store
+    from .gctypes import canon_val
+    canon = inst.canon
     for imp, obj in zip(module.imports, externs, strict=True):
         if imp.kind == m.KIND_FUNC:
             inst.funcs.append(obj)
@@ -347,19 +387,31 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
             inst.tables.append(obj)
         elif imp.kind == m.KIND_MEMORY:
             inst.mems.append(obj)
+        elif imp.kind == m.KIND_TAG:
+            inst.tags.append(obj)
         else:
             inst.globals.append(obj)
     for i, f in enumerate(module.funcs):
-        inst.funcs.append(FuncInst(module.types[f.type_index], inst, i))
+        inst.funcs.append(FuncInst(canon[f.type_index], inst, i))
+    if module.tags:
+        from .eh import TagInst
+        inst.tags.extend(TagInst(canon[t]) for t in module.tags)
     for t in module.tables:
-        inst.tables.append(TableInst(t, store.max_table_elements))
+        inst.tables.append(TableInst(t, store.max_table_elements,
+                                     canon_type=canon_val(canon, t.elem_type)))
     for mt in module.memories:
         inst.mems.append(MemInst(mt, store.max_memory_pages))
     if inst.mems:
         inst.mem0 = inst.mems[0]
         inst.M = inst.mem0.data
     for g in module.globals:
-        inst.globals.append(GlobalInst(g.type, eval_const(g.init, inst)))
+        inst.globals.append(GlobalInst(g.type, eval_const(g.init, inst),
+                                       canon_val(canon, g.type.val_type)))
+    n_imported_tables = len(inst.tables) - len(module.tables)
+    for i, init in module.table_inits.items():  # 3.0: tables with an initialiser
+        table = inst.tables[n_imported_tables + i]
+        value = eval_const(init, inst)
+        table.elems[:] = [value] * len(table.elems)
     for e in module.elems:
         inst.elems.append(tuple(eval_const(expr, inst) for expr in e.init))
     for d in module.datas:
@@ -371,6 +423,9 @@ def instantiate(store: Store, module: m.Module, externs: list, invoke=None) -> M
             obj = inst.tables[ex.index]
         elif ex.kind == m.KIND_MEMORY:
             obj = inst.mems[ex.index]
+        elif ex.kind == m.KIND_TAG:
+            obj = inst.tags[ex.index]
+            obj.name = obj.name or ex.name
         else:
             obj = inst.globals[ex.index]
         inst.exports[ex.name] = obj
@@ -412,17 +467,20 @@ def _export_name(inst: ModuleInst, f: FuncInst) -> str:
 # ---------------------------------------------------------------------------------------------
 # Bulk memory and table operations (shared by instantiation and the executor)
 
-def memory_init(inst: ModuleInst, dataidx: int, d: int, s: int, n: int, memidx: int = 0) -> None:
-    data = inst.datas[dataidx]
-    mem = inst.mems[memidx].data
-    if s + n > len(data) or d + n > len(mem):
+def _copy_into(mem, d: int, source, s: int, n: int) -> None:
+    """n bytes from `source` at s into the memory bytes `mem` at d, bounds checked first."""
+    if s + n > len(source) or d + n > len(mem):
         raise Trap(TRAP_OOB_MEMORY)
     if n:
-        mem[d:d + n] = data[s:s + n]
+        mem[d:d + n] = source[s:s + n]
 
 
-def memory_copy(inst: ModuleInst, d: int, s: int, n: int) -> None:
-    mem = inst.mems[0].data
+def memory_init(inst: ModuleInst, dataidx: int, d: int, s: int, n: int, memidx: int = 0) -> None:
+    _copy_into(inst.mems[memidx].data, d, inst.datas[dataidx], s, n)
+
+
+def memory_copy(inst: ModuleInst, d: int, s: int, n: int, memidx: int = 0) -> None:
+    mem = inst.mems[memidx].data
     size = len(mem)
     if s + n > size or d + n > size:
         raise Trap(TRAP_OOB_MEMORY)
@@ -430,8 +488,13 @@ def memory_copy(inst: ModuleInst, d: int, s: int, n: int) -> None:
         mem[d:d + n] = mem[s:s + n]
 
 
-def memory_fill(inst: ModuleInst, d: int, v: int, n: int) -> None:
-    mem = inst.mems[0].data
+def memory_copy_across(inst: ModuleInst, d: int, s: int, n: int, dst: int, src: int) -> None:
+    """memory.copy from memory `src` to another memory `dst` (multi-memory)."""
+    _copy_into(inst.mems[dst].data, d, inst.mems[src].data, s, n)
+
+
+def memory_fill(inst: ModuleInst, d: int, v: int, n: int, memidx: int = 0) -> None:
+    mem = inst.mems[memidx].data
     if d + n > len(mem):
         raise Trap(TRAP_OOB_MEMORY)
     if n:

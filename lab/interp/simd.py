@@ -15,19 +15,40 @@ a kind (UN, BIN, TERN, LOAD, STORE, LOAD_LANE), a function and the static memory
 Memory functions take the memory buffer and an effective address and use struct's *_from /
 pack_into, which raise struct.error past the end of memory; the executor turns that into the
 "out of bounds memory access" trap, as for scalar loads and stores.
+
+Relaxed SIMD (Wasm 3.0, 0xFD 0x100-0x113) lets an engine pick among a few results per
+instruction; we pick one, always the same, and it is the spec's deterministic profile (what the
+reference interpreter does) and also what AArch64's instructions give, consistently:
+  relaxed_swizzle        = i8x16.swizzle (index >= 16 gives 0; Arm TBL)
+  relaxed_trunc*         = i32x4.trunc_sat* (NaN gives 0, out of range saturates; Arm FCVTZS/U)
+  relaxed_madd / nmadd   fused: a * b + c (nmadd -(a * b) + c) rounded once (Arm FMLA/FMLS);
+                         exact rational arithmetic, then one round-to-nearest-even to the lane
+                         format (NaNs as in the scalar float ops)
+  relaxed_laneselect     = v128.bitselect, bit by bit whatever the mask (Arm BSL)
+  relaxed_min / max      = f32x4/f64x2.min / max (NaN and -0 < +0 as Wasm; Arm FMIN/FMAX)
+  relaxed_q15mulr_s      = i16x8.q15mulr_sat_s (saturates; Arm SQRDMULH)
+  relaxed_dot_i8x16_i7x16(_add)_s   signed * signed byte products, pairs summed into i16 lanes
+                         (wrapping; Arm SMULL + ADDP) or four into i32 lanes plus c (Arm SDOT)
+x86 differs in several of these (PSHUFB, unfused mul+add without FMA, BLENDV by the top bit,
+MINPS operand order, PMULHRSW overflow, PMADDUBSW unsigned * signed), so it is not the model.
+The spec tests' `(either ...)` accept each of these choices.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import opcodes as ops
 from .numeric import BINARY as SCALAR_BINARY
 from .numeric import UNARY as SCALAR_UNARY
-from .numeric import bits_to_f64, f64_to_bits
+from .numeric import bits_to_f64, f32_to_float, f64_to_bits, float_to_f32
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 M128 = (1 << 128) - 1
 
@@ -440,6 +461,107 @@ def _build() -> dict[int, tuple[int, Fn]]:
 
 TABLE: dict[int, tuple[int, Fn]] = _build()
 """SIMD opcode -> (kind, function) for the instructions whose only immediate is a memarg."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Relaxed SIMD: one fixed choice per instruction (see the module docstring)
+
+_RELAXED_AS = {  # relaxed instruction: the deterministic instruction it runs as
+    "i8x16.relaxed_swizzle": "i8x16.swizzle",
+    "i32x4.relaxed_trunc_f32x4_s": "i32x4.trunc_sat_f32x4_s",
+    "i32x4.relaxed_trunc_f32x4_u": "i32x4.trunc_sat_f32x4_u",
+    "i32x4.relaxed_trunc_f64x2_s_zero": "i32x4.trunc_sat_f64x2_s_zero",
+    "i32x4.relaxed_trunc_f64x2_u_zero": "i32x4.trunc_sat_f64x2_u_zero",
+    "i8x16.relaxed_laneselect": "v128.bitselect", "i16x8.relaxed_laneselect": "v128.bitselect",
+    "i32x4.relaxed_laneselect": "v128.bitselect", "i64x2.relaxed_laneselect": "v128.bitselect",
+    "f32x4.relaxed_min": "f32x4.min", "f32x4.relaxed_max": "f32x4.max",
+    "f64x2.relaxed_min": "f64x2.min", "f64x2.relaxed_max": "f64x2.max",
+    "i16x8.relaxed_q15mulr_s": "i16x8.q15mulr_sat_s",
+}
+
+# (precision in bits, minimum normal exponent) of the two float formats
+_F32_FORMAT, _F64_FORMAT = (24, -126), (53, -1022)
+
+
+def _round_exact(q: Fraction, precision: int, emin: int) -> float:
+    """The nonzero rational `q` rounded to nearest-even in a binary format (subnormals
+    included); inf past its range. The result is exact as a Python float."""
+    n, d = abs(q.numerator), q.denominator
+    e = n.bit_length() - d.bit_length()  # 2**e <= |q| < 2**(e+1), after the correction
+    if (n << -e if e < 0 else n) < (d << e if e > 0 else d):
+        e -= 1
+    shift = precision - 1 - max(e, emin)  # the quantum is 2**-shift
+    m = round(abs(q) * (q.__class__(2) ** shift))  # Fraction rounds half to even
+    try:
+        r = math.ldexp(m, -shift)
+    except OverflowError:
+        r = math.inf
+    return -r if q < 0 else r
+
+
+def _fma(a: float, b: float, c: float, fmt: tuple[int, int]) -> float:
+    """a * b + c with one rounding (the fused multiply-add), in the format `fmt`."""
+    if not (math.isfinite(a) and math.isfinite(b)) or a == 0 or b == 0:
+        return a * b + c  # inf/NaN operands, or an exact (signed) zero product: IEEE is exact
+    if not math.isfinite(c):
+        return c  # the exact product is finite even where a * b would overflow
+    from fractions import Fraction  # only here: it imports decimal, a cold-start cost
+
+    exact = Fraction(a) * Fraction(b) + Fraction(c)
+    if exact == 0:
+        return 0.0  # nonzero terms cancelling exactly: +0 when rounding to nearest
+    return _round_exact(exact, *fmt)
+
+
+# NaN results come from the host's float arithmetic, as for the scalar ops (numeric.py): a NaN
+# operand propagates quieted, inf * 0 and inf - inf give the host's default NaN.
+def _fma_f32(a: int, b: int, c: int) -> int:
+    return float_to_f32(_fma(f32_to_float(a), f32_to_float(b), f32_to_float(c), _F32_FORMAT))
+
+
+def _fma_f64(a: float, b: float, c: float) -> float:
+    return _fma(a, b, c, _F64_FORMAT)
+
+
+def _madd(lane_type: str, negate: bool) -> Fn:
+    """relaxed_madd (a * b + c) and relaxed_nmadd (-(a * b) + c), fused."""
+    read, write = _CODEC[lane_type]
+    fma = _fma_f32 if lane_type == "f32" else _fma_f64
+    if negate:
+        neg = _scalar(f"{lane_type}.neg", SCALAR_UNARY)
+        return lambda a, b, c: write([fma(neg(x), y, z) for x, y, z in
+                                      zip(read(a), read(b), read(c), strict=True)])
+    return lambda a, b, c: write([fma(x, y, z) for x, y, z in
+                                  zip(read(a), read(b), read(c), strict=True)])
+
+
+def _signed8(v: int) -> tuple[int, ...]:
+    return lanes(v, 8, True)
+
+
+def _dot_i8x16_i7x16(a: int, b: int) -> int:
+    """Adjacent pairs of signed 8-bit products, summed into 16-bit lanes (wrapping)."""
+    p = [x * y for x, y in _pairs(_signed8, a, b)]
+    return join([p[i] + p[i + 1] for i in range(0, 16, 2)], 16)
+
+
+def _dot_i8x16_i7x16_add(a: int, b: int, c: int) -> int:
+    """Four adjacent signed 8-bit products summed, plus the i32 lanes of c (wrapping)."""
+    p = [x * y for x, y in _pairs(_signed8, a, b)]
+    return join([sum(p[4 * i:4 * i + 4]) + z for i, z in enumerate(lanes(c, 32))], 32)
+
+
+def _add_relaxed(table: dict[int, tuple[int, Fn]]) -> None:
+    for name, same in _RELAXED_AS.items():
+        table[ops.BY_NAME[name].code] = table[ops.BY_NAME[same].code]
+    for lane_type, shape in (("f32", "f32x4"), ("f64", "f64x2")):
+        table[ops.BY_NAME[f"{shape}.relaxed_madd"].code] = TERN, _madd(lane_type, False)
+        table[ops.BY_NAME[f"{shape}.relaxed_nmadd"].code] = TERN, _madd(lane_type, True)
+    table[ops.BY_NAME["i16x8.relaxed_dot_i8x16_i7x16_s"].code] = BIN, _dot_i8x16_i7x16
+    table[ops.BY_NAME["i32x4.relaxed_dot_i8x16_i7x16_add_s"].code] = TERN, _dot_i8x16_i7x16_add
+
+
+_add_relaxed(TABLE)
 
 
 def lower(ins: tuple) -> tuple[int, Fn, int]:

@@ -106,11 +106,15 @@ def _base_namespace() -> dict:
         base = {
             "Trap": Trap, "unreachable": _raiser(TRAP_UNREACHABLE),
             "out_of_fuel": _raiser(TRAP_OUT_OF_FUEL), "div_zero": _raiser(TRAP_DIV_ZERO),
+            "oob": _raiser(TRAP_OOB_MEMORY),
             "table_get": table_get, "table_set": table_set,
             "memory_init": rt.memory_init, "memory_copy": rt.memory_copy,
-            "memory_fill": rt.memory_fill, "table_init": rt.table_init,
+            "memory_fill": rt.memory_fill, "memory_copy_across": rt.memory_copy_across,
+            "table_init": rt.table_init,
             "table_copy": rt.table_copy, "table_fill": rt.table_fill,
         }
+        from .eh import throw_ref, throw_tag  # exception handling (translate.py's throw)
+        base.update(throw_tag=throw_tag, throw_ref=throw_ref)
         for key, fmt in _STRUCT_FORMATS.items():
             s = struct.Struct(fmt)
             base["ld" + key] = s.unpack_from
@@ -157,6 +161,19 @@ def _bind_numeric(ns: dict, code) -> None:
         ns["bits_to_f64"] = _numeric_helpers()["bits_to_f64"]
 
 
+def _bind_atomics(ns: dict, code) -> None:
+    """Add to `ns` the atomics helpers (atomics.helper_name) the generated function calls;
+    atomics.py is imported only for modules that use them."""
+    for inner in code.co_consts:
+        if hasattr(inner, "co_names"):
+            for name in inner.co_names:
+                if name.startswith("atomic_") and name not in ns:
+                    from .atomics import helper
+                    fn = helper(name)
+                    if fn is not None:
+                        ns[name] = fn
+
+
 # ---------------------------------------------------------------------------------------------
 # Adapters (arity-specific so that calls through them stay plain Python calls: CPython 3.11
 # runs those without recursing in C, `f(*args)` would not)
@@ -191,6 +208,12 @@ def _host_callable(fi, caller):
     return _adapter("host", len(t.params), len(t.results))(fi, fi.host, caller)
 
 
+def _is_subtype(actual, expected) -> bool:
+    """call_indirect of a function whose type is a declared subtype (GC modules only)."""
+    from .gctypes import heap_sub_canon
+    return heap_sub_canon(actual, expected)
+
+
 def _call_target_for(inst):
     def call_target(elems, i, ftype):
         if i >= len(elems):
@@ -198,7 +221,7 @@ def _call_target_for(inst):
         f = elems[i]
         if f is None:
             raise Trap(TRAP_UNINITIALIZED_ELEMENT)
-        if f.type is not ftype:
+        if f.type is not ftype and not _is_subtype(f.type, ftype):
             raise Trap(TRAP_INDIRECT_MISMATCH)
         py = f.py
         if py is None:
@@ -220,7 +243,6 @@ def namespace(store, inst) -> dict:
     ns = inst.ns
     if ns is not None and ns["FUEL"] == fuel:
         return ns
-    from .runtime import canonical_type
     mod = inst.module
     ns = dict(_base_namespace())
     ns.update(FUEL=fuel, S=store, INST=inst, FUNCS=inst.funcs, MEM=inst.mem0, M=inst.M,
@@ -235,8 +257,10 @@ def namespace(store, inst) -> dict:
             ns[f"gv{k}"] = g.value
     for k, t in enumerate(inst.tables):
         ns[f"T{k}"] = t
-    for k, ft in enumerate(mod.types):
-        ns[f"TY{k}"] = canonical_type(ft)
+    for k in range(1, len(inst.mems)):  # multi-memory (memory 0 is M)
+        ns[f"M{k}"] = inst.mems[k].data
+    for k, ct in enumerate(inst.canon):
+        ns[f"TY{k}"] = ct
     first_defined = len(inst.funcs) - len(mod.funcs)
     for j, fi in enumerate(inst.funcs):
         name = f"f{j}"
@@ -267,6 +291,7 @@ def _materialize(fi, name: str):
         fn = _interpreted(fi, inst.store)
     else:
         _bind_numeric(ns, code)
+        _bind_atomics(ns, code)
         exec(code, ns)
         fn = ns[name]
     ns[name] = fn
@@ -392,7 +417,7 @@ def _translator_key() -> str:
     here = os.path.dirname(__file__)
     h = blake2b(digest_size=8)
     h.update(sys.implementation.cache_tag.encode())
-    for name in ("translate.py", "jumps.py", "pyops.py", "numeric.py"):
+    for name in ("translate.py", "jumps.py", "pyops.py", "numeric.py", "wide.py"):
         with open(os.path.join(here, name), "rb") as source:
             h.update(source.read())
     return h.hexdigest()

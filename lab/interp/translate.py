@@ -17,14 +17,30 @@ Shape of the generated function (`def f<index>(l0, l1, ...)`):
     (else_exit), and a flag whose landing leaves at once becomes a copy of it (jumps.py).
   * Calls are direct Python calls of `f<index>` from the instance's namespace, so deep Wasm
     recursion is deep Python recursion: tier.py bounds it with the recursion limit and turns
-    RecursionError into a call-stack-exhausted trap.
+    RecursionError into a call-stack-exhausted trap. A Python call cannot replace its caller,
+    so a function with a tail call (return_call*) is Untranslatable: it runs on the interpreter
+    tier, which runs tail-call chains in constant depth (and its callees with them).
+  * Wide arithmetic (i64.add128 ...) is two statements into the two result slots (wide.py).
   * Fuel, only when generated with `fuel=True`: one unit per call and, per loop iteration, the
     number of Wasm instructions in the loop, kept in the store (`S.fuel`).
   * A call of a small straight-line function is translated as the callee's body in place,
     and constant operands that decide an op's result fold (inline.py).
+  * Exception handling: `throw` and `throw_ref` raise errors.UncaughtException (eh.py), which
+    passes through translated frames as any Python exception does. Functions with handlers
+    (try_table, the legacy try) are Untranslatable: they stay on the interpreter, whose
+    handler tables catch what translated callees throw.
+Atomics (threads) become calls of atomics.py's functions, bound by name (tier.py); SIMD,
+relaxed SIMD included, stays Untranslatable (the interpreter tier runs those functions).
 Numbers use pyops' templates (bit-exact, from numeric.py); loads and stores go through
 struct's unpack_from/pack_into and bytearray indexing, whose struct.error/IndexError past the
 end of memory tier.py turns into an out-of-bounds trap.
+
+Multi-memory, memory64, table64: a load or store on a memory other than memory 0 (`M<x>` in
+the namespace), or on a 64-bit memory 0, checks its effective address against the memory's
+size first (general_address): past the end, an i64 address raises OverflowError rather than
+struct.error, and address + offset must not wrap. Memory 0 with 32-bit addresses keeps the code
+above unchanged. memory.size/grow/fill/copy/init on any memory and table64's instructions call
+runtime helpers; SIMD accesses stay Untranslatable like all SIMD.
 
 The source depends only on the module, so its code object is shared by every instance (it is
 executed in an instance's namespace: see tier.py) and can be cached on disk.
@@ -32,10 +48,13 @@ executed in an instance's namespace: see tier.py) and can be cached on disk.
 
 from __future__ import annotations
 
+import re
+
 from . import jumps
 from . import module as m
 from .inline import CALLER_BUDGET, fold, inlinable
 from .numeric import bits_to_f64, f64_to_bits
+from .opcodes import I64_MUL_WIDE_S, OPCODES, RETURN_CALL, RETURN_CALL_INDIRECT, WIDE_ARITHMETIC
 from .pyops import (
     BINARY_OPS,
     BY_CONSTANT,
@@ -51,6 +70,8 @@ from .pyops import (
     signed_comparison,
 )
 from .runtime import global_is_mutable
+from .wide import TEMPLATES as WIDE_TEMPLATES
+from .wide import statements as wide_statements
 
 # Python limits the generated code must respect.
 MAX_PY_LOOPS = 18        # CPython: at most 20 statically nested blocks (loops, try, with)
@@ -73,14 +94,25 @@ _LEAVES_LOADS_PENDING = (frozenset({0x20, 0x21, 0x22, 0x23, 0x41, 0x42, 0x43, 0x
 # if, br_if and global.set evaluate their one operand first; select may skip x or y, so
 # only its condition stays pending.
 _EVALUATE_THEIR_TOP_OPERAND = frozenset({0x04, 0x0D, 0x24, 0x1B, 0x1C})
+_TAIL_CALLS = frozenset((RETURN_CALL, RETURN_CALL_INDIRECT))
 
 
 # The initial value of a local of each type (others: "0").
 _ZEROS = {m.F64: "0.0", m.FUNCREF: "None", m.EXTERNREF: "None"}
+_ZEROS.update(dict.fromkeys(m.EH_REF_TYPES, "None"))  # exception handling: null exnref
+
+
+def _zero_source(t: int, zeros: dict[int, str]) -> str:
+    """A local's initial value; every Wasm 3.0 reference type starts as null."""
+    z = zeros.get(t)
+    return z if z is not None else "None" if m.is_ref(t) else "0"
 
 
 class Untranslatable(Exception):
-    """The function cannot be expressed within Python's limits; it stays on the interpreter."""
+    """The function cannot be expressed within Python's limits, or uses instructions this tier
+    does not translate (SIMD; Wasm 3.0's call_ref, return_call_ref, ref.as_non_null, ref.eq,
+    br_on_*, ref.test/cast and struct/array/i31 ops): it stays on the interpreter. Typed
+    references alone (locals, params, ref.null/ref.func, call_indirect to subtypes) translate."""
 
 
 _BLOCK, _LOOP, _IF, _FUNC = "block", "loop", "if", "func"
@@ -215,6 +247,8 @@ class FunctionTranslator:
         # Where each block end that a flag reaches is resolved: (index of the line after its
         # `br = 0`, indentation), for jump threading (see jumps.py).
         self.landings: dict[int, tuple[int, int]] = {}
+        self.mem64 = [mt.limits.is64 for mt in m.memory_types(mod)]  # per memory: i64 addresses
+        self.wide0 = bool(self.mem64) and self.mem64[0]
 
     # -- emission ---------------------------------------------------------------------------
 
@@ -546,7 +580,7 @@ class FunctionTranslator:
             if t == m.V128:
                 raise Untranslatable("SIMD")
             if nparams + i in needs_zero:
-                self.emit(f"l{nparams + i} = {zeros.get(t, '0')}")
+                self.emit(f"l{nparams + i} = {_zero_source(t, zeros)}")
         self.emit("br = 0")
         if self.fuel:
             self.emit("S.fuel -= 1")
@@ -620,21 +654,32 @@ class FunctionTranslator:
             self.unary(op)
         elif op in LOADS:
             addr = self.pop()
-            a = self.address(addr, ins[2])
-            load = _Entry(LOADS[op].format(a=a), addr.deps | _READS_MEMORY,
+            if len(ins) == 5 or self.wide0:  # multi-memory, memory64: see general_address
+                expr = (f"{_on_memory(LOADS[op].format(a='gea'), ins)} if "
+                        f"{self.general_address(ins, addr)} else oob()")
+            else:
+                expr = LOADS[op].format(a=self.address(addr, ins[2]))
+            load = _Entry(expr, addr.deps | _READS_MEMORY,
                           depth=addr.depth + 1, top=LOAD_TOPS.get(op))
             load.bounds = addr.bounds + self.accessed(addr, ins[2])
             self.push(load)
         elif op in STORES:
+            general = len(ins) == 5 or self.wide0
+            if general and _MEMORY in st[-1].deps:
+                self.materialize(len(st) - 1)  # its loads would reuse `gea` (general_address)
             v = self.pop()
             addr = self.pop()
-            a = self.address(addr, ins[2])
+            a = "gea" if general else self.address(addr, ins[2])
             if op not in NARROW_STORES:
-                self.emit(STORES[op].format(a=a, v=v.operand()))
+                store = STORES[op].format(a=a, v=v.operand())
             elif v.top is not None and v.top <= NARROW_STORES[op][0]:
-                self.emit(NARROW_STORES[op][1].format(a=a, v=v.operand()))
+                store = NARROW_STORES[op][1].format(a=a, v=v.operand())
             else:
-                self.emit(STORES[op].format(a=a, v=v.loose_operand()))
+                store = STORES[op].format(a=a, v=v.loose_operand())
+            if general:
+                self.emit(f"if not {self.general_address(ins, addr)}: oob()")
+                store = _on_memory(store, ins)
+            self.emit(store)
             self.proven(v.bounds + addr.bounds + self.accessed(addr, ins[2]))
         elif op == 0x1A:
             self.pop()
@@ -707,10 +752,18 @@ class FunctionTranslator:
             self.emit(f"{name} = call_target(T{ins[2]}.elems, {idx.value()}, TY{ins[1]})")
             self.call(name, t)
         elif op == 0x3F:
-            self.result_into(len(st), _Entry("len(M) >> 16"))
+            if len(ins) > 1:  # memory x (multi-memory)
+                self.result_into(len(st), _Entry(f"len(INST.mems[{ins[1]}].data) >> 16"))
+            else:
+                self.result_into(len(st), _Entry("len(M) >> 16"))
         elif op == 0x40:
             n = self.pop()
-            self.result_into(len(st), _Entry(f"MEM.grow({n.value()}) & 0xFFFFFFFF"))
+            if len(ins) > 1 or self.wide0:  # memory x, or a 64-bit memory (an i64 -1)
+                mem = ins[1] if len(ins) > 1 else 0
+                mask = M64 if self.mem64[mem] else "0xFFFFFFFF"
+                self.result_into(len(st), _Entry(f"INST.mems[{mem}].grow({n.value()}) & {mask}"))
+            else:
+                self.result_into(len(st), _Entry(f"MEM.grow({n.value()}) & 0xFFFFFFFF"))
         elif op == 0xD0:
             self.push(_const("None"))
         elif op == 0xD1:
@@ -718,9 +771,28 @@ class FunctionTranslator:
             self.push(_Entry(f"{x.operand()} is None", x.deps, cond=True, depth=x.depth + 1))
         elif op == 0xD2:
             self.result_into(len(st), _Entry(f"FUNCS[{ins[1]}]"))
+        elif op == 0x08 or op == 0x0A:  # exception handling: throw / throw_ref
+            self.throw(ins)
+            return True
         else:
             self.other(ins)
         return False
+
+    def throw(self, ins: tuple) -> None:
+        """throw / throw_ref: raise the exception (eh.throw_tag, eh.throw_ref)."""
+        if ins[0] == 0x0A:
+            self.emit(f"throw_ref({self.pop().value()})")
+            return
+        n = self.tag_arity(ins[1])
+        values = [self.pop() for _ in range(n)]
+        values.reverse()
+        payload = "".join(v.value() + ", " for v in values)
+        self.emit(f"throw_tag(S, INST.tags[{ins[1]}], ({payload}))")
+
+    def tag_arity(self, x: int) -> int:
+        imported = [imp.type_index for imp in self.mod.imports if imp.kind == m.KIND_TAG]
+        types = imported + self.mod.tags
+        return len(self.mod.types[types[x]].params)
 
     @staticmethod
     def accessed(addr: _Entry, offset: int) -> tuple[tuple[str, int], ...]:
@@ -735,6 +807,18 @@ class FunctionTranslator:
         for name, top in bounds:
             known = self.local_tops.get(name)
             self.local_tops[name] = top if known is None else min(known, top)
+
+    def general_address(self, ins: tuple, addr: _Entry) -> str:
+        """The bounds test of an access off the fast path (a memory other than memory 0, or
+        i64 addresses, whose end-of-memory errors are not struct.error): it sets `gea`, the
+        effective address, in Python ints (no wrap), and holds when the access is in bounds.
+        Only loads of the address itself may run inside it, and those finish before `gea` is
+        set."""
+        info = OPCODES[ins[0]]
+        assert info.align is not None
+        memory = _memory_name(ins)
+        return (f"(gea := {self.address(addr, ins[2])}) + {1 << info.align} <= "
+                f"len({memory})")
 
     def address(self, addr: _Entry, offset: int) -> str:
         if offset == 0:
@@ -824,7 +908,7 @@ class FunctionTranslator:
                 bound[k] = name = self.fresh_local()
                 self.assign(name, a)
         for k, t in enumerate(func.code.locals, start=n):
-            bound[k] = _const(_ZEROS.get(t, "0"))
+            bound[k] = _const(_zero_source(t, _ZEROS))
         for line in self.fuel_lines(1):  # what the callee's entry charges; its body has no loop
             self.emit(line)
         self.inlined_locals = bound
@@ -1104,17 +1188,25 @@ class FunctionTranslator:
             v = self.pop()
             i = self.pop()
             self.emit(f"table_set(T{ins[1]}, {i.value()}, {v.value()})")
-        elif op == 0xFC08:  # memory.init
+        elif op == 0xFC08:  # memory.init (ins[2]: memory x > 0)
             n, s, d = self.pop(), self.pop(), self.pop()
-            self.emit(f"memory_init(INST, {ins[1]}, {d.value()}, {s.value()}, {n.value()})")
+            x = f", {ins[2]}" if len(ins) > 2 else ""
+            self.emit(f"memory_init(INST, {ins[1]}, {d.value()}, {s.value()}, {n.value()}{x})")
         elif op == 0xFC09:
             self.emit(f"INST.datas[{ins[1]}] = b''")
         elif op == 0xFC0A:
             n, s, d = self.pop(), self.pop(), self.pop()
-            self.emit(f"memory_copy(INST, {d.value()}, {s.value()}, {n.value()})")
+            if len(ins) == 1:
+                self.emit(f"memory_copy(INST, {d.value()}, {s.value()}, {n.value()})")
+            elif ins[1] == ins[2]:
+                self.emit(f"memory_copy(INST, {d.value()}, {s.value()}, {n.value()}, {ins[1]})")
+            else:
+                self.emit(f"memory_copy_across(INST, {d.value()}, {s.value()}, {n.value()}, "
+                          f"{ins[1]}, {ins[2]})")
         elif op == 0xFC0B:
             n, v, d = self.pop(), self.pop(), self.pop()
-            self.emit(f"memory_fill(INST, {d.value()}, {v.value()}, {n.value()})")
+            x = f", {ins[1]}" if len(ins) > 1 else ""
+            self.emit(f"memory_fill(INST, {d.value()}, {v.value()}, {n.value()}{x})")
         elif op == 0xFC0C:
             n, s, d = self.pop(), self.pop(), self.pop()
             self.emit(f"table_init(INST, {ins[1]}, {ins[2]}, {d.value()}, {s.value()}, "
@@ -1128,15 +1220,74 @@ class FunctionTranslator:
         elif op == 0xFC0F:  # table.grow
             n = self.pop()
             v = self.pop()
+            mask = M64 if m.table_types(self.mod)[ins[1]].limits.is64 else "0xFFFFFFFF"
             self.result_into(len(st), _Entry(f"T{ins[1]}.grow({n.value()}, {v.value()}) "
-                                             f"& 0xFFFFFFFF"))
+                                             f"& {mask}"))
         elif op == 0xFC10:
             self.result_into(len(st), _Entry(f"len(T{ins[1]}.elems)"))
         elif op == 0xFC11:
             n, v, d = self.pop(), self.pop(), self.pop()
             self.emit(f"table_fill(INST, {ins[1]}, {d.value()}, {v.value()}, {n.value()})")
+        # --- Wasm 3.0 ----------------------------------------------------------------------
+        elif op in WIDE_ARITHMETIC:
+            self.wide(op)
+        elif op in _TAIL_CALLS:
+            # A Python call cannot replace its caller's frame: the function runs on the
+            # interpreter tier, whose tail calls run in constant depth (machine._TAIL_ENTER).
+            raise Untranslatable("tail call")
+        elif 0xFE00 <= op < 0xFF00:  # threads atomics
+            self.atomic(ins)
         else:
             raise Untranslatable(f"opcode {op:#x}")
+
+    def atomic(self, ins: tuple) -> None:
+        """An atomic instruction (memory 0): a call of atomics.py's function for it, with the
+        effective address (alignment and bounds are checked there; nothing is proven)."""
+        from . import atomics
+        from .opcodes import ATOMIC_FENCE, OPCODES
+
+        op = ins[0]
+        if op == ATOMIC_FENCE:
+            return  # one thread: nothing to order
+        info = OPCODES[op]
+        assert info.params is not None
+        operands = [self.pop() for _ in info.params][::-1]
+        args = [x.value() for x in operands[1:]]
+        if len(args) == 2:  # cmpxchg (expected, replacement), wait (expected, timeout)
+            args = [f"({args[0]}, {args[1]})"]
+        name = atomics.helper_name(op, atomics.memory0_shared(self.mod))
+        call = f"{name}(M, {', '.join([self.address(operands[0], ins[2])] + args)})"
+        if info.results:
+            self.result_into(len(self.stack), _Entry(call))
+        else:
+            self.emit(call)
+
+    def wide(self, op: int) -> None:
+        """Wide arithmetic (wide.py): two statements into the result slots."""
+        n = WIDE_TEMPLATES[op][0]
+        if op == I64_MUL_WIDE_S:
+            self.atomize(2)      # its template repeats the operands
+        args = self.stack[len(self.stack) - n:]
+        del self.stack[len(self.stack) - n:]
+        h = len(self.stack)
+        lo, hi = self.slot(h), self.slot(h + 1)
+        for name in (lo, hi):
+            self.before_write(name)
+        for line in wide_statements(op, [a.operand() for a in args], "wt", lo, hi):
+            self.emit(line)
+        self.stack += [_var(lo), _var(hi)]
+        self.last_result = (-1, "")
+
+
+def _memory_name(ins: tuple) -> str:
+    """The namespace name of a load's or store's memory: M for memory 0, M<x> for memory x."""
+    x = m.memarg_memory(ins)
+    return f"M{x}" if x else "M"
+
+
+def _on_memory(template: str, ins: tuple) -> str:
+    """A pyops load/store template (written for memory 0, `M`) on the instruction's memory."""
+    return re.sub(r"\bM\b", _memory_name(ins), template)
 
 
 def _needs_zero(code: list[tuple]) -> set[int]:
@@ -1247,7 +1398,13 @@ def _tuple(items) -> str:
 def translate_function(mod: m.Module, func_types: list[m.FuncType], defined_index: int,
                        fuel: bool = False) -> str:
     """The Python source of one function (raises Untranslatable)."""
+    # Exception handling: a try_table needs no tag (catch_all), so every body is looked at.
+    if any(ins[0] in _HANDLER_OPS for ins in mod.funcs[defined_index].code.body):
+        raise Untranslatable("exception handlers (try_table / try) stay on the interpreter")
     return FunctionTranslator(mod, func_types, defined_index, fuel).translate()
+
+
+_HANDLER_OPS = frozenset((0x06, 0x1F))  # try, try_table
 
 
 def compile_function_source(source: str):

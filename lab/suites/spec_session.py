@@ -41,6 +41,12 @@ class Trapped(SpecError):
     """Execution trapped; the message should contain the spec's wording where the engine has it."""
 
 
+class Thrown(SpecError):
+    """An uncaught Wasm exception (exception handling: `throw` that no handler caught) reached
+    the embedder; what `assert_exception` expects. Only sessions with `reports_exceptions` tell
+    it apart from a trap."""
+
+
 class Exhausted(SpecError):
     """The call stack (or another resource) was exhausted."""
 
@@ -54,6 +60,10 @@ class SpecSession(Protocol):
 
     #: True when ModuleRejected distinguishes "malformed" from "invalid".
     distinguishes_malformed: bool
+
+    #: True when an uncaught Wasm exception raises Thrown (not Trapped): the driver runs
+    #: assert_exception only then. Optional; a session without it counts as False.
+    reports_exceptions: bool
 
     def load(self, wasm: bytes, name: str | None) -> None:
         """Compile, link and instantiate; the instance becomes the current one (and `name`)."""

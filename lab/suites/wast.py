@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from lab.suites import sexpr
+from lab.suites.legacy_eh_text import has_folded_try, unfold_legacy_try
 from lab.suites.sexpr import Atom, List, Node, String
 from lab.suites.wast_values import Pattern, WasmValue, parse_argument, parse_expected
 
@@ -40,7 +41,10 @@ class ModuleSource:
             return self.data
         import wasmtime  # imported here so parsing alone needs no engine
 
-        return bytes(wasmtime.wat2wasm(_escape_format_characters(self.text)))
+        text = self.text
+        if self.form == "text" and has_folded_try(text):  # legacy EH: see legacy_eh_text.py
+            text = unfold_legacy_try(text)
+        return bytes(wasmtime.wat2wasm(_escape_format_characters(text)))
 
 
 # wat2wasm (wasm-tools) refuses invisible format characters (bidirectional controls and the

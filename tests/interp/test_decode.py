@@ -19,6 +19,7 @@ from lab.interp.module import (
     F32,
     F64,
     FUNCREF,
+    I8,
     I32,
     I64,
     KIND_FUNC,
@@ -28,14 +29,20 @@ from lab.interp.module import (
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     MODE_PASSIVE,
+    NON_NULL,
+    WASM_2_0,
+    ArrayType,
+    FieldType,
     GlobalType,
     Limits,
     MemoryType,
+    StructType,
+    SubType,
     TableType,
     TypeIdx,
 )
 from lab.interp.validate import validate_module
-from tests.conftest import spec_file_path
+from tests.conftest import spec_2_0_message, spec_file_path
 
 wasmtime = pytest.importorskip("wasmtime")
 
@@ -143,7 +150,7 @@ def test_opcode_table_is_consistent():
     assert ops.OPCODES[ops.SELECT_T].name == "select"
     assert ops.BY_NAME["f64.reinterpret_i64"].code == 0xBF
     assert ops.OPCODES[ops.I64_LOAD32_U].align == 2
-    assert sum(1 for c in ops.OPCODES if c >= ops.FD_BASE) == 236  # all of Wasm 2.0 SIMD
+    assert sum(1 for c in ops.OPCODES if c >= ops.FD_BASE) == 236 + 20  # 2.0 SIMD, relaxed SIMD
     for code, info in ops.OPCODES.items():
         assert info.code == code
         assert (info.params is None) == (info.results is None), info.name
@@ -174,27 +181,19 @@ def test_a_component_is_named_as_such(data):
     assert "layer 1" in message and "version 0x0d" in message
 
 
-@pytest.mark.parametrize("payload,form", [
-    (b"\x5f\x01\x7f\x00", "0x5f struct"),
-    (b"\x5e\x7f\x01", "0x5e array"),
-    (b"\x4e\x01\x60\x00\x00", "0x4e rec"),
-    (b"\x50\x00\x60\x00\x00", "0x50 sub"),
-    (b"\x4f\x00\x60\x00\x00", "0x4f sub final"),
-])
-def test_gc_type_forms_are_named(payload, form):
-    message = malformed(HEADER + section(1, vec([payload])))
-    assert message.startswith(f"GC types are not supported (type form {form})")
+def test_gc_type_forms_decode():
+    """Wasm 3.0 type forms: struct/array composite types, rec groups and sub types."""
+    m = decode_module(HEADER + section(1, vec([b"\x5f\x02\x7f\x00\x78\x01", b"\x5e\x7f\x01",
+                                               b"\x4e\x02\x50\x00\x60\x00\x00\x4f\x01\x02\x60\x00\x00"])))
+    assert m.types[0] == StructType((FieldType(I32, False), FieldType(I8, True)))
+    assert m.types[1] == ArrayType(FieldType(I32, True))
+    assert [st.group_size for st in m.subtypes] == [1, 1, 2, 2]
+    assert m.subtypes[2] == SubType(False, (), 2, 2)
+    assert m.subtypes[3] == SubType(True, (2,), 2, 2)
 
 
-@pytest.mark.parametrize("text,form", [
-    ("(module (type (struct (field i32))))", "struct"),
-    ("(module (type (array (mut i8))))", "array"),
-    ("(module (rec (type (func)) (type (func))))", "rec"),
-    ("(module (type $a (sub (func))) (type (sub $a (func))))", "sub"),
-])
-def test_real_gc_modules_are_named(text, form):
-    message = malformed(wat(text))
-    assert message.startswith("GC types are not supported (type form 0x") and form in message
+def test_plain_function_types_record_no_subtypes():
+    assert decode_module(wat("(module (type (func)) (type (func (param i32))))")).subtypes == []
 
 
 def test_module_structure():
@@ -304,6 +303,9 @@ def test_instruction_tuples():
     assert sum(1 for ins in body if ins == END) == 5  # 4 blocks + the body's own end
 
 
+REF_FUNC = FUNCREF | NON_NULL
+
+
 def test_element_segment_forms():
     m = decode_module(wat("""
       (module
@@ -321,8 +323,9 @@ def test_element_segment_forms():
     validate_module(m)
     modes = [(e.mode, e.elem_type, e.table_index) for e in m.elems]
     assert modes == [
-        (MODE_ACTIVE, FUNCREF, 0), (MODE_PASSIVE, FUNCREF, 0), (MODE_ACTIVE, FUNCREF, 0),
-        (MODE_DECLARATIVE, FUNCREF, 0), (MODE_ACTIVE, FUNCREF, 0), (MODE_PASSIVE, EXTERNREF, 0),
+        # function-index vectors are (ref func) since Wasm 3.0
+        (MODE_ACTIVE, REF_FUNC, 0), (MODE_PASSIVE, REF_FUNC, 0), (MODE_ACTIVE, REF_FUNC, 0),
+        (MODE_DECLARATIVE, REF_FUNC, 0), (MODE_ACTIVE, FUNCREF, 0), (MODE_PASSIVE, EXTERNREF, 0),
         (MODE_ACTIVE, EXTERNREF, 1), (MODE_DECLARATIVE, FUNCREF, 0)]
     assert m.elems[0].init == [[(ops.REF_FUNC, 0), END], [(ops.REF_FUNC, 1), END]]
     assert m.elems[0].offset == [(ops.I32_CONST, 0), END]
@@ -347,7 +350,7 @@ def test_custom_sections_anywhere_and_data_count():
     (HEADER + section(3, vec([])) + section(1, vec([])), "unexpected content after last section"),
     (HEADER + section(10, vec([])) + section(12, b"\x00"),
      "unexpected content after last section"),
-    (HEADER + b"\x0d\x00", "malformed section id"),
+    (HEADER + b"\x0e\x00", "malformed section id"),
     (HEADER + b"\x01\x02\x00\x00", "section size mismatch"),
     (HEADER + b"\x01\x06\x01\x60\x00\x00", "length out of bounds"),
     (HEADER + b"\x01\x05\x01\x60\x00\x00", "section size mismatch"),  # reads to the end
@@ -355,24 +358,20 @@ def test_custom_sections_anywhere_and_data_count():
     (HEADER + section(3, vec([b"\x00"])), "function and code section have inconsistent lengths"),
     (HEADER + section(12, b"\x01"), "data count and data section have inconsistent lengths"),
     (module_with_body(b"\xfc\x09\x00\x0b", memory=True),  "data count section required"),
-    (module_with_body(b"\x41\x00\x40\x01\x1a\x0b", memory=True), "zero byte expected"),
-    (module_with_body(b"\x41\x00\x40\x80\x00\x1a\x0b", memory=True), "zero byte expected"),
-    (module_with_body(b"\xfc\x0a\x00\x01\x0b", memory=True), "zero byte expected"),
-    (module_with_body(b"\x06\x0b"), "illegal opcode 06"),
+    (module_with_body(b"\x27\x0b"), "illegal opcode 27"),
     (module_with_body(b"\xfc\x12\x0b"), "illegal opcode fc 12"),
     (module_with_body(b"\x05\x0b"), "END opcode expected"),
     (module_with_body(b"\x02\x40\x05\x0b\x0b"), "END opcode expected"),  # else in a block
     (module_with_body(b"\x41"), "unexpected end"),
-    (module_with_body(b"\x28\x20\x00\x1a\x0b", memory=True), "malformed memop flags"),
     (module_with_body(b"\x02\x50\x0b\x0b"), "malformed value type"),
     (module_with_body(b"\x0b", b"\x01\x01\x50"), "malformed value type"),
     (module_with_body(b"\xd0\x7f\x1a\x0b"), "malformed reference type"),
     (module_with_body(b"\x0b", b"\x02\xff\xff\xff\xff\x0f\x7f\x02\x7e"), "too many locals"),
     (module_with_body(b"\x0b", b"\x01" + encode_unsigned(MAX_LOCALS + 1) + b"\x7f"),
      "too many locals"),
-    (HEADER + section(2, vec([name("m") + name("f") + b"\x04\x00"])), "malformed import kind"),
+    (HEADER + section(2, vec([name("m") + name("f") + b"\x05\x00"])), "malformed import kind"),
     (HEADER + section(6, vec([b"\x7f\x02\x41\x00\x0b"])), "malformed mutability"),
-    (HEADER + section(5, vec([b"\x02\x00"])), "integer too large"),  # limits flag
+    (HEADER + section(5, vec([b"\x08\x00"])), "malformed limits flags"),  # (0x02: shared, 0x04: i64)
     (HEADER + section(1, vec([b"\x61\x00\x00"])), "malformed function type"),
     (HEADER + section(9, vec([b"\x08"])), "malformed elements segment kind"),
     (HEADER + section(9, vec([b"\x01\x01\x00"])), "malformed element kind"),
@@ -381,11 +380,58 @@ def test_custom_sections_anywhere_and_data_count():
     (HEADER + section(0, b"\x02\xc0\x80"), "malformed UTF-8 encoding"),       # overlong
     (HEADER + section(0, b"\x03\xed\xa0\x80"), "malformed UTF-8 encoding"),   # surrogate
     (HEADER + section(0, b"\x04\xf4\x90\x80\x80"), "malformed UTF-8 encoding"),  # > U+10FFFF
-    (HEADER + section(7, vec([name("x") + b"\x04\x00"])), "malformed export kind"),
+    (HEADER + section(7, vec([name("x") + b"\x05\x00"])), "malformed export kind"),
     (HEADER + HEADER, "length out of bounds"),
 ])
 def test_malformed_messages(data, message):
     assert malformed(data).startswith(message)
+
+
+# Wasm 2.0's format where 3.0 gave the bytes a meaning (memory indices, limits flags, align
+# fields with bit 6): what each version makes of them.
+@pytest.mark.parametrize("data,message2,message3", [
+    (module_with_body(b"\x41\x00\x40\x01\x1a\x0b", memory=True), "zero byte expected", None),
+    (module_with_body(b"\x41\x00\x40\x80\x00\x1a\x0b", memory=True), "zero byte expected",
+     None),
+    (module_with_body(b"\xfc\x0a\x00\x01\x0b", memory=True), "zero byte expected", None),
+    (module_with_body(b"\x41\x00\x28\x20\x00\x1a\x0b", memory=True), "malformed memop flags",
+     None),
+    (module_with_body(b"\x41\x00\x28\x80\x01\x00\x1a\x0b", memory=True),
+     "malformed memop flags", "malformed memop flags"),
+    (HEADER + section(5, vec([b"\x02\x00"])), "integer too large", None),  # 3.0: shared (threads)
+    (HEADER + section(5, vec([b"\x08\x00"])), "integer too large", "malformed limits flags"),
+])
+def test_wasm_2_0_format(data, message2, message3):
+    with pytest.raises(MalformedError) as info:
+        decode_module(data, WASM_2_0)
+    assert str(info.value).startswith(message2)
+    if message3 is None:
+        decode_module(data)  # Wasm 3.0 reads a memory index or a larger alignment
+    else:
+        assert malformed(data).startswith(message3)
+
+
+def test_wasm_3_0_memory_indices_and_64_bit_limits():
+    # i32.load with memory index 1 (flag bit 6), offset 2**40; memory.size 1; memory.copy 1 0;
+    # memory.init data 0 into memory 1; memory.fill 1; a 64-bit memory with a maximum.
+    body = (b"\x41\x00\x28\x42\x01" + encode_unsigned(1 << 40) + b"\x1a"
+            b"\x3f\x01\x1a\x40\x00\x1a"
+            b"\x41\x00\x41\x00\x41\x00\xfc\x0a\x01\x00"
+            b"\x41\x00\x41\x00\x41\x00\xfc\x08\x00\x01"
+            b"\x41\x00\x41\x00\x41\x00\xfc\x0b\x01\x0b")
+    data = (HEADER + section(1, vec([b"\x60\x00\x00"])) + section(3, vec([b"\x00"]))
+            + section(5, vec([b"\x00\x01", b"\x05\x01" + encode_unsigned(1 << 40)]))
+            + section(12, b"\x01")
+            + section(10, vec([encode_unsigned(len(body) + 1) + b"\x00" + body]))
+            + section(11, vec([b"\x01\x00"])))
+    mod = decode_module(data)
+    assert mod.memories[1].limits == Limits(1, 1 << 40, True)
+    code = mod.funcs[0].code.body
+    assert code[1] == (0x28, 2, 1 << 40, None, 1)
+    assert code[3] == (0x3F, 1) and code[5] == (0x40,)
+    assert code[10] == (ops.MEMORY_COPY, 1, 0)
+    assert code[14] == (ops.MEMORY_INIT, 0, 1)
+    assert code[18] == (ops.MEMORY_FILL, 1)
 
 
 def test_function_body_reads_on_like_the_reference():
@@ -487,14 +533,14 @@ def test_spec_binary_files(filename):
     for line, expect, message, wasm in spec_module_commands(spec_file_path("spec-2.0", filename)):
         where = f"{filename}:{line}"
         if expect == "valid":
-            validate_module(decode_module(wasm))
+            validate_module(decode_module(wasm, WASM_2_0), WASM_2_0)
         elif expect == "malformed":
             with pytest.raises(MalformedError) as info:
-                decode_module(wasm)
-            assert str(info.value).startswith(message), where
+                decode_module(wasm, WASM_2_0)
+            assert str(info.value).startswith(spec_2_0_message(filename, line, message)), where
         else:
             with pytest.raises(InvalidError) as info:
-                validate_module(decode_module(wasm))
+                validate_module(decode_module(wasm, WASM_2_0), WASM_2_0)
             assert str(info.value).startswith(message), where
         checked += 1
     assert checked > 0

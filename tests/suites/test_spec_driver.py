@@ -175,3 +175,54 @@ def test_runtime_lookup() -> None:
     assert spec.spec_session_class("wasmtime") is WasmtimeSpecSession
     with pytest.raises(spec.SessionUnavailable):
         spec.spec_session_class("nonsense")
+
+
+EXCEPTION_SCRIPT = """\
+(module
+  (tag $e (param i32))
+  (func (export "throw") (throw $e (i32.const 1)))
+  (func (export "quiet")))
+(assert_exception (invoke "throw"))
+(assert_exception (invoke "quiet"))
+(assert_trap (invoke "throw") "unreachable")
+"""
+
+
+class CannotTellExceptions(WasmtimeSpecSession):
+    reports_exceptions = False
+
+
+@pytest.mark.parametrize("session", ["interp", "wasmtime"])
+def test_assert_exception(tmp_path: Path, session: str) -> None:
+    """An uncaught exception passes assert_exception and fails assert_trap; a normal return
+    fails assert_exception; a session that cannot tell exceptions from traps skips it."""
+    from lab.runners.interp.spec import InterpSpecSession
+    path = tmp_path / "exceptions.wast"
+    path.write_text(EXCEPTION_SCRIPT)
+    script = SpecFile("spec-3.0", "exceptions.wast", "exceptions", path)
+    opener = InterpSpecSession if session == "interp" else WasmtimeSpecSession
+    outcomes = run_spec_file(script, opener, Expectations())
+    assert _outcomes(outcomes) == [(1, "pass"), (5, "pass"), (6, "fail"), (7, "fail")]
+    assert "expected an uncaught exception" in outcomes[2].reason
+    assert "Thrown" in outcomes[3].reason
+    blind = run_spec_file(script, CannotTellExceptions, Expectations())
+    assert [o.outcome for o in blind[1:3]] == ["skip", "skip"]
+
+
+def test_wasmtime_skips_legacy_exception_modules() -> None:
+    """wasmtime-py cannot enable the legacy EH instructions: their modules (which the text
+    rewrite now converts) are unsupported, skipped with the reason, not failures."""
+    spec_file = _file("spec-3.0", "legacy/rethrow.wast")
+    outcomes = run_spec_file(spec_file, WasmtimeSpecSession, Expectations())
+    assert "legacy exception handling" in outcomes[0].reason and outcomes[0].outcome == "skip"
+    assert {o.outcome for o in outcomes if o.kind != "assert_invalid"} <= {"skip"}
+
+
+def test_custom_annotation_commands_are_skipped_as_text_parser_tests() -> None:
+    from lab.runners.interp.spec import InterpSpecSession
+
+    outcomes = run_spec_file(_file("spec-3.0", "custom/custom_annot.wast"), InterpSpecSession, Expectations())
+    skipped = [o for o in outcomes if o.outcome == "skip"]
+    assert skipped and {o.kind for o in skipped} == {"assert_malformed_custom"}
+    assert {o.reason for o in skipped} == {spec.TEXT_PARSER_COMMANDS["assert_malformed_custom"]}
+    assert not [o for o in outcomes if o.outcome in ("fail", "error")]

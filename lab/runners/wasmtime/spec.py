@@ -21,7 +21,7 @@ import wasmtime
 from wasmtime import _ffi as ffi
 from wasmtime._func import enter_wasm
 
-from lab.suites.spec_session import Exhausted, ModuleRejected, Trapped, Unsupported, WasmValue
+from lab.suites.spec_session import Exhausted, ModuleRejected, Thrown, Trapped, Unsupported, WasmValue
 
 # Value kinds of the wasmtime C API (wasmtime/val.h); wasmtime-py names only the first seven.
 _KIND_I32, _KIND_I64, _KIND_F32, _KIND_F64, _KIND_V128 = 0, 1, 2, 3, 4
@@ -84,10 +84,18 @@ def features_for(suite: str, group: str) -> frozenset[str]:
     return frozenset(base + _PROPOSAL_FEATURES.get(group, ()))
 
 
-def _classify_trap(trap: wasmtime.Trap) -> Trapped | Exhausted:
+def _classify_trap(trap: wasmtime.Trap) -> Trapped | Exhausted | Thrown:
     if trap.trap_code == wasmtime.TrapCode.STACK_OVERFLOW:
         return Exhausted(trap.message)
+    if _UNCAUGHT_EXCEPTION in trap.message:  # wasmtime's cause line for an uncaught throw
+        return Thrown(_one_line(trap))
     return Trapped(trap.message)
+
+
+_UNCAUGHT_EXCEPTION = "thrown Wasm exception"
+# wasmtime-py's Config has no switch for the legacy exception instructions (try/catch/delegate/
+# rethrow), so modules using them are unsupported here rather than failures.
+_LEGACY_EH_REFUSED = "legacy_exceptions feature required"
 
 
 def _one_line(error: Exception) -> str:
@@ -101,6 +109,8 @@ class WasmtimeSpecSession:
     """A wasmtime Store and Linker holding one script's modules (see lab.suites.spec_session)."""
 
     distinguishes_malformed = False
+    # wasmtime names an uncaught Wasm exception in the error ("thrown Wasm exception").
+    reports_exceptions = True
 
     def __init__(self, features: frozenset[str] | None = None) -> None:
         self.engine_features = features if features is not None else frozenset(_WASM_3_0)
@@ -130,7 +140,11 @@ class WasmtimeSpecSession:
         try:
             return wasmtime.Module(self.engine, wasm)
         except wasmtime.WasmtimeError as error:
-            raise ModuleRejected("rejected", _one_line(error)) from None
+            message = _one_line(error)
+            if _LEGACY_EH_REFUSED in message:
+                raise Unsupported("legacy exception handling: wasmtime-py has no Config flag "
+                                  f"for it ({message})") from None
+            raise ModuleRejected("rejected", message) from None
 
     def check(self, wasm: bytes) -> None:
         self._compile(wasm)
@@ -253,7 +267,7 @@ class WasmtimeSpecSession:
         except wasmtime.WasmtimeError as error:
             message = _one_line(error)
             if "exception" in message:  # an uncaught Wasm exception reaching the host
-                raise Trapped(message) from None
+                raise Thrown(message) from None
             raise  # anything else is unexpected: the driver records it as an error
         values = [self._result(results[index]) for index in range(result_count)]
         for index in range(result_count):
