@@ -28,8 +28,8 @@ STATUS_WRONG_OUTPUT = "wrong-output"
 STATUS_UNAVAILABLE = "unavailable"  # the runtime is not installed here, or lacks a feature the module uses
 STATUS_SKIPPED = "skipped"  # the case does not apply to this runtime; reason says why
 
-class MeasurementRow(TypedDict):
-    """One measured value of one sample (long format): the row every measured suite stores."""
+class RowIdentity(TypedDict):
+    """Where a stored row comes from: the run, host, runtime and suite (every row starts so)."""
 
     run_id: str
     host: str
@@ -39,6 +39,11 @@ class MeasurementRow(TypedDict):
     version: str
     mode: str
     suite: str
+
+
+class MeasurementRow(RowIdentity):
+    """One measured value of one sample (long format): the row every measured suite stores."""
+
     case: str
     size: str
     phase: str  # "process", or a phase the runtime reported about itself (compile, execute, ...)
@@ -52,17 +57,9 @@ class MeasurementRow(TypedDict):
     reason: str
 
 
-class ConformanceRow(TypedDict):
+class ConformanceRow(RowIdentity):
     """The outcome of one spec or WASI test command on one runtime."""
 
-    run_id: str
-    host: str
-    arch: str
-    emulated: bool
-    runtime: str
-    version: str
-    mode: str
-    suite: str
     file: str
     group: str
     line: int

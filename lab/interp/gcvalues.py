@@ -297,15 +297,22 @@ def array_len(stack: list, inst, b) -> None:
     stack[-1] = len(a.elems)
 
 
-def array_fill(stack: list, inst, mask) -> None:
+def _pop_array_range(stack: list) -> tuple:
+    """The operands (array, d, x, n) of array.fill (x: the value) and array.init_* (x: the source
+    offset), with the array checked non-null and d + n within it."""
     n = stack.pop()
-    v = stack.pop()
+    x = stack.pop()
     d = stack.pop()
     a = stack.pop()
     if a is None:
         raise Trap(TRAP_NULL_ARRAY)
     if d + n > len(a.elems):
         raise Trap(TRAP_OOB_ARRAY)
+    return a, d, x, n
+
+
+def array_fill(stack: list, inst, mask) -> None:
+    a, d, v, n = _pop_array_range(stack)
     if n:
         a.elems[d:d + n] = [v & mask if mask else v] * n
 
@@ -326,14 +333,7 @@ def array_copy(stack: list, inst, b) -> None:
 
 def array_init_data(stack: list, inst, b) -> None:
     dataidx, size, read = b
-    n = stack.pop()
-    s = stack.pop()
-    d = stack.pop()
-    a = stack.pop()
-    if a is None:
-        raise Trap(TRAP_NULL_ARRAY)
-    if d + n > len(a.elems):
-        raise Trap(TRAP_OOB_ARRAY)
+    a, d, s, n = _pop_array_range(stack)
     data = inst.datas[dataidx]
     if s + n * size > len(data):
         raise Trap(TRAP_OOB_MEMORY)
@@ -342,14 +342,7 @@ def array_init_data(stack: list, inst, b) -> None:
 
 
 def array_init_elem(stack: list, inst, e) -> None:
-    n = stack.pop()
-    s = stack.pop()
-    d = stack.pop()
-    a = stack.pop()
-    if a is None:
-        raise Trap(TRAP_NULL_ARRAY)
-    if d + n > len(a.elems):
-        raise Trap(TRAP_OOB_ARRAY)
+    a, d, s, n = _pop_array_range(stack)
     seg = inst.elems[e]
     if s + n > len(seg):
         raise Trap(TRAP_OOB_TABLE)
