@@ -34,7 +34,7 @@ from lab.run.side_by_side import run_side_by_side
 from lab.runners.base import Limits, Runner, RunnerUnavailable, Sample
 from lab.runners.refusals import link_error_reason, unsupported_reason
 from lab.store import Run
-from lab.suites.kinds import MeasuredSuite, suite_kind
+from lab.suites.kinds import suite_kind
 
 ProgressFn = Callable[[int, int, Job, str], None]
 
@@ -179,8 +179,7 @@ def measure_sample(case: Case, runner: Runner, job: Job, index: int, warmup: boo
     if case.build_error:
         return [{**base, "phase": "process", "metric": "wall_time", "value": float("nan"), "unit": "s",
                  "status": STATUS_ERROR, "reason": case.build_error}]
-    kind = suite_kind(case.suite)
-    own = kind.sample(case, job, base, context) if isinstance(kind, MeasuredSuite) else None
+    own = suite_kind(case.suite).sample(case, job, base, context)
     if own is not None:  # the suite measures its samples its own way (http: a server under load)
         return own
     host = context.fleet.hosts[job.host]

@@ -43,6 +43,11 @@ class SuiteKind:
         """Record a job that does not run, with its reason."""
         raise NotImplementedError
 
+    def sample(self, case: Case, job: Job, base: dict, context: RunContext) -> list[dict] | None:
+        """A measured suite's sample rows when it measures them its own way; None: the program
+        is one process, measured by its runner (lab.run.execute.measure_sample)."""
+        return None
+
 
 class MeasuredSuite(SuiteKind):
     """startup, workloads, components, http: cases measured process by process."""
@@ -58,10 +63,6 @@ class MeasuredSuite(SuiteKind):
         from lab.run.execute import run_measured_job
         return run_measured_job(cell, context)
 
-    def sample(self, case: Case, job: Job, base: dict, context: RunContext) -> list[dict] | None:
-        """One sample's rows when the suite measures it its own way; None: the program is one
-        process, measured by its runner (lab.run.execute.measure_sample)."""
-        return None
 
     def record_skipped(self, cell: PlannedCell, context: RunContext) -> None:
         job = cell.job
